@@ -1,0 +1,29 @@
+"""Suite-wide test setup: headless Qt, the shared real-DICOM folder, fast torch on 2 cores."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("SLICEWISE_DEVICE", "cpu")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DICOM = (REPO / ".." / "shared" / "dicom").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_dicom() -> Path:
+    """The real DICOM collection beside the checkout; skips the test when it is absent."""
+    if not SHARED_DICOM.is_dir():
+        pytest.skip("../shared/dicom is not present (real DICOM tests run only beside it)")
+    return SHARED_DICOM
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside ../shared/dicom, skipping the calling test when it is missing."""
+    path = SHARED_DICOM.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return path
