@@ -1,0 +1,102 @@
+"""Load benchmark: SliceWise discovery + progressive load against SimpleITK alone.
+
+Series: 200 slices of 512 x 512 CT-like int16 written once by ``viewer.io.write_series`` into a
+cached temp folder. Peer: ``sitk.ImageSeriesReader.GetGDCMSeriesFileNames`` + ``Execute`` of the
+whole series. SliceWise: ``discover()`` + ``iter_load()`` to the first event (slice 0 shown) and
+to the complete volume. Best of 3 each, same run. Targets: first/sitk <= 0.25, full/sitk <= 1.0.
+
+Run: ``python tests/benchmarks/bench_load.py``.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import SimpleITK as sitk  # noqa: E402
+
+from viewer.io import discover, iter_load, write_series  # noqa: E402
+
+N_SLICES, SIZE, REPEATS = 200, 512, 3
+CACHE = Path(tempfile.gettempdir()) / f"slicewise_bench_ct_{N_SLICES}x{SIZE}"
+
+
+def _series_folder() -> Path:
+    """The cached synthetic CT series (written on first use)."""
+    done = CACHE / ".complete"
+    if done.exists():
+        return CACHE
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:SIZE, :SIZE]
+    body = ((yy - SIZE / 2) ** 2 / (0.4 * SIZE) ** 2 + (xx - SIZE / 2) ** 2 / (0.45 * SIZE) ** 2) < 1
+    voxels = np.full((N_SLICES, SIZE, SIZE), -1000.0, dtype=np.float32)
+    voxels[:, body] = 40.0
+    voxels += rng.normal(0, 20, voxels.shape).astype(np.float32)
+    write_series(CACHE, voxels, spacing=(1.25, 0.7, 0.7), origin=(-180.0, -180.0, -300.0),
+                 modality="CT", series_description="Benchmark CT", window=(40, 400))
+    done.touch()
+    return CACHE
+
+
+def _sitk_full(folder: Path) -> float:
+    t0 = time.perf_counter()
+    reader = sitk.ImageSeriesReader()
+    names = reader.GetGDCMSeriesFileNames(str(folder))
+    reader.SetFileNames(names)
+    image = reader.Execute()
+    sitk.GetArrayViewFromImage(image)
+    return time.perf_counter() - t0
+
+
+def _slicewise(folder: Path) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    series = discover(folder).series[0]
+    first = None
+    for event in iter_load(series):
+        if first is None:
+            first = time.perf_counter() - t0
+        if event.complete:
+            assert event.volume.shape == (N_SLICES, SIZE, SIZE)
+    return float(first), time.perf_counter() - t0
+
+
+def main() -> dict:
+    """Run the benchmark; returns the figures (seconds and ratios) and prints a table."""
+    folder = _series_folder()
+    _sitk_full(folder)  # warm the file cache for both sides
+    sitk_times, first_times, full_times = [], [], []
+    for _ in range(REPEATS):
+        sitk_times.append(_sitk_full(folder))
+        first, full = _slicewise(folder)
+        first_times.append(first)
+        full_times.append(full)
+    sitk_best, first_best, full_best = min(sitk_times), min(first_times), min(full_times)
+    result = {
+        "series": f"{N_SLICES} x {SIZE} x {SIZE} int16 CT",
+        "sitk_full_s": sitk_best,
+        "slicewise_first_slice_s": first_best,
+        "slicewise_full_s": full_best,
+        "first_over_sitk_full": first_best / sitk_best,
+        "full_over_sitk_full": full_best / sitk_best,
+        "targets": {"first_over_sitk_full": 0.25, "full_over_sitk_full": 1.0},
+    }
+    print(f"Load benchmark: {result['series']} (best of {REPEATS})")
+    print(f"{'measure':<34}{'seconds':>10}{'ratio':>10}{'target':>9}")
+    print(f"{'SimpleITK series read (peer)':<34}{sitk_best:>10.3f}{1.0:>10.2f}{'':>9}")
+    print(f"{'SliceWise first slice':<34}{first_best:>10.3f}"
+          f"{result['first_over_sitk_full']:>10.2f}{'<= 0.25':>9}")
+    print(f"{'SliceWise complete volume':<34}{full_best:>10.3f}"
+          f"{result['full_over_sitk_full']:>10.2f}{'<= 1.00':>9}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Every row of ../shared/dicom/README.md, checked against what SliceWise should do."""
+from __future__ import annotations
+
+import glob
+
+import numpy as np
+import pydicom
+import pytest
+
+from tests.conftest import shared_path
+from viewer.io import discover, edge_labels, load_series
+
+
+def _one(*parts: str):
+    result = discover(shared_path(*parts))
+    assert len(result.series) == 1, [s.uid for s in result.series]
+    return result.series[0], load_series(result.series[0])
+
+
+def test_brain_sagittal_loads_cleanly_with_sagittal_letters(shared_dicom) -> None:
+    series, volume = _one("brain_mr_t1_sagittal")
+    assert volume.shape == (35, 256, 256) and volume.warnings == ()
+    assert volume.spacing == pytest.approx((4.8, 1.015625, 1.015625), abs=0.01)
+    assert volume.orientation == series.orientation == "sagittal"
+    assert edge_labels(volume.direction) == {"left": "A", "right": "P", "top": "S",
+                                             "bottom": "I"}
+
+
+def test_ct_abdomen_in_hounsfield_units(shared_dicom) -> None:
+    _, volume = _one("ct_abdomen")
+    assert volume.shape == (12, 512, 512) and volume.warnings == ()
+    assert volume.spacing == pytest.approx((3.0, 1.074, 1.074), abs=0.01)
+    v = volume.voxels
+    assert -1030 <= v.min() <= -950  # air
+    centre = v[:, 200:312, 200:312]
+    assert 0 <= float(np.median(centre)) <= 100  # soft tissue
+    assert "Abdomen" in [p.name for p in volume.presets]
+
+
+def test_compressed_forms_decode_identically(shared_dicom) -> None:
+    volumes = [_one("compressed_series", kind)[1] for kind in ("j2k", "jpeg", "jpegls", "rle")]
+    for v in volumes:
+        assert v.shape == (4, 256, 256)
+        assert v.spacing == pytest.approx((1.0, 1.0, 1.0), abs=0.01)
+        np.testing.assert_array_equal(v.voxels, volumes[0].voxels)
+
+
+def test_transfer_syntaxes_identical_and_duplicates_warned(shared_dicom) -> None:
+    series, volume = _one("transfer_syntaxes")
+    assert volume.shape == (9, 384, 384)
+    for k in range(9):
+        np.testing.assert_array_equal(volume.voxels[k], volume.voxels[0])
+    reference = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
+    np.testing.assert_array_equal(volume.voxels[0], reference)
+    assert "9 images share one position: shown as separate images, not a volume" \
+        in volume.warnings
+    assert not any("pydicom" in w for w in volume.warnings)  # SimpleITK read all nine
+
+
+@pytest.mark.parametrize("folder, spacing_z, expected", [
+    ("gantrytilting/001", 4.851, ["Gantry tilt of 14 degrees"]),
+    ("sliceincrement/001", 5.0, ["Uneven slice spacing (5.0 mm and 10.0 mm)"]),
+    ("sliceincrement/002", 0.75, ["Uneven slice spacing (0.75 mm and 1.5 mm)",
+                                  "Gantry tilt of 15.5 degrees"]),
+    ("notavolume/001", 1.0, ["4 images share one position: shown as separate images"]),
+    ("slicecount/001", 1.0, ["Only 2 slices: 3D tools are off"]),
+])
+def test_geometry_edge_cases(shared_dicom, folder, spacing_z, expected) -> None:
+    series, volume = _one("geometry_edge_cases", *folder.split("/"))
+    assert volume.spacing[0] == pytest.approx(spacing_z, abs=0.01)
+    assert len(volume.warnings) == len(expected)
+    for text, warning in zip(expected, volume.warnings):
+        assert warning.startswith(text)
+    assert volume.n_slices == len(series.files)
+
+
+def test_mixed_orientations_split_never_69_mm(shared_dicom) -> None:
+    result = discover(shared_path("geometry_edge_cases", "sliceorientation", "001"))
+    assert len(result.series) == 2
+    assert {s.orientation for s in result.series} == {"sagittal", "axial"}
+    for series in result.series:
+        volume = load_series(series)
+        assert volume.n_slices == 2 and volume.spacing[0] < 10
+        assert any("mixed 2 image orientations" in w for w in volume.warnings)
+
+
+def test_non_isotropic_rescale_exact(shared_dicom) -> None:
+    _, volume = _one("geometry_edge_cases", "non_isotropic")
+    assert volume.shape == (4, 28, 64)
+    assert volume.spacing == pytest.approx((0.5, 4.0, 6.4), abs=0.01)
+    for k, path in enumerate(volume.slice_files):
+        ds = pydicom.dcmread(path)
+        expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+        np.testing.assert_allclose(volume.voxels[k], expected, rtol=1e-6, atol=1e-5)
+
+
+def test_mr_12bit_signed_values(shared_dicom) -> None:
+    _, volume = _one("mr_12bit")
+    assert volume.shape == (3, 384, 384)
+    assert any(w.startswith("3 images share one position") for w in volume.warnings)
+    for k, path in enumerate(volume.slice_files):
+        np.testing.assert_array_equal(volume.voxels[k], pydicom.dcmread(path).pixel_array)
+    assert volume.voxels.min() < 0  # the signed file really holds negative values
+
+
+@pytest.mark.parametrize("name, shape, spacing", [
+    ("philips_enhanced", (8, 256, 256), (1.2, 1.0, 1.0)),
+    ("siemens_multiframe", (8, 256, 256), (0.9, 0.9375, 0.9375)),
+    ("hyperfine", (8, 138, 112), (5.0, 1.61, 1.59)),
+    ("philips_fmap.dcm", (64, 64, 64), (1.0, 4.0, 4.0)),
+])
+def test_multiframe_volumes(shared_dicom, name, shape, spacing) -> None:
+    _, volume = _one("multiframe", name)
+    assert volume.shape == shape
+    assert volume.spacing == pytest.approx(spacing, abs=0.01)
+    assert len(volume.slice_files) == shape[0]
+
+
+def test_enhanced_frames_ordered_by_position_and_rescaled_per_frame(shared_dicom) -> None:
+    _, volume = _one("multiframe", "philips_fmap.dcm")
+    assert any("64 images share 32 positions" in w for w in volume.warnings)
+    ds = pydicom.dcmread(volume.slice_files[0])
+    groups = ds.PerFrameFunctionalGroupsSequence
+    for k in (0, 40):
+        pvt = groups[k].PixelValueTransformationSequence[0]
+        expected = ds.pixel_array[k] * float(pvt.RescaleSlope) + float(pvt.RescaleIntercept)
+        np.testing.assert_allclose(volume.voxels[k], expected, rtol=1e-5, atol=1e-3)
+    _, sag = _one("multiframe", "philips_enhanced")
+    first = sag.index_to_patient(0, 0, 0)
+    last = sag.index_to_patient(7, 0, 0)
+    assert np.linalg.norm(last - first) == pytest.approx(7 * 1.2, abs=0.01)
+
+
+def test_4d_series_first_time_point_with_note(shared_dicom) -> None:
+    series, volume = _one("multiframe", "siemens_xa10")
+    assert len(series.files) == 4 and series.frames_per_file == 6
+    assert volume.shape == (6, 64, 64)
+    assert volume.spacing == pytest.approx((2.4, 3.375, 3.375), abs=0.01)
+    assert "4-D series: 4 time points of 6 slices; SliceWise shows the first time point" \
+        in volume.warnings

@@ -1,0 +1,256 @@
+"""Load a discovered series into a ``Volume``, progressively (first slice first).
+
+``iter_load`` preallocates ``volume.voxels`` ``(z, y, x)`` float32 and yields a ``LoadProgress``
+right after slice 0 (display order) is decoded, then after each chunk. **The voxel array is filled
+in place until the event with ``complete=True``**: a viewer may show ``voxels[k]`` as soon as
+``loaded[k]`` is True. Cancellation raises nothing: iteration just stops.
+
+Pixels are decoded by SimpleITK (GDCM) with rescale slope/intercept applied; geometry (order,
+spacing along the stack, origin, direction) comes from the headers, not from SimpleITK's guess.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from viewer.io.discovery import discover
+from viewer.io.errors import DicomLoadError
+from viewer.io.geometry import analyse_stack, direction_matrix
+from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
+    header_from_dataset
+from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_into, \
+    read_with_pydicom
+from viewer.io.presets import auto_window, presets_for
+from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """One step of a progressive load.
+
+    ``done`` of ``total`` slices were attempted; ``loaded`` (bool, ``(z,)``) marks the slices of
+    ``volume.voxels`` already filled. Every event of one load shares the same voxel array.
+    ``complete`` is True on the last event only (its volume carries the final window, presets and
+    warnings, including any slice that could not be read).
+    """
+
+    done: int
+    total: int
+    volume: Volume
+    loaded: np.ndarray
+    complete: bool
+
+
+def _header(path: str) -> FileHeader:
+    try:
+        return header_from_dataset(path, read_dataset(path))
+    except (UnreadableFile, NotAnImage) as exc:
+        raise DicomLoadError(path, str(exc.args[0])) from exc
+
+
+def _decode_one(path: str, rgb: bool, warnings: list[str]) -> np.ndarray:
+    """All frames of one file; SimpleITK first, then pydicom (noted in ``warnings``)."""
+    try:
+        return read_file(path, rgb)
+    except DicomLoadError as sitk_error:
+        try:
+            arr = read_with_pydicom(path)
+        except DicomLoadError:
+            raise sitk_error from None
+        warnings.append(f"{file_name(path)} was decoded by pydicom because SimpleITK could not "
+                        f"read it ({sitk_error.reason})")
+        return arr
+
+
+def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[float, ...]]:
+    """(spacing along the stack in mm, origin) of a single-frame series in display order."""
+    origin = first.position or (0.0, 0.0, 0.0)
+    if series.slice_step is not None:
+        return float(series.slice_step), tuple(origin)
+    if len(series.files) < 2 or len(first.orientation) != 6:
+        return float(first.spacing_between_slices or 1.0), tuple(origin)
+    positions = []
+    for path in series.files:
+        try:
+            positions.append(_header(path).position)
+        except DicomLoadError:
+            positions.append(None)
+    if any(p is None for p in positions):
+        return 1.0, tuple(origin)
+    return analyse_stack(positions, first.orientation).spacing, tuple(origin)
+
+
+def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
+                  header: tuple[float, float] | None) -> tuple[WindowPreset, tuple]:
+    auto = auto_window(voxels[loaded] if loaded.any() else voxels)
+    header_preset = WindowPreset("Header", *header) if header else None
+    presets = presets_for(modality, header_preset, auto)
+    return (header_preset or auto), presets
+
+
+def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProgress]:
+    """A multi-frame series: the first file (first time point of a 4-D series), in one step
+    (SimpleITK decodes a file's frames together)."""
+    path = series.files[0]
+    rgb = first.samples_per_pixel == 3
+    warnings = list(series.warnings)
+    ds = read_dataset(path)
+    rescales = frame_rescales(ds)
+    if len(set(rescales)) > 1:
+        # GDCM applies one rescale to all frames; per-frame scaling needs pydicom.
+        try:
+            frames = read_with_pydicom(path)
+        except DicomLoadError:
+            frames = _decode_one(path, rgb, warnings)
+            warnings.append(f"{file_name(path)}: frames have different rescale values, applied "
+                            "from the first frame only; values may be off")
+    else:
+        frames = _decode_one(path, rgb, warnings)
+    positions = first.frame_positions
+    orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    if positions and all(p is not None for p in positions) and len(positions) == len(frames):
+        geo = analyse_stack(list(positions), orientation)
+        order = list(geo.order) if geo.is_volume else list(range(len(frames)))
+        spacing_z = geo.spacing
+        origin = tuple(positions[order[0]])  # type: ignore[arg-type]
+    else:
+        order = list(range(len(frames)))
+        spacing_z = float(first.spacing_between_slices or 1.0)
+        origin = tuple(first.position or (0.0, 0.0, 0.0))
+    voxels = np.ascontiguousarray(frames[order], dtype=np.float32)
+    loaded = np.ones(len(order), dtype=bool)
+    window, presets = _final_window(voxels, loaded, series.modality, first.window)
+    volume = Volume(
+        voxels=voxels, spacing=(float(spacing_z), *map(float, series.pixel_spacing)),
+        origin=origin, direction=direction_matrix(orientation), modality=series.modality,
+        series_uid=series.uid, description=series.description,
+        study_description=series.study_description, patient=series.patient, window=window,
+        presets=presets, warnings=tuple(dict.fromkeys(warnings)),
+        slice_files=tuple(path for _ in order), invert_display=first.photometric == "MONOCHROME1",
+        is_rgb=rgb, orientation=series.orientation,
+    )
+    yield LoadProgress(len(order), len(order), volume, loaded, True)
+
+
+def iter_load(
+    series: SeriesInfo, *, chunk: int = 16, cancelled: Callable[[], bool] | None = None
+) -> Iterator[LoadProgress]:
+    """Load ``series`` progressively; see the module docstring for the in-place contract.
+
+    Yields first after slice 0, then after every ``chunk`` slices, the last event with
+    ``complete=True``. A file that cannot be read leaves its slice blank (lowest value) with a
+    warning; ``DicomLoadError`` is raised only when no slice at all can be read.
+    ``cancelled()`` is polled between chunks; when it returns True the generator just stops.
+    """
+    if not series.files:
+        raise DicomLoadError(series.uid, "the series has no image files")
+    first = _header(series.files[0])
+    if series.frames_per_file > 1 or first.frames > 1:
+        yield from _iter_multiframe(series, first)
+        return
+    files = list(series.files)
+    total = len(files)
+    rgb = first.samples_per_pixel == 3
+    warnings = list(series.warnings)
+    failures: list[DicomLoadError] = []
+    spacing_z, origin = _with_geometry(series, first)
+    shape = (total, first.rows, first.columns) + ((3,) if rgb else ())
+    voxels = np.zeros(shape, dtype=np.float32)
+    loaded = np.zeros(total, dtype=bool)
+    orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    base = Volume(
+        voxels=voxels, spacing=(float(spacing_z), *map(float, series.pixel_spacing)),
+        origin=origin, direction=direction_matrix(orientation), modality=series.modality,
+        series_uid=series.uid, description=series.description,
+        study_description=series.study_description, patient=series.patient,
+        warnings=tuple(warnings), slice_files=tuple(files),
+        invert_display=first.photometric == "MONOCHROME1", is_rgb=rgb,
+        orientation=series.orientation,
+    )
+
+    def read_single(k: int) -> None:
+        try:
+            arr = _decode_one(files[k], rgb, warnings)
+            if arr.shape[1:] != voxels.shape[1:]:
+                raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
+                                               "differs from the rest of the series")
+            voxels[k] = arr[0]
+            loaded[k] = True
+        except DicomLoadError as exc:
+            failures.append(exc)
+            warnings.append(f"Image {k + 1} of {total} ({file_name(exc.path)}) could not be "
+                            f"read: {exc.reason}; it is left blank")
+
+    read_single(0)
+    if total == 1 and failures:
+        raise failures[0]
+    header_window = first.window
+    window = WindowPreset("Header", *header_window) if header_window else auto_window(
+        voxels[0])
+    volume = dataclasses.replace(base, window=window, warnings=tuple(warnings))
+    yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
+    if total == 1:
+        return
+    # SimpleITK's series reader prints warnings for stacks without a uniform step (uneven,
+    # repeated or missing positions): those are read file by file.
+    batch = series.slice_step is not None
+    start = 1
+    while start < total:
+        if cancelled is not None and cancelled():
+            return
+        stop = min(total, start + max(1, chunk))
+        try:
+            if not batch:
+                raise DicomLoadError(files[start], "no uniform step: read file by file")
+            read_files_into(files[start:stop], voxels[start:stop], rgb)
+            loaded[start:stop] = True
+        except DicomLoadError:
+            for k in range(start, stop):  # find the bad file(s); keep the good ones
+                read_single(k)
+        start = stop
+        if start < total:
+            yield LoadProgress(start, total, dataclasses.replace(base, window=window,
+                               warnings=tuple(warnings)), loaded.copy(), False)
+    if not loaded.any():
+        raise failures[0]
+    if not loaded.all():
+        voxels[~loaded] = float(voxels[loaded].min())
+    final_window, presets = _final_window(voxels, loaded, series.modality, header_window)
+    volume = dataclasses.replace(base, window=final_window, presets=presets,
+                                 warnings=tuple(dict.fromkeys(warnings)))
+    yield LoadProgress(total, total, volume, loaded.copy(), True)
+
+
+def load_series(
+    series: SeriesInfo,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Volume:
+    """Load a whole series (runs ``iter_load`` to the end). ``progress(done, total)`` after each
+    step. When cancelled, returns the partly filled volume with a warning saying so."""
+    last: LoadProgress | None = None
+    for event in iter_load(series, cancelled=cancelled):
+        last = event
+        if progress is not None:
+            progress(event.done, event.total)
+    if last is None:
+        raise DicomLoadError(series.uid, "loading was cancelled before the first image was read")
+    if not last.complete:
+        note = (f"Loading was cancelled: {int(last.loaded.sum())} of {last.total} images were "
+                "read; the others are blank")
+        return dataclasses.replace(last.volume, warnings=last.volume.warnings + (note,))
+    return last.volume
+
+
+def open_path(
+    path_or_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> tuple[DiscoveryResult, Volume | None]:
+    """Discover ``path_or_paths`` and load the first series (None when there is no image)."""
+    result = discover(path_or_paths)
+    if not result.series:
+        return result, None
+    return result, load_series(result.series[0])
