@@ -1,0 +1,69 @@
+"""Composition root: headless commands, or QApplication + settings + main window.
+
+``main(argv)``: a headless command when ``argv`` names one (see ``viewer.cli``); otherwise the GUI
+opened on the paths in ``argv``, or on the built-in sample study when there are none.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+APP_NAME = "SliceWise"
+ORG_NAME = "SliceWise"
+
+
+def _icon_path() -> Path | None:
+    """The application icon (resources/icons/slicewise.svg), None when not shipped."""
+    try:
+        from viewer.resources import resource_path
+
+        path = resource_path("icons", "slicewise.svg")
+    except Exception:  # resources package missing in a partial checkout
+        path = Path(__file__).resolve().parents[1] / "resources" / "icons" / "slicewise.svg"
+    return path if path.is_file() else None
+
+
+def create_application(argv: list[str] | None = None):
+    """The QApplication (created once) with names, icon and pyqtgraph options set."""
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from viewer import __version__
+    from viewer.ui.slice_view import configure_pyqtgraph
+
+    app = QApplication.instance() or QApplication([sys.argv[0]] + list(argv or []))
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("slicewise")
+    icon = _icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
+    configure_pyqtgraph()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run SliceWise: a headless command, or the viewer on ``argv`` paths (sample study if none)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from viewer import cli
+
+    if cli.is_command(argv):
+        return cli.run(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_application(argv)
+    from viewer.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    paths = [a for a in argv if not a.startswith("-")]
+    if paths:
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            print(f"slicewise: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        window.open_paths([p for p in paths if Path(p).exists()] or paths)
+    else:
+        window.open_sample_study()
+    return int(app.exec())
