@@ -1,0 +1,24 @@
+"""``slicewise screenshot``: render the slice view offscreen exactly as the viewer draws it."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from viewer.cli import CommandError
+from viewer.commands.common import find_series, load
+
+
+def run_screenshot(args: argparse.Namespace) -> int:
+    _, chosen = find_series(args.paths, args.series)
+    volume = load(chosen[0])
+    index = None
+    if args.slice is not None:
+        if not 1 <= args.slice <= volume.n_slices:
+            raise CommandError(f"slice {args.slice} is outside 1-{volume.n_slices}")
+        index = args.slice - 1
+    from viewer.screenshot import render_to_png
+
+    out = render_to_png(volume, Path(args.out), slice_index=index, window=args.window,
+                        size=args.size, anonymise=not args.show_patient)
+    print(out)
+    return 0
