@@ -1,0 +1,24 @@
+"""Explanations for SliceWise classifiers: Grad-CAM, occlusion, faithfulness and sanity scores.
+
+Torch only: this package never imports Qt, pyqtgraph, pydicom or ``viewer``.
+"""
+from __future__ import annotations
+
+from .faithfulness import deletion_auc, energy_in_mask, insertion_auc, pointing_game
+from .gradcam import cam, gradcam
+from .occlusion import OcclusionStep, iter_occlusion, occlusion
+from .sanity import randomised_copy, rank_correlation
+
+__all__ = [
+    "OcclusionStep",
+    "cam",
+    "deletion_auc",
+    "energy_in_mask",
+    "gradcam",
+    "insertion_auc",
+    "iter_occlusion",
+    "occlusion",
+    "pointing_game",
+    "randomised_copy",
+    "rank_correlation",
+]

@@ -1,0 +1,175 @@
+"""Scores that say whether a heat map is faithful to the model or to the anatomy.
+
+* ``deletion_auc`` / ``insertion_auc`` (Petsiuk et al. 2018, RISE): remove (or add) pixels in
+  order of decreasing saliency and integrate the target probability over the fraction of
+  pixels changed. A faithful map gives a low deletion AUC and a high insertion AUC.
+* ``pointing_game`` (Zhang et al. 2016): is the map's maximum on the lesion (within a
+  tolerance in pixels)? State the tolerance with the figure (15 px at a 224 px input is usual).
+* ``energy_in_mask``: share of the map's positive mass inside the lesion mask.
+
+Maps and masks are (H, W) (rows, columns) in the input's pixel grid; ``x`` is (1, C, H, W).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .base import baseline_image
+
+__all__ = ["deletion_auc", "insertion_auc", "pointing_game", "energy_in_mask"]
+
+Forward = Callable[[Tensor], Tensor]
+
+
+def _as_numpy(a: np.ndarray | Tensor) -> np.ndarray:
+    if isinstance(a, Tensor):
+        return a.detach().float().cpu().numpy()
+    return np.asarray(a)
+
+
+def _saliency_order(saliency: np.ndarray | Tensor, h: int, w: int) -> Tensor:
+    """Flat pixel indices from most to least salient (ties keep row-major order)."""
+    sal = torch.as_tensor(_as_numpy(saliency), dtype=torch.float32)
+    if sal.dim() != 2:
+        raise ValueError(f"The saliency map must be 2-D (H, W); got shape {tuple(sal.shape)}.")
+    if tuple(sal.shape) != (h, w):
+        raise ValueError(
+            f"The saliency map is {tuple(sal.shape)} but the image is {(h, w)}; "
+            "upsample the map to the input grid first."
+        )
+    sal = torch.nan_to_num(sal, nan=float("-inf"))
+    return torch.argsort(sal.flatten(), descending=True, stable=True)
+
+
+def _curve_auc(
+    forward: Forward,
+    x: Tensor,
+    saliency: np.ndarray | Tensor,
+    target: int,
+    *,
+    steps: int,
+    baseline: str | float,
+    batch_size: int,
+    insert: bool,
+    blur_sigma: float | None,
+) -> float:
+    if x.dim() != 4 or x.shape[0] != 1:
+        raise ValueError(f"Expected one image of shape (1, C, H, W); got {tuple(x.shape)}.")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1; got {steps}.")
+    _, _, h, w = x.shape
+    order = _saliency_order(saliency, h, w).to(x.device)
+    sigma = blur_sigma if blur_sigma is not None else max(h, w) / 16.0
+    counts = [round(k * h * w / steps) for k in range(steps + 1)]
+    # rank[p] = position of pixel p in the saliency order
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel(), device=x.device)
+    rank = rank.view(1, 1, h, w)
+    probs: list[float] = []
+    with torch.inference_mode():
+        x = x.detach()
+        base = baseline_image(x, baseline, blur_sigma=sigma)
+        start_img, end_img = (base, x) if insert else (x, base)
+        for first in range(0, len(counts), batch_size):
+            chunk = torch.tensor(counts[first : first + batch_size], device=x.device).view(-1, 1, 1, 1)
+            changed = rank < chunk  # (B, 1, H, W): pixels already removed / inserted
+            batch = torch.where(changed, end_img, start_img)
+            out = forward(batch)
+            if out.dim() != 2 or not -out.shape[1] <= target < out.shape[1]:
+                raise ValueError(
+                    f"forward must return probabilities of shape (batch, classes); got {tuple(out.shape)}."
+                )
+            probs.extend(out[:, target].float().cpu().tolist())
+    fractions = np.asarray(counts, dtype=np.float64) / (h * w)
+    values = np.asarray(probs, dtype=np.float64)
+    return float(np.sum((values[1:] + values[:-1]) * np.diff(fractions)) / 2.0)
+
+
+def deletion_auc(
+    forward: Forward,
+    x: Tensor,
+    saliency: np.ndarray | Tensor,
+    target: int,
+    *,
+    steps: int = 32,
+    baseline: str | float = "blur",
+    batch_size: int = 32,
+    blur_sigma: float | None = None,
+) -> float:
+    """Area under the target-probability curve as the most salient pixels are removed first.
+
+    ``forward`` must return probabilities (B, K) (e.g. ``softmax(model(b), 1)``), so the AUC
+    lies in [0, 1]; lower is better. Removed pixels take the ``baseline`` value (``"blur"``:
+    Gaussian blur with ``blur_sigma`` px, default max(H, W) / 16; ``"zero"``, ``"mean"`` or a
+    number). ``steps + 1`` points from 0 to 100 % of the pixels, evaluated ``batch_size`` at a time.
+    """
+    return _curve_auc(
+        forward, x, saliency, target, steps=steps, baseline=baseline,
+        batch_size=batch_size, insert=False, blur_sigma=blur_sigma,
+    )
+
+
+def insertion_auc(
+    forward: Forward,
+    x: Tensor,
+    saliency: np.ndarray | Tensor,
+    target: int,
+    *,
+    steps: int = 32,
+    baseline: str | float = "blur",
+    batch_size: int = 32,
+    blur_sigma: float | None = None,
+) -> float:
+    """Area under the target-probability curve as the most salient pixels are restored first.
+
+    Starts from the ``baseline`` image and puts original pixels back in saliency order;
+    ``forward`` must return probabilities; higher is better. Arguments as ``deletion_auc``.
+    """
+    return _curve_auc(
+        forward, x, saliency, target, steps=steps, baseline=baseline,
+        batch_size=batch_size, insert=True, blur_sigma=blur_sigma,
+    )
+
+
+def _check_pair(saliency: np.ndarray | Tensor, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sal = _as_numpy(saliency).astype(np.float64)
+    m = np.asarray(mask).astype(bool)
+    if sal.ndim != 2 or sal.shape != m.shape:
+        raise ValueError(f"Map {sal.shape} and mask {m.shape} must be 2-D and the same shape (H, W).")
+    return sal, m
+
+
+def pointing_game(saliency: np.ndarray | Tensor, mask: np.ndarray, tolerance_px: float = 15.0) -> bool:
+    """True when the map's maximum lies within ``tolerance_px`` (Euclidean px) of the mask.
+
+    ``tolerance_px=0`` asks for the maximum exactly inside the mask. A flat map (no maximum,
+    or only NaN) points nowhere and returns False. Raises ``ValueError`` for an empty mask.
+    """
+    sal, m = _check_pair(saliency, mask)
+    if not m.any():
+        raise ValueError("The mask is empty: the pointing game needs a region to point at.")
+    finite = np.where(np.isfinite(sal), sal, -np.inf)
+    if not np.isfinite(finite).any() or np.nanmax(finite) == np.nanmin(finite):
+        return False
+    y, x = np.unravel_index(int(np.argmax(finite)), finite.shape)
+    if m[y, x]:
+        return True
+    ys, xs = np.nonzero(m)
+    distance = np.sqrt(np.min((ys - y) ** 2 + (xs - x) ** 2))
+    return bool(distance <= tolerance_px)
+
+
+def energy_in_mask(saliency: np.ndarray | Tensor, mask: np.ndarray) -> float:
+    """Sum of the map's positive values inside ``mask`` / sum of all its positive values.
+
+    In [0, 1]; 0.0 when the map has no positive value.
+    """
+    sal, m = _check_pair(saliency, mask)
+    positive = np.clip(np.nan_to_num(sal, nan=0.0), 0.0, None)
+    total = positive.sum()
+    if total <= 0:
+        return 0.0
+    return float(positive[m].sum() / total)

@@ -1,0 +1,199 @@
+"""Occlusion against Captum, the blurred-patch baseline on a lesion phantom, progressive passes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from inference.explain.base import gaussian_blur
+from inference.explain.occlusion import OcclusionStep, iter_occlusion, occlusion, window_starts
+
+captum_attr = pytest.importorskip("captum.attr")
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(np.corrcoef(a.double().flatten().numpy(), b.double().flatten().numpy())[0, 1])
+
+
+class Counting:
+    """Wraps a forward function and counts the images it scored."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.images, self.calls = fn, 0, 0
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        self.images += batch.shape[0]
+        self.calls += 1
+        return self.fn(batch)
+
+
+@pytest.fixture(scope="module")
+def resnet() -> nn.Module:
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    return torchvision.models.resnet18(weights=None, num_classes=2).eval()
+
+
+@pytest.fixture(scope="module")
+def small() -> nn.Module:
+    """A tiny CNN: the progressive/batching/cancellation tests need many cheap forward passes."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 5, stride=2), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(32, 2)).eval()
+
+
+def _captum(forward, x, target, patch, stride, baselines, batch=16) -> torch.Tensor:
+    c = x.shape[1]
+    attr = captum_attr.Occlusion(forward).attribute(
+        x, sliding_window_shapes=(c, patch, patch), strides=(c, stride, stride),
+        baselines=baselines, target=target, perturbations_per_eval=batch)
+    return attr[0, 0].detach()  # the window spans all channels: every channel holds the same map
+
+
+@pytest.mark.parametrize(("size", "patch", "stride", "baseline"), [
+    (64, 16, 8, 0.0),     # windows fit exactly
+    (60, 16, 12, 0.5),    # the last window is clipped at the edge
+    (50, 20, 20, -1.0),   # non-overlapping, clipped
+])
+def test_matches_captum_with_constant_baseline(resnet, size, patch, stride, baseline) -> None:
+    torch.manual_seed(size)
+    x = torch.randn(1, 3, size, size)
+    ours = occlusion(resnet, x, 1, patch=patch, stride=stride, baseline=baseline, batch_size=16)
+    ref = _captum(resnet, x, 1, patch, stride, baseline)
+    assert ours.shape == (size, size) and ours.dtype == torch.float32
+    assert pearson(ours, ref) >= 0.99
+    torch.testing.assert_close(ours, ref.float(), rtol=1e-3, atol=1e-5)
+
+
+def test_named_baselines_match_captum(small) -> None:
+    torch.manual_seed(1)
+    x = torch.randn(1, 3, 48, 48) + 0.3
+    torch.testing.assert_close(occlusion(small, x, 0, patch=16, stride=8, baseline="zero"),
+                               _captum(small, x, 0, 16, 8, 0.0), rtol=1e-3, atol=1e-5)
+    mean = x.mean(dim=(2, 3), keepdim=True).expand_as(x).contiguous()
+    torch.testing.assert_close(occlusion(small, x, 0, patch=16, stride=8, baseline="mean"),
+                               _captum(small, x, 0, 16, 8, mean), rtol=1e-3, atol=1e-5)
+    blurred = gaussian_blur(x, 5.0)
+    torch.testing.assert_close(occlusion(small, x, 0, patch=16, stride=8, baseline="blur", blur_sigma=5.0),
+                               _captum(small, x, 0, 16, 8, blurred), rtol=1e-3, atol=1e-5)
+
+
+def test_window_starts_like_captum() -> None:
+    assert window_starts(224, 16, 8) == list(range(0, 209, 8))
+    assert window_starts(100, 16, 8)[-1] == 88  # clipped last window still covers the edge
+    assert window_starts(10, 16, 8) == [0]
+    with pytest.raises(ValueError, match="larger than the patch"):
+        window_starts(64, 8, 16)
+
+
+class RegionScore(nn.Module):
+    """A 'lesion detector' with known evidence: score = how much brighter a region is than its
+    blurred surroundings would be, i.e. the mean of the high-pass image in ROWS x COLS."""
+
+    ROWS, COLS = slice(40, 56), slice(20, 36)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        region = x[:, 0, self.ROWS, self.COLS].mean(dim=(1, 2))
+        return torch.stack([-region, region], dim=1)
+
+
+def _lesion_phantom(size: int = 96) -> tuple[torch.Tensor, np.ndarray]:
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    tissue = 1.0 + 0.3 * torch.sin(yy / 7.0) * torch.cos(xx / 9.0)  # smooth anatomy, no detail
+    lesion = ((yy - 48) ** 2 + (xx - 28) ** 2 <= 36).float()  # radius 6 px, inside the region
+    x = (tissue + 1.5 * lesion)[None, None]
+    return x, lesion.numpy().astype(bool)
+
+
+def test_blur_baseline_finds_the_lesion() -> None:
+    x, lesion = _lesion_phantom()
+    heat = occlusion(RegionScore(), x, 1, patch=12, stride=4)
+    y, xcol = np.unravel_index(int(heat.argmax()), heat.shape)
+    assert lesion[y, xcol] or np.hypot(y - 48, xcol - 28) <= 8
+    assert heat[RegionScore.ROWS, RegionScore.COLS].mean() > 5 * heat.abs().mean() / 2
+    # far from the region the model does not look: zero attribution there
+    assert float(heat[:, 60:].abs().max()) == 0.0
+
+
+def test_blur_baseline_on_flat_image_gives_no_evidence() -> None:
+    x = torch.full((1, 1, 64, 64), 2.5)
+    heat = occlusion(RegionScore(), x, 1, patch=16, stride=8)
+    assert float(heat.abs().max()) < 1e-5  # a blurred flat patch is the patch itself
+
+
+def test_progressive_passes_and_final_map(small) -> None:
+    torch.manual_seed(2)
+    x = torch.randn(1, 3, 64, 64)
+    forward = Counting(small)
+    steps = list(iter_occlusion(forward, x, 1, passes=((32, 16), (16, 8)), baseline=0.0, batch_size=8))
+    assert [s.pass_index for s in steps] == [0, 1]
+    assert (steps[0].patch, steps[0].stride, steps[0].final) == (32, 16, False)
+    assert (steps[1].patch, steps[1].stride, steps[1].final) == (16, 8, True)
+    assert all(isinstance(s, OcclusionStep) and s.map.shape == (64, 64) for s in steps)
+    assert steps[0].done == 9 and steps[1].done == steps[1].total == 9 + 49
+    assert forward.images == 1 + 9 + 49
+    torch.testing.assert_close(steps[1].map, occlusion(small, x, 1, patch=16, stride=8, baseline=0.0))
+    torch.testing.assert_close(steps[0].map, occlusion(small, x, 1, patch=32, stride=16, baseline=0.0))
+
+
+def test_later_pass_reuses_windows_of_the_same_patch(small) -> None:
+    torch.manual_seed(3)
+    x = torch.randn(1, 3, 64, 64)
+    forward = Counting(small)
+    steps = list(iter_occlusion(forward, x, 0, passes=((16, 16), (16, 8)), batch_size=64))
+    assert forward.images == 1 + 49  # the 16 windows of the first pass are part of the second
+    torch.testing.assert_close(steps[-1].map, occlusion(small, x, 0, patch=16, stride=8))
+
+
+def test_batch_size_does_not_change_the_map(small) -> None:
+    torch.manual_seed(4)
+    x = torch.randn(1, 3, 48, 48)
+    a = occlusion(small, x, 1, patch=16, stride=8, batch_size=1)
+    b = occlusion(small, x, 1, patch=16, stride=8, batch_size=7)
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_cancellation_stops_between_batches(small) -> None:
+    x = torch.randn(1, 3, 64, 64)
+    forward = Counting(small)
+    polls = {"n": 0}
+
+    def cancelled() -> bool:
+        polls["n"] += 1
+        return forward.calls >= 3  # original + 2 of the 3 coarse batches
+
+    steps = list(iter_occlusion(forward, x, 1, batch_size=4, cancelled=cancelled))
+    assert forward.calls == 3 and steps == [] and polls["n"] >= 3
+    # cancelling after the coarse map keeps it and stops before the fine pass
+    forward = Counting(small)
+    seen: list[OcclusionStep] = []
+    gen = iter_occlusion(forward, x, 1, batch_size=4, cancelled=lambda: bool(seen))
+    for step in gen:
+        seen.append(step)
+    assert len(seen) == 1 and not seen[0].final and forward.images == 1 + 9
+
+
+def test_adaptive_refines_only_where_the_coarse_map_is_high() -> None:
+    x, lesion = _lesion_phantom()
+    forward = Counting(RegionScore())
+    steps = list(iter_occlusion(forward, x, 1, passes=((24, 12), (12, 6)), refine="adaptive",
+                                adaptive_fraction=0.25))
+    coarse_windows, fine_windows = len(window_starts(96, 24, 12)) ** 2, len(window_starts(96, 12, 6)) ** 2
+    assert forward.images == 1 + coarse_windows + int(np.ceil(0.25 * fine_windows))
+    assert steps[-1].total == steps[-1].done == forward.images - 1 and steps[-1].final
+    full = occlusion(RegionScore(), x, 1, patch=12, stride=6)
+    assert pearson(steps[-1].map, full) > 0.9
+    y, xcol = np.unravel_index(int(steps[-1].map.argmax()), (96, 96))
+    assert np.hypot(y - 48, xcol - 28) <= 12
+
+
+def test_errors_are_clear(resnet) -> None:
+    with pytest.raises(ValueError, match=r"\(1, C, H, W\)"):
+        occlusion(resnet, torch.zeros(2, 3, 32, 32), 0)
+    with pytest.raises(ValueError, match="refine"):
+        list(iter_occlusion(resnet, torch.zeros(1, 3, 32, 32), 0, refine="fast"))
+    with pytest.raises(ValueError, match="baseline"):
+        occlusion(resnet, torch.zeros(1, 3, 32, 32), 0, baseline="noise")
+    with pytest.raises(ValueError, match="class 7"):
+        occlusion(resnet, torch.zeros(1, 3, 32, 32), 7)
