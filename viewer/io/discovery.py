@@ -16,10 +16,13 @@ from viewer.io.geometry import analyse_stack, normal_from_orientation, orientati
     same_orientation
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.scan import ScannedImage, scan
 from viewer.io.volume import DiscoveryResult, SeriesInfo, SkippedFile
 
 ProgressCallback = Callable[[int, int], None]
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: Files scanned by GDCM in one pass (progress and cancellation are checked per file after it).
+_SCAN_BATCH = 256
 
 
 def _walk(folder: Path) -> list[str]:
@@ -210,6 +213,17 @@ def group_headers(headers: Iterable[FileHeader]) -> list[SeriesInfo]:
     return series
 
 
+def _read_header(path: str, skipped: list[SkippedFile]) -> FileHeader | None:
+    """Full pydicom header of ``path``, or None with the reason added to ``skipped``."""
+    try:
+        return header_from_dataset(path, read_dataset(path))
+    except (UnreadableFile, NotAnImage) as exc:
+        skipped.append(SkippedFile(path, str(exc.args[0])))
+    except Exception as exc:  # noqa: BLE001 - one odd header must not stop discovery
+        skipped.append(SkippedFile(path, f"Damaged DICOM header ({type(exc).__name__}: {exc})"))
+    return None
+
+
 def discover(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -228,16 +242,25 @@ def discover(
     files = _expand(list(paths), skipped)
     headers: list[FileHeader] = []
     total = len(files)
-    for done, path in enumerate(files, start=1):
+    # First file of each series part: full pydicom header, reused for the part's descriptive
+    # values; the other files take their per-file values from the GDCM scan (see viewer.io.scan).
+    templates: dict[tuple, FileHeader] = {}
+    scanned: dict[str, ScannedImage] = {}
+    for index, path in enumerate(files):
         if cancelled is not None and cancelled():
             break
-        try:
-            headers.append(header_from_dataset(path, read_dataset(path)))
-        except (UnreadableFile, NotAnImage) as exc:
-            skipped.append(SkippedFile(path, str(exc.args[0])))
-        except Exception as exc:  # noqa: BLE001 - one odd header must not stop discovery
-            skipped.append(SkippedFile(path, f"Damaged DICOM header ({type(exc).__name__}: "
-                                             f"{exc})"))
+        if index % _SCAN_BATCH == 0:
+            scanned = scan(files[index:index + _SCAN_BATCH])
+        image = scanned.get(path)
+        template = templates.get(image.template_key) if image is not None else None
+        if image is not None and template is not None:
+            headers.append(image.header(template))
+        else:
+            header = _read_header(path, skipped)
+            if header is not None:
+                headers.append(header)
+                if image is not None and image.header(header) == header:
+                    templates[image.template_key] = header  # GDCM and pydicom agree
         if progress is not None:
-            progress(done, total)
+            progress(index + 1, total)
     return DiscoveryResult(series=tuple(group_headers(headers)), skipped=tuple(skipped))

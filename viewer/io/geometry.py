@@ -71,6 +71,8 @@ def same_orientation(a: Sequence[float], b: Sequence[float], tol: float = 1e-3) 
     """Whether two ImageOrientationPatient values describe the same plane orientation."""
     if len(a) != 6 or len(b) != 6:
         return len(a) == len(b)
+    if tuple(a) == tuple(b):  # the usual case, without numpy's overhead
+        return True
     return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), atol=tol))
 
 

@@ -86,7 +86,8 @@ def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[
 
 def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
                   header: tuple[float, float] | None) -> tuple[WindowPreset, tuple]:
-    auto = auto_window(voxels[loaded] if loaded.any() else voxels)
+    # Boolean indexing would copy the whole volume: only do it when some slices are missing.
+    auto = auto_window(voxels if loaded.all() or not loaded.any() else voxels[loaded])
     header_preset = WindowPreset("Header", *header) if header else None
     presets = presets_for(modality, header_preset, auto)
     return (header_preset or auto), presets

@@ -22,7 +22,9 @@ CT_PRESETS: tuple[WindowPreset, ...] = (
 
 #: Percentiles of the automatic window.
 AUTO_PERCENTILES = (0.5, 99.5)
-_MAX_SAMPLES = 2_000_000
+#: Largest sample the automatic window looks at (a regular stride through the voxels): 1e6
+#: values put the 0.5 % tail on 5000 of them, ample for a display window, in about 10 ms.
+_MAX_SAMPLES = 1_000_000
 
 
 def _padding_mask(values: np.ndarray) -> np.ndarray:
@@ -47,7 +49,7 @@ def auto_window(voxels: np.ndarray, name: str = "Auto") -> WindowPreset:
     flat = np.asarray(voxels).reshape(-1)
     if flat.size > _MAX_SAMPLES:
         flat = flat[:: int(np.ceil(flat.size / _MAX_SAMPLES))]
-    flat = flat.astype(np.float64, copy=False)
+    flat = flat.astype(np.float32, copy=False)  # voxels are float32: no precision to gain
     keep = _padding_mask(flat)
     values = flat[keep]
     if values.size == 0:
