@@ -1,0 +1,184 @@
+"""Brain MR phantoms: axial slices with or without a ring-enhancing tumour, four contrasts.
+
+Signal is in arbitrary MR units (about 0..1000). Distractors that a classifier must learn to
+ignore: vessels, a dural sinus, choroid plexus, ventricles of varying size, homogeneous
+lesion-like blobs (vessel cross-sections / dural enhancement), small CSF cysts, bias fields,
+intensity scaling, rotation and Rician noise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.phantoms import shapes as sh
+
+CONTRASTS: tuple[str, ...] = ("T1", "T1 post-contrast", "T2", "T2-FLAIR")
+
+# Tissue signal per contrast (arbitrary MR units). Post-contrast enhances vessels, sinus,
+# choroid plexus and the tumour rim; T2 makes CSF bright; FLAIR nulls CSF and keeps oedema bright.
+_TISSUE: dict[str, dict[str, float]] = {
+    "T1": dict(scalp=820, skull=70, csf=170, gm=520, wm=760, nuclei=560, necrosis=260,
+               rim=430, oedema=470, vessel=500, sinus=330, choroid=480, blob=470, cyst=170),
+    "T1 post-contrast": dict(scalp=840, skull=70, csf=170, gm=520, wm=760, nuclei=560,
+                             necrosis=250, rim=980, oedema=460, vessel=930, sinus=960,
+                             choroid=900, blob=930, cyst=170),
+    "T2": dict(scalp=560, skull=40, csf=980, gm=640, wm=430, nuclei=560, necrosis=950,
+               rim=720, oedema=830, vessel=90, sinus=110, choroid=700, blob=700, cyst=980),
+    "T2-FLAIR": dict(scalp=620, skull=40, csf=110, gm=610, wm=440, nuclei=560, necrosis=300,
+                     rim=820, oedema=900, vessel=110, sinus=140, choroid=260, blob=800, cyst=110),
+}
+
+
+@dataclass(frozen=True)
+class BrainSlice:
+    """One synthetic axial brain MR slice: image (H, W) float32, tumour mask (H, W) bool."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    tumour: bool
+    contrast: str
+    spacing: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _Anatomy:
+    centre: tuple[float, float]
+    angle: float
+    scale: float
+    aspect: float
+    cortex: float
+    gyri_phase: float
+    vent_size: float
+    vent_angle: float
+    tumour: tuple[float, float, float, float] | None   # (z, y, x, radius) in head frame
+    tumour_rim: float
+    tumour_oedema: float
+    tumour_wobble: float
+    vessels: tuple[np.ndarray, ...]
+    blobs: tuple[tuple[float, float, float], ...]       # (y, x, radius)
+    cysts: tuple[tuple[float, float, float], ...]
+    intensity: float
+    bias: float
+    noise: float
+    blur: float
+
+
+def _inside_brain(rng: np.random.Generator, max_r: float) -> tuple[float, float]:
+    while True:
+        y, x = rng.uniform(-max_r, max_r, 2)
+        if (y / 0.82) ** 2 + (x / 0.68) ** 2 < max_r ** 2:
+            return float(y), float(x)
+
+
+def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True) -> _Anatomy:
+    tum = None
+    if tumour:
+        while True:
+            y, x = _inside_brain(rng, 0.62)
+            # keep the tumour off the ventricles so that its ring stays visible
+            if abs(x) > 0.2 or abs(y + 0.08) > 0.3:
+                break
+        tum = (float(rng.uniform(-0.25, 0.25)), y, x, float(rng.uniform(0.08, 0.17)))
+    vessels = tuple(sh.random_walk(rng, _inside_brain(rng, 0.6), int(rng.integers(4, 9)),
+                                   float(rng.uniform(0.05, 0.09)))
+                    for _ in range(int(rng.integers(2, 6))))
+    n_blobs = int(rng.integers(1, 3)) if hard else 0
+    blobs = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.04, 0.09))) for _ in range(n_blobs))
+    cysts = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.02, 0.05)))
+                  for _ in range(int(rng.integers(0, 3))))
+    return _Anatomy(
+        centre=(float(rng.uniform(-0.06, 0.06)), float(rng.uniform(-0.06, 0.06))),
+        angle=float(rng.uniform(-15, 15)), scale=float(rng.uniform(0.85, 1.05)),
+        aspect=float(rng.uniform(0.78, 0.9)), cortex=float(rng.uniform(0.7, 0.8)),
+        gyri_phase=float(rng.uniform(0, 6.28)), vent_size=float(rng.uniform(0.5, 1.7)),
+        vent_angle=float(rng.uniform(-12, 12)), tumour=tum,
+        tumour_rim=float(rng.uniform(0.22, 0.4)), tumour_oedema=float(rng.uniform(1.3, 2.0)),
+        tumour_wobble=float(rng.uniform(0.0, 0.15)), vessels=vessels, blobs=blobs, cysts=cysts,
+        intensity=float(rng.uniform(0.6, 1.5)), bias=float(rng.uniform(0.05, 0.3)),
+        noise=float(rng.uniform(0.01, 0.04)), blur=float(rng.uniform(0.5, 0.9)))
+
+
+def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Render the anatomy at head height z (-1 top .. 1 bottom) into (H, W) signal and mask."""
+    t = _TISSUE[contrast]
+    zf = float(np.sqrt(max(1.0 - (z * 0.9) ** 2, 0.05)))
+    v, u = sh.frame_2d(shape, anat.centre, anat.angle, anat.scale)
+    img = np.zeros(shape, dtype=np.float32)
+    head = sh.ellipse(v, u, 0, 0, 0.9 * zf, 0.9 * anat.aspect * zf)
+    img[head < 1] = t["scalp"]
+    img[head < 0.95] = t["skull"]
+    img[head < 0.9] = t["csf"]
+    brain_r = sh.ellipse(v, u, 0, 0, 0.78 * zf, 0.78 * anat.aspect * zf, wobble=0.03, lobes=14,
+                         phase=anat.gyri_phase)
+    brain = brain_r < 1
+    img[brain] = t["gm"]
+    img[brain_r < anat.cortex] = t["wm"]
+    if abs(z) < 0.5:
+        for sx in (-1, 1):
+            img[sh.ellipse(v, u, 0.05, sx * 0.22, 0.11, 0.07) < 1] = t["nuclei"]
+        vs = anat.vent_size * (1.0 - abs(z) * 1.5)
+        for sx in (-1, 1):
+            vent = sh.ellipse(v, u, -0.1, sx * 0.1 * max(vs, 0.6), 0.24 * vs, 0.055 * vs,
+                              angle_deg=anat.vent_angle + sx * 12)
+            img[vent < 1] = t["csf"]
+            img[sh.ellipse(v, u, -0.03, sx * 0.1 * max(vs, 0.6), 0.05 * vs, 0.03 * vs) < 1] = t["choroid"]
+        if contrast == "T2-FLAIR":   # periventricular caps, bright on FLAIR
+            for sx in (-1, 1):
+                cap = sh.ellipse(v, u, -0.1 - 0.24 * vs, sx * 0.1 * max(vs, 0.6), 0.05, 0.05)
+                img[(cap < 1) & (img != t["csf"])] = 0.5 * (t["oedema"] + t["wm"])
+    for y, x, r in anat.cysts:
+        img[(sh.ellipse(v, u, y, x, r, r) < 1) & brain] = t["cyst"]
+    for nodes in anat.vessels:
+        d = sh.polyline_distance(v, u, nodes)
+        img[(d < 0.012) & brain] = t["vessel"]
+    for y, x, r in anat.blobs:
+        img[(sh.ellipse(v, u, y, x, r, r * 0.85) < 1) & brain] = t["blob"]
+    # superior sagittal sinus at the back of the midline
+    img[sh.ellipse(v, u, 0.86 * zf, 0, 0.035, 0.045) < 1] = t["sinus"]
+    mask = np.zeros(shape, dtype=bool)
+    if anat.tumour is not None:
+        tz, ty, tx, tr = anat.tumour
+        r = float(np.sqrt(max(tr ** 2 - (z - tz) ** 2 * 0.6, 0.0)))
+        if r > 0.02:
+            rr = sh.ellipse(v, u, ty, tx, r, r * 0.9, wobble=anat.tumour_wobble, lobes=4,
+                            phase=anat.gyri_phase)
+            oed = (rr < anat.tumour_oedema) & brain
+            img[oed] = np.where(img[oed] == t["csf"], t["csf"], t["oedema"])
+            img[rr < 1] = t["rim"]
+            img[rr < 1 - anat.tumour_rim] = t["necrosis"]
+            mask = rr < 1
+    img *= anat.intensity * sh.bias_field(rng, shape, anat.bias)
+    img = sh.gaussian_blur(img, anat.blur * max(shape) / 128.0)
+    img = sh.rician_noise(rng, img, anat.noise * 1000.0 * anat.intensity)
+    return img.astype(np.float32), mask
+
+
+def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | None = None,
+                contrast: str = "T1 post-contrast", hard: bool = True) -> BrainSlice:
+    """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it."""
+    if contrast not in _TISSUE:
+        raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
+    rng = sh.sub_rng(seed, 1)
+    if tumour is None:
+        tumour = bool(rng.integers(0, 2))
+    anat = _anatomy(rng, tumour, hard)
+    shape = (size, size) if isinstance(size, int) else tuple(size)
+    z = anat.tumour[0] if anat.tumour is not None else float(rng.uniform(-0.25, 0.25))
+    img, mask = _render(anat, shape, contrast, z, rng)
+    return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0))
+
+
+def brain_mr_volume(seed: int = 0, n_slices: int = 24, size: int = 256, tumour: bool = True,
+                    contrast: str = "T1 post-contrast") -> tuple[np.ndarray, np.ndarray]:
+    """A seeded axial brain MR volume: float32 (z, y, x) signal about 0..1000 and bool tumour mask."""
+    if contrast not in _TISSUE:
+        raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
+    rng = sh.sub_rng(seed, 2)
+    anat = _anatomy(rng, tumour)
+    vol = np.zeros((n_slices, size, size), dtype=np.float32)
+    mask = np.zeros((n_slices, size, size), dtype=bool)
+    for i, z in enumerate(np.linspace(-0.75, 0.75, n_slices)):
+        vol[i], mask[i] = _render(anat, (size, size), contrast, float(z), sh.sub_rng(seed, 3, i))
+    return vol, mask

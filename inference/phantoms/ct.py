@@ -1,0 +1,147 @@
+"""Abdominal CT phantoms in Hounsfield units, with or without a hypodense liver lesion.
+
+Air -1000, fat about -100, soft tissue 30-60, contrast-filled vessels 150-200, bone 700+.
+Distractors: a hypodense gallbladder at the liver edge, fluid-filled bowel loops, bright
+portal vessels inside the liver, fatty livers of lower density, noise and rotation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.phantoms import shapes as sh
+
+
+@dataclass(frozen=True)
+class CTSlice:
+    """One synthetic axial CT slice: image (H, W) float32 HU, lesion mask (H, W) bool."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    lesion: bool
+    spacing: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _Abdomen:
+    centre: tuple[float, float]
+    angle: float
+    scale: float
+    fat: float
+    liver_hu: float
+    liver_wobble: float
+    lesion: tuple[float, float, float, float] | None   # (z, y, x, radius)
+    lesion_hu: float
+    portal: tuple[np.ndarray, ...]
+    bowel: tuple[tuple[float, float, float, float], ...]   # (y, x, radius, hu)
+    gas: tuple[tuple[float, float, float], ...]
+    gallbladder: bool
+    noise: float
+
+
+def _liver_point(rng: np.random.Generator) -> tuple[float, float]:
+    while True:
+        y, x = rng.uniform(-0.4, 0.4), rng.uniform(-0.55, 0.15)
+        if ((y + 0.05) / 0.34) ** 2 + ((x + 0.3) / 0.3) ** 2 < 0.8:
+            return float(y), float(x)
+
+
+def _abdomen(rng: np.random.Generator, lesion: bool, hard: bool = True) -> _Abdomen:
+    les = None
+    if lesion:
+        y, x = _liver_point(rng)
+        les = (float(rng.uniform(-0.2, 0.2)), y, x, float(rng.uniform(0.08, 0.14)))
+    liver_hu = float(rng.uniform(45, 70))
+    portal = tuple(sh.random_walk(rng, (-0.05, -0.12), int(rng.integers(3, 6)),
+                                  float(rng.uniform(0.06, 0.09)), turn=0.4)
+                   for _ in range(int(rng.integers(2, 5))))
+    bowel = []
+    for _ in range(int(rng.integers(2, 6)) if hard else 1):
+        bowel.append((float(rng.uniform(-0.5, 0.1)), float(rng.uniform(0.05, 0.6)),
+                      float(rng.uniform(0.04, 0.1)), float(rng.uniform(0, 40))))
+    gas = tuple((float(rng.uniform(-0.55, 0.0)), float(rng.uniform(0.0, 0.6)),
+                 float(rng.uniform(0.02, 0.06))) for _ in range(int(rng.integers(0, 4))))
+    return _Abdomen(
+        centre=(float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.05, 0.05))),
+        angle=float(rng.uniform(-8, 8)), scale=float(rng.uniform(0.85, 1.05)),
+        fat=float(rng.uniform(0.04, 0.14)), liver_hu=liver_hu,
+        liver_wobble=float(rng.uniform(0, 0.06)), lesion=les,
+        lesion_hu=float(liver_hu - rng.uniform(35, 60)), portal=portal, bowel=tuple(bowel),
+        gas=gas, gallbladder=bool(rng.random() < (0.7 if hard else 0.0)),
+        noise=float(rng.uniform(6, 14)))
+
+
+def _render(a: _Abdomen, shape: tuple[int, int], z: float,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Render the abdomen at height z (-1..1) into (H, W) HU and lesion mask."""
+    v, u = sh.frame_2d(shape, a.centre, a.angle, a.scale)
+    img = np.full(shape, -1000.0, dtype=np.float32)
+    body = sh.ellipse(v, u, 0.02, 0, 0.62, 0.88)
+    img[body < 1] = -100.0                                  # subcutaneous fat
+    img[body < 1 - a.fat] = 45.0                            # abdominal wall muscle
+    inner = body < 1 - a.fat - 0.05
+    img[inner] = -90.0                                      # visceral fat
+    lz = 1.0 - 0.3 * abs(z)
+    liver = sh.ellipse(v, u, -0.05, -0.3, 0.38 * lz, 0.36 * lz, wobble=a.liver_wobble, lobes=3) < 1
+    liver &= inner
+    img[liver] = a.liver_hu
+    img[(sh.ellipse(v, u, 0.12, 0.45, 0.2, 0.12, angle_deg=30) < 1) & inner] = 48.0   # spleen
+    for sx in (-1, 1):                                     # kidneys, enhancing cortex
+        k = sh.ellipse(v, u, 0.28, sx * 0.3, 0.13, 0.08, angle_deg=sx * 25)
+        img[k < 1] = 160.0
+        img[k < 0.55] = 30.0
+    img[sh.ellipse(v, u, 0.15, 0.06, 0.055, 0.055) < 1] = 180.0   # aorta
+    img[sh.ellipse(v, u, 0.12, -0.1, 0.05, 0.07) < 1] = 130.0     # IVC
+    vert = sh.ellipse(v, u, 0.36, 0, 0.11, 0.11)
+    img[vert < 1] = 800.0
+    img[vert < 0.8] = 250.0
+    img[(sh.ellipse(v, u, 0.52, 0, 0.08, 0.03) < 1)] = 700.0     # spinous process
+    for nodes in a.portal:
+        d = sh.polyline_distance(v, u, nodes)
+        img[(d < 0.013) & liver] = 170.0
+    for y, x, r, hu in a.bowel:
+        b = sh.ellipse(v, u, y, x, r, r * 1.1)
+        img[(b < 1) & inner & ~liver] = 50.0
+        img[(b < 0.8) & inner & ~liver] = hu
+    for y, x, r in a.gas:
+        img[(sh.ellipse(v, u, y, x, r, r * 1.3) < 1) & inner & ~liver] = -1000.0
+    if a.gallbladder and abs(z) < 0.6:
+        gb = sh.ellipse(v, u, 0.05, -0.02, 0.1, 0.05, angle_deg=-35) < 1
+        img[gb & inner] = 8.0
+    mask = np.zeros(shape, dtype=bool)
+    if a.lesion is not None:
+        lz_, ly, lx, lr = a.lesion
+        r = float(np.sqrt(max(lr ** 2 - (z - lz_) ** 2 * 0.5, 0.0)))
+        if r > 0.025:
+            rr = sh.ellipse(v, u, ly, lx, r, r * 1.1, wobble=0.08, lobes=3)
+            mask = (rr < 1) & liver
+            img[mask] = a.lesion_hu
+    img = sh.gaussian_blur(img, 0.7 * max(shape) / 128.0)
+    img += rng.normal(0, a.noise, shape).astype(np.float32)
+    return np.maximum(img, -1024.0).astype(np.float32), mask
+
+
+def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None = None,
+             hard: bool = True) -> CTSlice:
+    """A seeded axial abdominal CT slice in HU (H, W) with lesion mask; lesion=None draws it."""
+    rng = sh.sub_rng(seed, 11)
+    if lesion is None:
+        lesion = bool(rng.integers(0, 2))
+    a = _abdomen(rng, lesion, hard)
+    shape = (size, size) if isinstance(size, int) else tuple(size)
+    z = a.lesion[0] if a.lesion is not None else float(rng.uniform(-0.3, 0.3))
+    img, mask = _render(a, shape, z, rng)
+    return CTSlice(img, mask, bool(mask.any()), (0.8, 0.8))
+
+
+def ct_volume(seed: int = 0, n_slices: int = 24, size: int = 256,
+              lesion: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded abdominal CT volume: float32 (z, y, x) HU and bool lesion mask (z, y, x)."""
+    rng = sh.sub_rng(seed, 12)
+    a = _abdomen(rng, lesion)
+    vol = np.zeros((n_slices, size, size), dtype=np.float32)
+    mask = np.zeros((n_slices, size, size), dtype=bool)
+    for i, z in enumerate(np.linspace(-0.6, 0.6, n_slices)):
+        vol[i], mask[i] = _render(a, (size, size), float(z), sh.sub_rng(seed, 13, i))
+    return vol, mask

@@ -1,0 +1,134 @@
+"""Per-task defaults (classes, input, architecture per backbone, training recipe) and phantom samples.
+
+Seed ranges (disjoint): training [0, 500 000), validation [500 000, 1 000 000),
+held-out evaluation [1 000 000, ...) = ``inference.phantoms.HELD_OUT_SEED_START``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from inference import phantoms
+from inference.phantoms.shapes import sub_rng
+
+VAL_SEED_START = 500_000
+HELD_OUT_SEED_START = phantoms.HELD_OUT_SEED_START
+
+CLASSES: dict[str, tuple[str, ...]] = {
+    "tumour": ("no tumour", "tumour"),
+    "contrast": phantoms.CONTRASTS,
+    "knee": phantoms.KNEE_LABELS,
+    "ct-lesion": ("no lesion", "lesion"),
+}
+BODY_PART = {"tumour": "BRAIN", "contrast": "BRAIN", "knee": "KNEE", "ct-lesion": "ABDOMEN"}
+MODALITY = {"tumour": "MR", "contrast": "MR", "knee": "MR", "ct-lesion": "CT"}
+MR_NORM = {"kind": "percentile", "low": 0.5, "high": 99.5}
+CT_NORM = {"kind": "window", "center": 50.0, "width": 250.0}   # liver window
+
+# Seed architectures (the product's reference recipes) and small demo ones (CPU-trainable, <= 10 MB).
+SEED_BACKBONE = {"tumour": "vgg16", "contrast": "resnet50", "knee": "resnet18", "ct-lesion": "vgg-narrow"}
+DEMO_OPTIONS: dict[str, dict[str, Any]] = {
+    "tumour": {"widths": [16, 32, 64, 64], "convs": [1, 1, 1, 1], "pools": 2},
+    "contrast": {"widths": [16, 32, 48, 64], "convs": [1, 1, 1, 2]},
+    "knee": {"widths": [12, 24, 32, 48], "convs": [1, 1, 1, 1]},
+    "ct-lesion": {"widths": [16, 32, 64, 64], "convs": [1, 1, 1, 1], "pools": 2},
+}
+HEADS: dict[str, dict[str, Any]] = {
+    "tumour": {"dropout": 0.0}, "contrast": {"hidden": 1024, "dropout": 0.5, "freeze": 0},
+    "knee": {"lstm_hidden": 32, "pool": "max"}, "ct-lesion": {"dropout": 0.3, "pool": "max"},
+}
+# Default occlusion settings per task (model pixels): passes (patch, stride) coarse to fine and the
+# blur of the baseline. Small lesions (CT) need small patches and a light blur.
+EXPLAIN: dict[str, dict[str, Any]] = {
+    "tumour": {"occlusion": {"passes": [[24, 12], [12, 6]], "blur_sigma": 6.0}},
+    "contrast": {"occlusion": {"passes": [[24, 12], [12, 6]], "blur_sigma": 6.0}},
+    "knee": {"occlusion": {"patch": 16, "stride": 8}},
+    "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}},
+}
+INTENDED_USE = {
+    "tumour": "Flags axial brain MR slices that may contain a ring-enhancing tumour, for teaching and triage research.",
+    "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of an axial brain slice.",
+    "knee": "Scores a knee MR exam (sagittal, coronal, axial) for abnormality, ACL tear and meniscal tear.",
+    "ct-lesion": "Flags axial abdominal CT slices that may contain a hypodense liver lesion.",
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Training hyper-parameters (the defaults of ``python -m inference.train``)."""
+
+    size: int
+    epochs: int
+    n_train: int
+    n_val: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 1e-4
+    patience: int = 4
+    n_slices: int = 0
+
+
+DEMO_RECIPES = {
+    "tumour": Recipe(size=96, epochs=16, n_train=3000, n_val=400, batch_size=32, lr=1e-3, patience=6),
+    "contrast": Recipe(size=96, epochs=10, n_train=2400, n_val=400, batch_size=32, lr=1e-3),
+    "knee": Recipe(size=64, epochs=14, n_train=700, n_val=150, batch_size=4, lr=1e-3, n_slices=20),
+    "ct-lesion": Recipe(size=96, epochs=18, n_train=3000, n_val=400, batch_size=32, lr=1e-3, patience=6),
+}
+SEED_SIZES = {"tumour": 224, "contrast": 224, "knee": 224, "ct-lesion": 128}
+SEED_N_SLICES = 24   # knee seed recipe: slices per plane after resampling
+
+
+def input_block(task: str, size: int, n_slices: int = 0) -> dict[str, Any]:
+    """The manifest ``input`` block for a task."""
+    block: dict[str, Any] = {"size": size, "channels": 1, "level": "exam" if task == "knee" else "slice",
+                             "body_part": BODY_PART[task],
+                             "normalisation": CT_NORM if task == "ct-lesion" else MR_NORM,
+                             "mean": 0.5, "std": 0.25}
+    if task == "knee":
+        block["n_slices"] = n_slices or 24
+    return block
+
+
+def architecture_block(task: str, backbone: str) -> dict[str, Any]:
+    """The manifest ``architecture`` block for a task and backbone."""
+    block: dict[str, Any] = {"name": f"{task}-{backbone}", "backbone": backbone, "head": HEADS[task]}
+    if backbone == "vgg-narrow":
+        block["backbone_options"] = DEMO_OPTIONS[task]
+    return block
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One phantom sample: image (H, W) or {plane: (S, H, W)}, label vector, optional mask."""
+
+    image: Any
+    target: np.ndarray          # class index (0-d int) or multi-label vector (float32)
+    mask: Any = None            # bool (H, W) or {label: {plane: (S, H, W)}}
+
+
+def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True) -> Sample:
+    """A seeded phantom for ``task``; labels are balanced by seed (seed % classes)."""
+    rng = sub_rng(seed, 99)
+    if vary_shape:
+        h = int(size * rng.uniform(0.9, 1.5))
+        w = h if rng.random() < 0.7 else int(h * rng.uniform(0.75, 1.3))
+        shape: tuple[int, int] = (h, w)
+    else:
+        shape = (size, size)
+    if task == "tumour":
+        s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
+        return Sample(s.image, np.array(int(s.tumour)), s.mask)
+    if task == "ct-lesion":
+        c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2))
+        return Sample(c.image, np.array(int(c.lesion)), c.mask)
+    if task == "contrast":
+        k = seed % len(phantoms.CONTRASTS)
+        s = phantoms.brain_slice(seed, shape, contrast=phantoms.CONTRASTS[k])
+        return Sample(s.image, np.array(k), s.mask)
+    if task == "knee":
+        images, labels = phantoms.knee_exam(seed, size=size)
+        y = np.array([float(labels[lab]) for lab in phantoms.KNEE_LABELS], dtype=np.float32)
+        return Sample(images, y, labels["masks"])
+    raise ValueError(f"unknown task {task!r}")

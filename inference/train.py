@@ -1,0 +1,308 @@
+"""Train a SliceWise classifier: ``python -m inference.train --task T [options]``.
+
+Data: seeded phantoms (default; training seeds [0, n_train), validation seeds from 500 000,
+evaluation uses seeds from 1 000 000, never seen here) or ``--data DIR``: class sub-folders of
+PNG or DICOM files for 2D tasks, or an MRNet-style folder for knee (``<plane>/<id>.npy`` stacks
+(S, H, W) plus ``labels.csv`` with columns id,abnormal,acl,meniscus).
+Recipe: Adam, weight decay, horizontal-flip and shift augmentation, early stopping on the
+validation loss (best weights kept). Writes ``<out>/<name>.safetensors`` and ``<name>.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from inference import recipes
+from inference.models import build_model
+from inference.models.backbones import load_imagenet_backbone
+from inference.preprocess import stack_to_tensor, to_tensor
+from inference.registry import DEMO_STATEMENT, ModelSpec, builtin_models_dir, sha256_file, write_manifest
+
+PLANES = ("sagittal", "coronal", "axial")
+
+
+def _progress(it: Any, total: int, desc: str, quiet: bool) -> Any:
+    if quiet:
+        return it
+    try:
+        from tqdm import tqdm
+        return tqdm(it, total=total, desc=desc, leave=False, file=sys.stderr)
+    except ImportError:
+        return it
+
+
+def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: bool = True):
+    """Pre-computed (inputs, targets) tensors for phantom seeds (knee: inputs is {plane: (N,S,1,h,w)})."""
+    xs: list[Any] = []
+    ys: list[np.ndarray] = []
+    size = int(spec_input["size"])
+    for seed in _progress(seeds, len(seeds), f"phantoms {task}", quiet):
+        s = recipes.phantom_sample(task, seed, size)
+        if task == "knee":
+            xs.append({p: stack_to_tensor(s.image[p], spec_input, int(spec_input["n_slices"]))[0]
+                       for p in PLANES})
+        else:
+            xs.append(to_tensor(s.image, spec_input)[0])
+        ys.append(s.target)
+    if task == "knee":
+        x = {p: torch.stack([e[p] for e in xs]) for p in PLANES}
+        return x, torch.as_tensor(np.stack(ys), dtype=torch.float32)
+    return torch.stack(xs), torch.as_tensor(np.stack(ys), dtype=torch.long)
+
+
+def _read_2d(path: Path) -> np.ndarray:
+    if path.suffix.lower() == ".png":
+        from PIL import Image
+        img = np.asarray(Image.open(path), dtype=np.float32)
+        if img.ndim == 3:
+            raise ValueError(f"{path}: colour PNG; training needs greyscale slices")
+        return img
+    import SimpleITK as sitk
+    arr = sitk.GetArrayFromImage(sitk.ReadImage(str(path))).astype(np.float32)
+    return arr[0] if arr.ndim == 3 else arr
+
+
+def folder_tensors(task: str, root: Path, spec_input: dict[str, Any], classes: tuple[str, ...]):
+    """(inputs, targets) from a user folder (see module docstring)."""
+    if task == "knee":
+        import csv
+        rows = list(csv.DictReader(open(root / "labels.csv", encoding="utf-8")))
+        x = {p: torch.stack([stack_to_tensor(np.load(root / p / f"{r['id']}.npy", allow_pickle=False),
+                                             spec_input, int(spec_input["n_slices"]))[0] for r in rows])
+             for p in PLANES}
+        y = torch.tensor([[float(r[k]) for k in ("abnormal", "acl", "meniscus")] for r in rows])
+        return x, y
+    xs, ys = [], []
+    for k, name in enumerate(classes):
+        folder = root / name
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: expected one sub-folder per class {classes}")
+        for f in sorted(folder.iterdir()):
+            if f.suffix.lower() in (".png", ".dcm", ""):
+                xs.append(to_tensor(_read_2d(f), spec_input)[0])
+                ys.append(k)
+    return torch.stack(xs), torch.tensor(ys)
+
+
+def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    flip = torch.rand(x.shape[0], generator=gen) < 0.5
+    x = torch.where(flip.view(-1, *[1] * (x.dim() - 1)), x.flip(-1), x)
+    dy, dx = (int(v) for v in torch.randint(-4, 5, (2,), generator=gen))
+    return torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
+
+
+def _loss(task: str, model: torch.nn.Module, x: Any, y: torch.Tensor) -> torch.Tensor:
+    if task == "knee":
+        logits = model.plane_logits(x)
+        planes = sum(F.binary_cross_entropy_with_logits(lg, y) for lg in logits.values())
+        return planes / len(logits)
+    return F.cross_entropy(model(x), y)
+
+
+def _take(x: Any, idx: torch.Tensor) -> Any:
+    return {p: v[idx] for p, v in x.items()} if isinstance(x, dict) else x[idx]
+
+
+def _n(x: Any) -> int:
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def recalibrate_batchnorm(model: torch.nn.Module, x: Any, bs: int, max_samples: int = 1024) -> None:
+    """Re-estimate BatchNorm running statistics exactly (cumulative average) on training data.
+
+    Running averages lag behind fast-changing weights; small, sparse findings then score very
+    differently in eval mode than in training. Exact statistics remove that mismatch.
+    """
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for i in range(0, min(_n(x), max_samples), bs):
+            idx = torch.arange(i, min(i + bs, _n(x)))
+            xb = _take(x, idx)
+            if isinstance(xb, dict):
+                model.plane_logits(xb)
+            else:
+                model(xb)
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+    model.eval()
+
+
+def evaluate_loss(task: str, model: torch.nn.Module, x: Any, y: torch.Tensor, bs: int) -> float:
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, _n(x), bs):
+            idx = torch.arange(i, min(i + bs, _n(x)))
+            total += float(_loss(task, model, _take(x, idx), y[idx])) * len(idx)
+    return total / _n(x)
+
+
+def fit_fusion(model: torch.nn.Module, x: dict[str, torch.Tensor], y: torch.Tensor, bs: int = 8) -> None:
+    """Fit the knee fusion (per label logistic regression over plane logits) on validation exams."""
+    model.eval()
+    with torch.no_grad():
+        parts = [model.plane_logits({p: v[i:i + bs] for p, v in x.items()}) for i in range(0, len(y), bs)]
+    feats = torch.stack([torch.cat([pt[p] for pt in parts]) for p in model.plane_names], dim=-1)  # (N, L, P)
+    w = torch.zeros(feats.shape[1], feats.shape[2], requires_grad=True)
+    b = torch.zeros(feats.shape[1], requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=200)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(b + (feats * w).sum(-1), y) + 1e-3 * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    model.set_fusion(w.detach(), b.detach())
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run training per the CLI arguments; returns the manifest path."""
+    task = args.task
+    recipe = recipes.DEMO_RECIPES[task]
+    backbone = args.backbone or "vgg-narrow"
+    size = args.size or (recipe.size if backbone == "vgg-narrow" else recipes.SEED_SIZES[task])
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    classes = recipes.CLASSES[task]
+    n_slices = recipe.n_slices if backbone == "vgg-narrow" else recipes.SEED_N_SLICES
+    spec_input = recipes.input_block(task, size, n_slices)
+    arch = recipes.architecture_block(task, backbone)
+    if args.pool:
+        if task == "contrast":
+            raise SystemExit("--pool applies to the tumour, ct-lesion and knee models")
+        arch["head"] = {**arch["head"], "pool": args.pool}
+    model = build_model(task, arch, classes)
+    if args.pretrained:
+        trunks = [model.backbone] if task != "knee" else [m.cnn for m in model.planes.values()]
+        from inference.models.backbones import Backbone
+        for trunk in trunks:
+            load_imagenet_backbone(Backbone(trunk, 0, ""), backbone, Path(args.pretrained))
+    n_train = args.n_train or recipe.n_train
+    n_val = args.n_val or recipe.n_val
+    t0 = time.time()
+    if args.data:
+        x, y = folder_tensors(task, Path(args.data), spec_input, classes)
+        perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
+        n_val = max(1, _n(x) // 5)
+        xv, yv = _take(x, perm[:n_val]), y[perm[:n_val]]
+        x, y = _take(x, perm[n_val:]), y[perm[n_val:]]
+        data_desc = f"user folder {args.data}"
+    else:
+        base = args.seed * 10_000
+        x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet)
+        xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
+                                             recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet)
+        data_desc = (f"SliceWise synthetic phantoms ({task}): training seeds [{base}, {base + n_train}), "
+                     f"validation seeds [{recipes.VAL_SEED_START + base}, {recipes.VAL_SEED_START + base + n_val}); "
+                     f"held-out evaluation seeds start at {recipes.HELD_OUT_SEED_START}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=args.lr or recipe.lr, weight_decay=recipe.weight_decay)
+    epochs = args.epochs or recipe.epochs
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
+    gen = torch.Generator().manual_seed(args.seed)
+    bs = recipe.batch_size
+    best, best_state, bad, history = float("inf"), None, 0, []
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(_n(x), generator=gen)
+        batches = range(0, _n(x), bs)
+        for i in _progress(batches, len(batches), f"epoch {epoch + 1}/{epochs}", args.quiet):
+            idx = perm[i:i + bs]
+            xb = _take(x, idx)
+            xb = {p: _augment(v, gen) for p, v in xb.items()} if isinstance(xb, dict) else _augment(xb, gen)
+            loss = _loss(task, model, xb, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+        recalibrate_batchnorm(model, x, bs)
+        val = evaluate_loss(task, model, xv, yv, bs * 2)
+        history.append(round(val, 5))
+        print(f"epoch {epoch + 1}: validation loss {val:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+        if val < best - 1e-4:
+            best, bad = val, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad += 1
+            if bad >= recipe.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    if task == "knee":
+        fit_fusion(model, xv, yv)
+    out = Path(args.out) if args.out else builtin_models_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    name = args.name or task
+    weights = out / f"{name}.safetensors"
+    save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(weights),
+              metadata={"task": task, "backbone": backbone})
+    weights.chmod(0o644)
+    target = model.target_layer if task != "knee" else model.target_layer("sagittal")
+    demo = not args.data
+    spec = ModelSpec(
+        name=name, version=args.version, task=task, classes=classes, input=spec_input,
+        architecture=arch, backbone=backbone, target_layer=target, weights=weights.name,
+        sha256=sha256_file(weights), modality=recipes.MODALITY[task], training_data=data_desc,
+        training={"command": "python -m inference.train " + shlex.join(args.argv), "seed": args.seed,
+                  "epochs_run": len(history), "validation_loss": history, "n_train": _n(x),
+                  "n_val": _n(xv), "seconds": round(time.time() - t0, 1)},
+        metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
+        demo_statement=DEMO_STATEMENT if demo else "",
+        planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
+    return write_manifest(spec, out / f"{name}.json")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m inference.train", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--task", required=True, choices=list(recipes.CLASSES))
+    ap.add_argument("--backbone", choices=["vgg16", "resnet50", "resnet18", "vgg-narrow"],
+                    help="default vgg-narrow (demo); seed: vgg16 tumour, resnet50 contrast, resnet18 knee")
+    ap.add_argument("--pretrained", help="local ImageNet weights (.safetensors) for the backbone")
+    ap.add_argument("--data", help="folder with your own data (see above); default: phantoms")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size", type=int, help="input size in pixels (default per backbone)")
+    ap.add_argument("--n-train", type=int, dest="n_train")
+    ap.add_argument("--n-val", type=int, dest="n_val")
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    ap.add_argument("--name", help="model name (default: the task)")
+    ap.add_argument("--version", default="0.1.0")
+    ap.add_argument("--out", help="output folder (default: resources/models)")
+    ap.add_argument("--quiet", action="store_true")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = ap.parse_args(argv)
+    args.argv = argv
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    path = train(parse_args(argv))
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

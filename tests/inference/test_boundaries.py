@@ -1,0 +1,20 @@
+"""Package boundary: inference never imports Qt, pyqtgraph, pydicom or viewer."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FORBIDDEN = ("PySide6", "pyqtgraph", "pydicom", "viewer")
+
+
+def test_inference_imports_no_gui_or_dicom_modules(tiny_model) -> None:
+    manifest = tiny_model("tumour")
+    code = (
+        "import sys, numpy as np\n"
+        "import inference, inference.train, inference.evaluate, inference.predict, inference.explain\n"
+        f"clf = inference.load_model('x', device='cpu', manifest_path={str(manifest)!r})\n"
+        "clf.explain(np.random.rand(40, 40).astype('float32'), 'gradcam')\n"
+        f"print([m for m in {FORBIDDEN!r} if any(k == m or k.startswith(m + '.') for k in sys.modules)])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

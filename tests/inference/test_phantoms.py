@@ -1,0 +1,92 @@
+"""Phantoms: deterministic by seed, ground truth consistent, value ranges right, numpy only."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from inference import phantoms
+
+
+def test_brain_slice_deterministic_and_seed_dependent() -> None:
+    a = phantoms.brain_slice(7, 96, tumour=True)
+    b = phantoms.brain_slice(7, 96, tumour=True)
+    c = phantoms.brain_slice(8, 96, tumour=True)
+    np.testing.assert_array_equal(a.image, b.image)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    assert not np.array_equal(a.image, c.image)
+    assert a.image.dtype == np.float32 and a.mask.dtype == bool
+
+
+def test_tumour_mask_present_only_with_tumour() -> None:
+    for seed in range(6):
+        pos = phantoms.brain_slice(seed, (120, 90), tumour=True)
+        neg = phantoms.brain_slice(seed, (120, 90), tumour=False)
+        assert pos.tumour and pos.mask.sum() > 20 and pos.image.shape == (120, 90)
+        assert not neg.tumour and not neg.mask.any()
+
+
+def test_contrasts_differ_as_physics_says() -> None:
+    """CSF dark on T1 and FLAIR, bright on T2; WM brighter than GM on T1 only; the rim enhances."""
+    from inference.phantoms.brain import _TISSUE
+
+    t1, t2, fl = _TISSUE["T1"], _TISSUE["T2"], _TISSUE["T2-FLAIR"]
+    assert t1["wm"] > t1["gm"] > t1["csf"] and t2["csf"] > t2["gm"] > t2["wm"]
+    assert fl["csf"] < fl["wm"] < fl["oedema"]
+    # same seed -> same anatomy and scaling in every contrast: compare pixel-wise
+    pre = phantoms.brain_slice(3, 128, tumour=True, contrast="T1")
+    post = phantoms.brain_slice(3, 128, tumour=True, contrast="T1 post-contrast")
+    np.testing.assert_array_equal(pre.mask, post.mask)
+    assert np.percentile(post.image[post.mask], 90) > 1.4 * np.percentile(pre.image[pre.mask], 90)
+    with pytest.raises(ValueError, match="contrast"):
+        phantoms.brain_slice(0, 64, contrast="DWI")
+
+
+def test_ct_slice_in_hounsfield_units() -> None:
+    s = phantoms.ct_slice(4, 128, lesion=True)
+    assert s.image.min() < -900                     # air
+    assert s.image.max() > 500                      # bone
+    assert s.lesion and s.mask.any()
+    assert np.median(s.image[s.mask]) < 45           # hypodense lesion
+
+
+def test_volumes_signatures_and_types() -> None:
+    vol, mask = phantoms.brain_mr_volume(seed=1, n_slices=6, size=64, tumour=True, contrast="T2")
+    assert vol.shape == (6, 64, 64) and vol.dtype == np.float32 and mask.dtype == bool
+    assert mask.any() and 0 <= vol.min() and vol.max() < 2500
+    vol2, _ = phantoms.brain_mr_volume(seed=1, n_slices=6, size=64, tumour=True, contrast="T2")
+    np.testing.assert_array_equal(vol, vol2)
+    ct, cmask = phantoms.ct_volume(seed=2, n_slices=5, size=64, lesion=True)
+    assert ct.shape == (5, 64, 64) and ct.dtype == np.float32 and ct.min() <= -1000 + 60
+    assert cmask.any()
+    _, none = phantoms.ct_volume(seed=2, n_slices=5, size=64, lesion=False)
+    assert not none.any()
+
+
+def test_knee_exam_labels_and_locations() -> None:
+    images, labels = phantoms.knee_exam(3, size=48, acl=True, meniscus=False)
+    assert set(images) == {"sagittal", "coronal", "axial"}
+    assert labels["ACL tear"] and labels["abnormal"] and not labels["meniscal tear"]
+    for plane, stack in images.items():
+        assert stack.ndim == 3 and stack.shape[1:] == (48, 48) and stack.dtype == np.float32
+        assert labels["masks"]["ACL tear"][plane].shape == stack.shape
+    assert labels["masks"]["ACL tear"]["sagittal"].any()
+    assert not labels["masks"]["meniscal tear"]["sagittal"].any()
+    again, _ = phantoms.knee_exam(3, size=48, acl=True, meniscus=False)
+    np.testing.assert_array_equal(images["axial"], again["axial"])
+    with pytest.raises(ValueError):
+        phantoms.knee_exam(3, size=48, abnormal=False, acl=True)
+
+
+def test_seed_ranges_are_disjoint() -> None:
+    from inference import recipes
+    assert recipes.VAL_SEED_START + 500_000 <= recipes.HELD_OUT_SEED_START
+
+
+def test_importing_phantoms_does_not_import_torch() -> None:
+    code = ("import sys, inference.phantoms as p; p.brain_mr_volume(n_slices=2, size=32); "
+            "print('torch' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -1,0 +1,81 @@
+"""Slice -> model tensor and the inverse mapping of model-grid maps back onto slice pixels."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from inference.preprocess import normalise, plan_geometry, to_slice, to_tensor
+
+SPEC = {"size": 128, "normalisation": {"kind": "window", "center": 0.5, "width": 1.0}}
+
+
+def _marker(shape, centre, half):
+    img = np.zeros(shape, np.float32)
+    y, x = centre
+    img[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1] = 1.0
+    return img
+
+
+def _centroid(a):
+    a = np.clip(a, 0, None)
+    ys, xs = np.indices(a.shape)
+    return (a * ys).sum() / a.sum(), (a * xs).sum() / a.sum()
+
+
+@pytest.mark.parametrize("shape,centre,half", [((64, 28), (20, 19), 1), ((560, 560), (150, 410), 6),
+                                               ((28, 64), (7, 50), 1), ((300, 141), (250, 30), 3)])
+def test_full_resolution_map_comes_back_in_place(shape, centre, half) -> None:
+    img = _marker(shape, centre, half)
+    x, geom = to_tensor(img, SPEC)
+    assert x.shape == (1, 128, 128)
+    back = to_slice(x[0], geom)
+    assert back.shape == shape
+    cy, cx = _centroid(back - back.min())
+    assert abs(cy - centre[0]) <= 1.0 and abs(cx - centre[1]) <= 1.0
+
+
+@pytest.mark.parametrize("shape,centre", [((64, 28), (40, 8)), ((560, 560), (100, 300))])
+def test_coarse_grid_map_lines_up(shape, centre) -> None:
+    img = _marker(shape, centre, max(1, shape[0] // 64))
+    x, geom = to_tensor(img, SPEC)
+    coarse = F.avg_pool2d(x[None], 8)[0, 0]          # a 16 x 16 "CAM" grid
+    back = to_slice(coarse, geom)
+    y, xx = np.unravel_index(np.argmax(back), back.shape)
+    cell = max(shape) / 16                               # one grid cell in slice pixels
+    assert abs(y - centre[0]) <= cell and abs(xx - centre[1]) <= cell
+
+
+def test_aspect_ratio_kept_and_padding_centred() -> None:
+    g = plan_geometry((64, 28), 128)
+    assert g.content == (128, 56) and g.offset == (0, 36)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        g.size = 3  # type: ignore[misc]
+
+
+def test_pixel_spacing_makes_pixels_square() -> None:
+    g = plan_geometry((100, 100), 128, spacing=(2.0, 1.0))   # rows 2 mm, columns 1 mm
+    assert g.content == (128, 64)
+    img = _marker((100, 100), (30, 70), 2)
+    x, geom = to_tensor(img, SPEC, spacing=(2.0, 1.0))
+    cy, cx = _centroid(to_slice(x[0], geom) - 0)
+    assert abs(cy - 30) <= 1.0 and abs(cx - 70) <= 1.0
+
+
+def test_window_and_percentile_normalisation() -> None:
+    hu = np.array([[-1000.0, -160.0], [40.0, 240.0]], np.float32)
+    out = normalise(hu, {"normalisation": {"kind": "window", "center": 40, "width": 400}})
+    np.testing.assert_allclose(out, [[0, 0], [0.5, 1.0]])
+    mr = np.linspace(0, 1000, 10000, dtype=np.float32).reshape(100, 100)
+    out = normalise(mr, {"normalisation": {"kind": "percentile", "low": 1, "high": 99}})
+    assert out.min() == 0 and out.max() == 1
+    assert np.all(normalise(np.full((20, 20), 7.0), {"normalisation": {"kind": "percentile"}}) == 0)
+
+
+def test_to_slice_rejects_non_2d() -> None:
+    g = plan_geometry((32, 32), 64)
+    with pytest.raises(ValueError):
+        to_slice(torch.zeros(1, 4, 4), g)

@@ -1,0 +1,121 @@
+"""A tiny training run writes loadable safetensors + manifest; evaluate --json has every key; metrics."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference import evaluate, train
+from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics
+from inference.predict import load_model
+from inference.registry import read_manifest, sha256_file
+
+KEYS = {"accuracy", "sensitivity", "specificity", "precision", "f1", "balanced_accuracy", "mcc",
+        "roc_auc", "confusion_matrix", "maps"}
+MAP_KEYS = {"pointing_game", "energy_in_mask", "deletion_auc", "insertion_auc"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("trained")
+    train.main(["--task", "tumour", "--epochs", "1", "--n-train", "24", "--n-val", "8", "--size", "48",
+                "--seed", "3", "--out", str(out), "--quiet", "--threads", "1"])
+    return out / "tumour.json"
+
+
+def test_tiny_training_writes_loadable_model(trained: Path) -> None:
+    spec = read_manifest(trained)
+    weights = trained.with_suffix(".safetensors")
+    assert spec.sha256 == sha256_file(weights)
+    assert spec.demo and "not for clinical use" in spec.demo_statement
+    assert "--task tumour" in spec.training["command"] and spec.training["seed"] == 3
+    assert "training seeds [30000, 30024)" in spec.training_data
+    clf = load_model("tumour", device="cpu", manifest_path=str(trained))
+    assert clf.spec.input["size"] == 48
+    pred = clf.predict(np.random.default_rng(0).normal(500, 50, (60, 70)).astype(np.float32))
+    assert set(pred.probabilities) == {"no tumour", "tumour"}
+
+
+def test_evaluate_json_has_every_key(trained: Path, capsys) -> None:
+    evaluate.main(["--task", "tumour", "--weights", str(trained.with_suffix(".safetensors")),
+                   "--n", "8", "--maps", "2", "--sanity", "2", "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    result = json.loads(out[0])
+    assert KEYS <= set(result)
+    for method in ("gradcam", "occlusion"):
+        assert MAP_KEYS <= set(result["maps"][method])
+    assert result["held_out_seeds"][0] >= 1_000_000
+    assert "gradcam_rank_correlation" in result["sanity"]
+
+
+def test_evaluate_writes_roc_png(trained: Path, tmp_path: Path) -> None:
+    roc = tmp_path / "roc.png"
+    evaluate.main(["--task", "tumour", "--weights", str(trained.with_suffix(".safetensors")),
+                   "--n", "6", "--maps", "0", "--sanity", "0", "--roc", str(roc)])
+    assert roc.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_training_from_a_png_folder(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from inference.phantoms import brain_slice
+    for k, cls in enumerate(("no tumour", "tumour")):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for i in range(4):
+            img = brain_slice(i, 48, tumour=bool(k)).image
+            Image.fromarray(np.clip(img / 4, 0, 255).astype(np.uint8)).save(tmp_path / "data" / cls / f"{i}.png")
+    train.main(["--task", "tumour", "--data", str(tmp_path / "data"), "--epochs", "1", "--size", "32",
+                "--out", str(tmp_path / "out"), "--quiet", "--threads", "1"])
+    spec = read_manifest(tmp_path / "out" / "tumour.json")
+    assert not spec.demo and spec.training["n_train"] + spec.training["n_val"] == 8
+
+
+def test_binary_metrics_match_sklearn() -> None:
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 200)
+    s = np.clip(rng.random(200) * 0.7 + y * 0.25, 0, 1)
+    m = binary_metrics(y, s)
+    assert m["roc_auc"] == pytest.approx(sk.roc_auc_score(y, s))
+    assert m["mcc"] == pytest.approx(sk.matthews_corrcoef(y, s >= 0.5))
+    assert m["f1"] == pytest.approx(sk.f1_score(y, s >= 0.5))
+    assert m["balanced_accuracy"] == pytest.approx(sk.balanced_accuracy_score(y, s >= 0.5))
+    assert m["confusion_matrix"] == sk.confusion_matrix(y, s >= 0.5).tolist()
+
+
+def test_multiclass_and_multilabel_shapes() -> None:
+    y = np.array([0, 1, 2, 3, 0, 1])
+    p = np.eye(4)[[0, 1, 2, 3, 1, 1]]
+    m = multiclass_metrics(y, p, ["a", "b", "c", "d"])
+    assert m["accuracy"] == pytest.approx(5 / 6) and len(m["confusion_matrix"]) == 4
+    assert set(m["per_class"]) == {"a", "b", "c", "d"}
+    ml = multilabel_metrics(np.array([[1, 0], [0, 1], [1, 1]]), np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.4]]), ["x", "y"])
+    assert ml["per_class"]["x"]["accuracy"] == 1.0 and ml["per_class"]["y"]["sensitivity"] == 0.5
+
+
+def test_batchnorm_recalibration_gives_exact_statistics() -> None:
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 1), torch.nn.BatchNorm2d(3))
+    x = torch.randn(40, 1, 5, 5) * 3 + 1
+    net.train()
+    net(torch.zeros(4, 1, 5, 5))                 # stale statistics
+    train.recalibrate_batchnorm(net, x, bs=40)
+    with torch.no_grad():
+        feats = net[0](x)
+    bn = net[1]
+    torch.testing.assert_close(bn.running_mean, feats.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert not net.training and bn.momentum == 0.1
+
+
+def test_occlusion_scores_are_log_odds(tiny_model) -> None:
+    import torch
+
+    from inference.predict import load_model
+    clf = load_model("x", device="cpu", manifest_path=str(tiny_model("contrast")))
+    x = torch.randn(3, 1, 32, 32)
+    probs = clf.forward_probs()(x)
+    torch.testing.assert_close(clf.forward_scores()(x), torch.log(probs / (1 - probs)), rtol=1e-4, atol=1e-4)
