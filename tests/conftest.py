@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SLICEWISE_DEVICE", "cpu")
+# Never touch the user's own settings or data folder: one throw-away place per test run
+# (tests that need their own folders override these with monkeypatch).
+_RUN_DIR = tempfile.mkdtemp(prefix="slicewise-tests-")
+os.environ.setdefault("SLICEWISE_DATA_DIR", os.path.join(_RUN_DIR, "data"))
+os.environ.setdefault("SLICEWISE_SETTINGS_DIR", os.path.join(_RUN_DIR, "settings"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DICOM = (REPO / ".." / "shared" / "dicom").resolve()

@@ -3,10 +3,14 @@
 Stable contracts (tests and users rely on them):
 
 - ``slicewise info PATH... [--json]``: exit 0 when at least one series was read, 1 when none.
-- ``slicewise screenshot PATH --out FILE.png [--series UID] [--slice N] [--window C,W] [--size WxH]``
+- ``slicewise screenshot PATH --out FILE.png [--series UID] [--slice N] [--window C,W] [--size WxH]
+  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z] [--model NAME --overlay gradcam|occlusion|both
+  --opacity 0..1 --target CLASS --colormap NAME]``
 - ``slicewise models [--json]``
 - ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|occlusion]
   [--target CLASS] [--out DIR] [--json]``
+- ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
+  [--occlusion] [--present [--windowed]]``
 
 Errors are reported as one readable line on stderr, never as a traceback.
 """
@@ -17,7 +21,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("info", "screenshot", "models", "classify")
+COMMANDS = ("info", "screenshot", "models", "classify", "teach")
 FLAGS = ("--install-desktop", "--version", "-h", "--help")
 
 
@@ -38,6 +42,24 @@ def _window(text: str) -> tuple[float, float]:
     if w <= 0:
         raise argparse.ArgumentTypeError("window width must be positive")
     return c, w
+
+
+def _point(text: str) -> tuple[float, float, float]:
+    try:
+        x, y, z = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected X,Y,Z in mm, e.g. 10,-20.5,30") from None
+    return (x, y, z)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("expected a number from 0 to 1")
+    return value
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -74,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--window", type=_window, help="CENTER,WIDTH")
     s.add_argument("--size", type=_size, default=(800, 800), help="WIDTHxHEIGHT (default 800x800)")
     s.add_argument("--show-patient", action="store_true", help="draw patient data (hidden by default)")
+    s.add_argument("--layout", choices=("1", "1x3", "2x2", "conventional"), default="1",
+                   help="view layout (default: one view)")
+    s.add_argument("--crosshair", type=_point, help="X,Y,Z patient LPS mm for the linked crosshair")
+    s.add_argument("--model", help="classifier whose heat map is drawn (see 'slicewise models')")
+    s.add_argument("--overlay", choices=("gradcam", "occlusion", "both"), default="gradcam",
+                   help="heat map drawn with --model (both: two views side by side)")
+    s.add_argument("--opacity", type=_fraction, default=0.5, help="overlay opacity 0..1")
+    s.add_argument("--target", help="class to explain (default: the predicted class)")
+    s.add_argument("--colormap", choices=("inferno", "jet", "hot", "turbo"), default="inferno")
+    s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
 
     s = sub.add_parser("models", help="list the installed classifiers")
     s.add_argument("--json", action="store_true")
@@ -88,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="folder for maps (.npy float32) and PNG overlays")
     s.add_argument("--json", action="store_true")
     s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
+
+    from viewer.commands.teach import add_teach_parser
+
+    add_teach_parser(sub)
     return p
 
 
@@ -97,6 +133,7 @@ def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv))
     device = getattr(args, "sub_device", None) or args.device
+    args.device = device
     if device and device != "auto":
         import os
 
@@ -124,6 +161,10 @@ def run(argv: Sequence[str]) -> int:
             from viewer.commands.classify import run_classify
 
             return run_classify(args)
+        if args.command == "teach":
+            from viewer.commands.teach import run_teach
+
+            return run_teach(args)
         parser.print_help()
         return 0
     except CommandError as exc:

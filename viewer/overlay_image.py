@@ -12,7 +12,7 @@ COLORMAPS = ("inferno", "jet", "hot", "turbo")
 
 
 def lookup_table(name: str, n: int = 256) -> np.ndarray:
-    """(n, 3) uint8 colour table of a named colormap (pyqtgraph's, or matplotlib's 'jet')."""
+    """(n, 3) uint8 colour table of a named colormap (pyqtgraph's, or matplotlib's 'jet' and 'hot')."""
     import pyqtgraph as pg
 
     if name == "jet":
@@ -21,7 +21,14 @@ def lookup_table(name: str, n: int = 256) -> np.ndarray:
         g = np.clip(1.5 - np.abs(4 * x - 2), 0, 1)
         b = np.clip(1.5 - np.abs(4 * x - 1), 0, 1)
         return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
-    cmap = pg.colormap.get(name)
+    if name == "hot":
+        x = np.linspace(0.0, 1.0, n)
+        r, g, b = np.clip(3 * x, 0, 1), np.clip(3 * x - 1, 0, 1), np.clip(3 * x - 2, 0, 1)
+        return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
+    try:
+        cmap = pg.colormap.get(name)
+    except (FileNotFoundError, KeyError, ValueError):
+        cmap = None
     if cmap is None:
         raise ValueError(f"unknown colormap {name!r}; choose one of {', '.join(COLORMAPS)}")
     return cmap.getLookupTable(0.0, 1.0, n, alpha=False).astype(np.uint8)

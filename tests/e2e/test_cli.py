@@ -94,3 +94,20 @@ def test_install_desktop(tmp_path: Path) -> None:
 def test_version() -> None:
     r = slicewise("--version")
     assert r.returncode == 0 and "SliceWise" in r.stdout
+
+
+def test_screenshot_layout_and_crosshair(ct_series: Path, tmp_path: Path) -> None:
+    out = tmp_path / "layout.png"
+    r = slicewise("screenshot", str(ct_series), "--out", str(out), "--layout", "2x2",
+                  "--crosshair", "10,10,5", "--size", "600x600")
+    assert r.returncode == 0, r.stderr
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (600, 600)
+
+
+def test_screenshot_bad_crosshair_is_a_message(ct_series: Path, tmp_path: Path) -> None:
+    r = slicewise("screenshot", str(ct_series), "--out", str(tmp_path / "x.png"),
+                  "--layout", "1x3", "--crosshair", "1,2")
+    assert r.returncode == 2 and "X,Y,Z" in r.stderr and "Traceback" not in r.stderr

@@ -18,7 +18,20 @@ def run_screenshot(args: argparse.Namespace) -> int:
         index = args.slice - 1
     from viewer.screenshot import render_to_png
 
-    out = render_to_png(volume, Path(args.out), slice_index=index, window=args.window,
-                        size=args.size, anonymise=not args.show_patient)
+    try:
+        out = render_to_png(volume, Path(args.out), slice_index=index, window=args.window,
+                            size=args.size, anonymise=not args.show_patient,
+                            layout=args.layout, crosshair=args.crosshair, model=args.model,
+                            overlay=args.overlay if args.model else None, opacity=args.opacity,
+                            target=args.target, colormap=args.colormap,
+                            device=args.device or "auto")
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    except Exception as exc:
+        from inference.errors import InputError, ModelLoadError
+
+        if isinstance(exc, (InputError, ModelLoadError)):
+            raise CommandError(str(exc)) from exc
+        raise
     print(out)
     return 0

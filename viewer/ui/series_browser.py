@@ -90,6 +90,7 @@ class SeriesBrowser(QListWidget):
         self._series: dict[str, SeriesInfo] = {}
         self._pixmaps: dict[str, QPixmap] = {}
         self._anonymise = False
+        self._notes: dict[str, tuple[str, bool, str]] = {}
         self.itemActivated.connect(self._on_item_activated)
         self.itemClicked.connect(self._on_item_activated)
 
@@ -122,6 +123,21 @@ class SeriesBrowser(QListWidget):
             self.setCurrentItem(item)
             self.blockSignals(False)
 
+    def set_note(self, uid: str, text: str, warn: bool = False, tooltip: str = "") -> None:
+        """Show an extra line (e.g. the contrast model's label) under series ``uid``; ``warn``
+        marks it as a disagreement. An empty ``text`` removes the note."""
+        if text:
+            self._notes[uid] = (text, warn, tooltip)
+        else:
+            self._notes.pop(uid, None)
+        item = self._item(uid)
+        if item is not None:
+            self._refresh(item)
+
+    def note(self, uid: str) -> str:
+        """The extra line shown under series ``uid`` ("" when none)."""
+        return self._notes.get(uid, ("", False, ""))[0]
+
     def set_anonymise(self, on: bool) -> None:
         self._anonymise = on
         for row in range(self.count()):
@@ -143,12 +159,21 @@ class SeriesBrowser(QListWidget):
         if info.warnings:
             n = len(info.warnings)
             lines.append(f"⚠ {n} warning{'s' if n > 1 else ''}")
+        note = self._notes.get(info.uid)
+        if note is not None:
+            lines.append(note[0])
         item.setText("\n".join(lines))
+        if note is not None and note[1]:
+            item.setForeground(QColor(230, 150, 40))
+        else:
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
         patient = display_name(info.patient.name.replace("^", " ").strip(), self._anonymise)
         tip = [f"{title}", f"Patient: {patient or '—'}",
                f"{info.columns} × {info.rows} px, {info.n_slices} images",
                f"Pixel spacing {info.pixel_spacing[1]:g} × {info.pixel_spacing[0]:g} mm"]
         tip += [f"⚠ {w}" for w in info.warnings]
+        if note is not None and note[2]:
+            tip.append(note[2])
         item.setToolTip("\n".join(tip))
         pix = self._pixmaps.get(info.uid) or placeholder_pixmap()
         if info.warnings:

@@ -2,24 +2,28 @@
 
 Draws ``volume.voxels[k]`` (row-major ``(y, x)``; ``(y, x, 3)`` for RGB) in a pyqtgraph ViewBox
 whose coordinates are millimetres, so anisotropic pixels keep their physical aspect. A second
-ImageItem above the slice carries heat maps (:meth:`SliceView.set_overlay`). Zoom and pan are
-view-local; slice, window and probe live in :class:`viewer.state.ViewerState`.
+ImageItem above the slice carries heat maps (:meth:`SliceView.set_overlay`). Two thin lines draw
+the linked crosshair (a patient point projected onto the slice, :meth:`SliceView.set_crosshair`);
+they never take mouse events. Zoom and pan are view-local; slice, window and probe live in
+:class:`viewer.state.ViewerState`.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QTransform
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPen, QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QVBoxLayout, QWidget
 
 from viewer.io.volume import Volume, WindowPreset
 from viewer.state import ViewerState, display_name
+from viewer.ui.marked_slider import MarkedSlider
 from viewer.ui.slice_canvas import Annotations, SliceCanvas, SliceViewBox
 
 ZOOM_STEP = 1.25
 PAGE = 10
 FIT_PADDING = 0.02
+CROSSHAIR_COLOR = QColor(80, 200, 255, 200)
 _configured = False
 
 
@@ -73,7 +77,19 @@ class SliceView(QWidget):
         self.overlay.setVisible(False)
         self.view_box.addItem(self.image)
         self.view_box.addItem(self.overlay)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        pen = QPen(CROSSHAIR_COLOR, 1)
+        pen.setCosmetic(True)
+        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        for line in (self.h_line, self.v_line):
+            line.setZValue(20)
+            line.setVisible(False)
+            line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the view
+            line.setAcceptHoverEvents(False)
+            self.view_box.addItem(line, ignoreBounds=True)
+        self._cross_point: np.ndarray | None = None
+        self._cross_on = True
+        self.slider = MarkedSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.slider.setAccessibleName("Slice")
         self.slice_label = QLabel("slice – / –")
@@ -96,6 +112,7 @@ class SliceView(QWidget):
         self._blank: np.ndarray | None = None
         self._auto: dict[int, WindowPreset] = {}
         self._drag_scale = 1.0
+        self.user_presets = lambda modality: []  # reader's presets (viewer.ui.presets_editor)
         self._make_actions()
         self._connect()
 
@@ -186,6 +203,8 @@ class SliceView(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(volume.n_slices > 1)
         self.slider.setPageStep(PAGE)
+        self._cross_point = None  # the navigator sends the new volume's point
+        self._place_crosshair()
         self.fit()
 
     def _on_state_volume_progressed(self, done: int, total: int) -> None:
@@ -201,6 +220,8 @@ class SliceView(QWidget):
     def _on_state_volume_closed(self) -> None:
         self.image.clear()
         self.set_overlay(None)
+        self._cross_point = None
+        self._place_crosshair()
         self.slider.setEnabled(False)
         self.slice_label.setText("slice – / –")
         self._refresh_annotations()
@@ -337,7 +358,7 @@ class SliceView(QWidget):
         vol = self.state.volume
         if vol is None:
             return []
-        return window_choices(vol, self._auto_window(vol))
+        return window_choices(vol, self._auto_window(vol)) + list(self.user_presets(vol.modality))
 
     def _auto_window(self, vol: Volume) -> WindowPreset | None:
         if vol.is_rgb:
@@ -378,6 +399,38 @@ class SliceView(QWidget):
         fill_preset_menu(menu, self)
         return menu
 
+    # -- crosshair ------------------------------------------------------------------------
+    def set_crosshair(self, point) -> None:
+        """Draw the crosshair through a patient LPS point (mm), projected onto the slice shown;
+        None removes it."""
+        self._cross_point = None if point is None else np.asarray(point, float).reshape(3)
+        self._place_crosshair()
+
+    def set_crosshair_visible(self, on: bool) -> None:
+        """Show (True, e.g. with the navigate tool) or hide the crosshair lines."""
+        self._cross_on = bool(on)
+        self._place_crosshair()
+
+    def crosshair_visible(self) -> bool:
+        return self.v_line.isVisible()
+
+    def crosshair_view_pos(self) -> tuple[float, float] | None:
+        """(x, y) view mm of the crosshair (pixel centre of column i at ``(i + 0.5) * dx``),
+        None without a point or volume."""
+        vol, p = self.state.volume, self._cross_point
+        if vol is None or p is None:
+            return None
+        _, j, i = vol.patient_to_index(p)
+        return (float(i) + 0.5) * self._mm[1], (float(j) + 0.5) * self._mm[0]
+
+    def _place_crosshair(self) -> None:
+        pos = self.crosshair_view_pos() if self._cross_on else None
+        for line, value in ((self.v_line, None if pos is None else pos[0]),
+                            (self.h_line, None if pos is None else pos[1])):
+            if value is not None:
+                line.setValue(value)
+            line.setVisible(value is not None)
+
     # -- overlay (heat maps) --------------------------------------------------------------
     def set_overlay(self, heat: np.ndarray | None, colormap: str = "inferno",
                     opacity: float = 0.5, threshold: float = 0.0,
@@ -386,7 +439,7 @@ class SliceView(QWidget):
 
         Values below ``threshold`` are transparent; ``levels`` (low, high) map onto the colormap
         (default: threshold .. max of the map); ``opacity`` 0..1. ``colormap`` is a pyqtgraph
-        colormap name ("inferno", "viridis", "magma", "plasma", "CET-L3", ...).
+        colormap name ("inferno", "jet", "hot", "turbo", or any pyqtgraph colormap).
         """
         if heat is None:
             self.overlay.clear()
@@ -397,7 +450,9 @@ class SliceView(QWidget):
         if vol is not None and heat.shape != vol.voxels.shape[1:3]:
             raise ValueError(f"overlay shape {heat.shape} differs from the slice "
                              f"{vol.voxels.shape[1:3]}")
-        lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)
+        from viewer.overlay_image import lookup_table
+
+        lut = np.concatenate([lookup_table(colormap, 256), np.full((256, 1), 255, np.uint8)], 1)
         lut[0, 3] = 0  # below threshold: transparent
         if levels is None:
             top = float(np.nanmax(heat)) if heat.size else 1.0
@@ -421,6 +476,7 @@ def fill_preset_menu(menu: QMenu, view: SliceView) -> None:
         return
     for n, preset in enumerate(presets):
         act = menu.addAction(f"{preset.name}   W {preset.width:.0f} / L {preset.center:.0f}")
-        act.setShortcut(QKeySequence(str(n)))
+        if n < 10:
+            act.setShortcut(QKeySequence(str(n)))
         act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # shown only; view owns keys
         act.triggered.connect(lambda _=False, n=n: view.apply_preset(n))

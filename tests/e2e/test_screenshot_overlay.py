@@ -1,0 +1,28 @@
+"""Headless screenshots with a classifier overlay (``render_to_png(model=..., overlay=...)``)."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.ai_support import brain_volume, use_demo_models
+
+pytestmark = pytest.mark.gui
+
+
+def test_render_with_overlays(tmp_path, monkeypatch, qapp):
+    use_demo_models(monkeypatch)
+    from viewer.screenshot import render_to_png
+
+    vol = brain_volume(n=4, size=64)
+    plain = render_to_png(vol, tmp_path / "plain.png", slice_index=2, size=(300, 300))
+    cam = render_to_png(vol, tmp_path / "cam.png", slice_index=2, size=(300, 300), model="tumour",
+                        overlay="gradcam", opacity=0.8, colormap="jet", target="tumour")
+    both = render_to_png(vol, tmp_path / "both.png", slice_index=2, size=(300, 300),
+                         model="tumour", overlay="both", opacity=0.8)
+    a, b, c = QImage(str(plain)), QImage(str(cam)), QImage(str(both))
+    assert a.size() == b.size() and c.width() == 2 * a.width()
+    assert a != b  # the map is drawn
+    with pytest.raises(ValueError, match="overlay"):
+        render_to_png(vol, tmp_path / "x.png", model="tumour", overlay="saliency")
+    with pytest.raises(ValueError, match="colormap"):
+        render_to_png(vol, tmp_path / "x.png", model="tumour", colormap="rainbow")

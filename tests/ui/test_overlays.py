@@ -1,0 +1,162 @@
+"""Overlays: alignment on non-square pixels, display options and keys, progressive occlusion,
+both methods in linked views, the map cache, stale results, probe value, pointing game."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.ai_support import ai_window, brain_volume, wait_maps
+
+pytestmark = pytest.mark.gui
+
+
+def _tag(**kw):
+    from viewer.ai_state import ResultTag
+
+    base = dict(series_uid="s", slice_index=2, model="m", method="gradcam", target="", request_id=5)
+    base.update(kw)
+    return ResultTag(**base)
+
+
+def test_ai_state_drops_stale_results():
+    from viewer.ai_state import AiState
+
+    ai = AiState()
+    ai.model, ai.latest["explain"] = "m", 5
+    assert ai.is_current(_tag(), "explain", "s", 2)
+    for stale in (_tag(series_uid="other"), _tag(slice_index=3), _tag(model="x"),
+                  _tag(target="tumour"), _tag(request_id=4), _tag(method="occlusion")):
+        assert not ai.is_current(stale, "explain", "s", 2)
+    ai.set_method("both")
+    assert ai.is_current(_tag(method="occlusion"), "explain", "s", 2)
+
+
+def test_map_cache_is_lru_within_its_memory_bound():
+    from viewer.ai_state import MapResult, PredictionRecord
+    from viewer.map_cache import MapCache, cache_key
+
+    pred = PredictionRecord("m", {"a": 1.0}, "a")
+    one = np.zeros((64, 64), np.float32)  # 16 KiB
+    cache = MapCache(budget=3 * one.nbytes)
+    results = [MapResult(_tag(slice_index=k), one.copy(), "a", pred) for k in range(4)]
+    for r in results[:3]:
+        cache.put(r)
+    assert cache.get(cache_key(results[0])) is results[0]  # 0 is now most recent
+    cache.put(results[3])
+    assert len(cache) == 3 and cache.nbytes <= cache.budget
+    assert cache_key(results[1]) not in cache and cache_key(results[0]) in cache
+    cache.put(MapResult(_tag(slice_index=9), one, "a", pred, final=False))
+    assert len(cache) == 3  # coarse maps are not cached
+
+
+def test_overlay_aligns_with_non_square_pixels_and_follows_zoom(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    win.show_volume(brain_volume(n=4, size=64, spacing=(5.0, 1.5, 0.6)))
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    view = win.slice_view
+    assert view.overlay_visible()
+    img = view.image.mapRectToParent(view.image.boundingRect())
+    ovl = view.overlay.mapRectToParent(view.overlay.boundingRect())
+    assert (ovl.x(), ovl.y(), ovl.width(), ovl.height()) == pytest.approx(
+        (img.x(), img.y(), img.width(), img.height()))
+    assert img.width() == pytest.approx(64 * 0.6) and img.height() == pytest.approx(64 * 1.5)
+    view.zoom_by(2.0)
+    assert view.overlay.mapRectToParent(view.overlay.boundingRect()) == \
+        view.image.mapRectToParent(view.image.boundingRect())
+
+
+def test_display_options_keys_and_probe(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ai, view = ctl.ai, win.slice_view
+    ai.set_model("tumour")
+    win.show_volume(brain_volume(n=4, size=64))
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    ai.set_opacity(0.5)
+    ctl.act_more.trigger()
+    assert ai.opacity == pytest.approx(0.6) and view.overlay.opacity() == pytest.approx(0.6)
+    assert ctl.panel.controls.opacity_slider.value() == 60
+    ctl.act_less.trigger()
+    ctl.act_less.trigger()
+    assert ai.opacity == pytest.approx(0.4)
+    ctl.act_toggle.trigger()
+    assert not view.overlay_visible()
+    ctl.act_toggle.trigger()
+    assert view.overlay_visible()
+    for name in ("jet", "hot", "turbo", "inferno"):
+        ctl.panel.controls.colormap_box.setCurrentText(name)
+        assert ai.colormap == name and view.overlay.lut is not None
+    heat = ai.maps["gradcam"].heat
+    ai.set_threshold(0.5)
+    shown = view.overlay.image
+    below = heat < 0.5 * heat.max()
+    assert np.all(shown[below] < view.overlay.levels[0])   # transparent below the threshold
+    j, i = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    win.state.set_probe(win.state.probe_at(int(j), int(i)))
+    assert f"map {heat[j, i]:.3g}" in win.probe_label.text()
+    assert ctl.map_value(int(j), int(i)) == pytest.approx(float(heat[j, i]))
+
+
+def test_occlusion_arrives_coarse_then_refined(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ai = ctl.ai
+    ai.set_model("tumour")
+    ai.set_method("occlusion")
+    win.show_volume(brain_volume(n=4, size=64))
+    seen = []
+    ai.maps_changed.connect(lambda: seen.append(
+        (ai.maps["occlusion"].final, ai.maps["occlusion"].pass_index) if "occlusion" in ai.maps else None))
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    shown = [s for s in seen if s is not None]
+    assert shown[0] == (False, 0) and shown[-1][0] is True and shown[-1][1] > 0
+    assert "deletion AUC" in ctl.panel.controls.scores_label.text()
+
+
+def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ai = ctl.ai
+    ai.set_model("tumour")
+    ai.set_method("both")
+    win.show_volume(brain_volume(n=4, size=64))
+    win.state.set_slice(1)
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    cv = ctl.compare_view
+    assert cv is not None and ctl.compare_dock.isVisibleTo(win)
+    assert cv.overlay_visible() and win.slice_view.overlay_visible()
+    np.testing.assert_array_equal(cv.image.image, win.slice_view.image.image)
+    win.slice_view.zoom_by(1.5)
+    a, b = cv.view_box.viewRect().center(), win.slice_view.view_box.viewRect().center()
+    assert (a.x(), a.y()) == pytest.approx((b.x(), b.y()))
+    assert cv.mm_per_pixel() == pytest.approx(win.slice_view.mm_per_pixel(), rel=0.02)
+    first = {m: r.heat for m, r in ai.maps.items()}
+    win.state.set_slice(2)
+    wait_maps(qtbot, ctl)
+    assert all(r.tag.slice_index == 2 for r in ai.maps.values())
+    win.state.set_slice(1)  # back: from the cache, no job needed
+    assert set(ai.maps) == {"gradcam", "occlusion"}
+    for m, heat in first.items():
+        np.testing.assert_array_equal(ai.maps[m].heat, heat)
+    assert not win.runner.is_running("explain")
+    ai.set_method("gradcam")
+    assert not ctl.compare_dock.isVisibleTo(win)
+
+
+def test_pointing_game_on_the_sample_phantom(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    vol = brain_volume(n=24, size=256, seed=7, description="Synthetic brain MR T1 post-contrast (sample)")
+    win.show_volume(vol)
+    win.state.set_slice(9)  # the tumour's largest cross-section in the sample phantom
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    pg = ctl.ai.maps["gradcam"].pointing
+    assert pg is not None and pg.tolerance_px == pytest.approx(15 * 256 / 224)
+    assert "pointing game" in ctl.panel.controls.scores_label.text()
+    win.state.set_slice(20)  # no lesion there
+    wait_maps(qtbot, ctl)
+    assert ctl.ai.maps["gradcam"].pointing is None
+    assert "no lesion on this slice" in ctl.ai.maps["gradcam"].truth_note
