@@ -45,6 +45,22 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
+def create_main_window():
+    """The MainWindow with the AI module attached (inference panel, overlays, profile).
+
+    Torch is not imported here: models load in worker threads on first use.
+    """
+    from viewer.ai_controller import AiController
+    from viewer.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.ai_controller = AiController(window)
+    from viewer.teaching.menu import install_teaching
+
+    install_teaching(window)  # Teaching menu: quiz, presenter mode, case lists (window.teaching)
+    return window
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run SliceWise: a headless command, or the viewer on ``argv`` paths (sample study if none)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -54,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli.run(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_application(argv)
-    from viewer.ui.main_window import MainWindow
-
-    window = MainWindow()
+    window = create_main_window()
     window.show()
     paths = [a for a in argv if not a.startswith("-")]
     if paths:

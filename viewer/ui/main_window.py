@@ -59,6 +59,9 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
         self._build_menus()
+        from viewer.ui.workspace import install_workspace
+
+        self.workspace = install_workspace(self)  # layouts, cine, measurements, exports
         self._connect()
         self._restore_layout()
         self._update_title()
@@ -122,7 +125,8 @@ class MainWindow(QMainWindow):
         self.act_open_folder = self._act("Open &Folder…", self._on_open_folder_triggered, [K.Open])
         self.act_open_files = self._act("Open &File(s)…", self._on_open_files_triggered,
                                         ["Ctrl+Shift+O"])
-        self.act_sample = self._act("Open &Sample Study", self.open_sample_study)
+        self.act_sample = self._act("Open &Sample Study", self.open_sample_study,
+                                    ["Ctrl+Shift+S"])
         self.act_quit = self._act("&Quit", self.close, [K.Quit])
         self.act_anonymise = self._act("&Anonymised display", self.state.set_anonymise,
                                        ["Ctrl+Shift+A"], checkable=True)
@@ -137,7 +141,7 @@ class MainWindow(QMainWindow):
         self.act_messages.setShortcut(QKeySequence("Ctrl+2"))
         self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts,
                                        [K.HelpContents])
-        self.act_about = self._act("&About SliceWise", lambda: about_box(self))
+        self.act_about = self._act("&About SliceWise", lambda: about_box(self), ["Ctrl+F1"])
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -448,10 +452,13 @@ class MainWindow(QMainWindow):
         view = self.slice_view
         return ([self.act_open_folder, self.act_open_files, self.act_quit, self.act_anonymise,
                  self.act_tags, self.act_modules, self.act_messages, self.act_shortcuts]
-                + view.zoom_actions + view.navigation_actions + view.preset_actions)
+                + view.zoom_actions + view.navigation_actions + view.preset_actions
+                + list(getattr(self, "extra_actions", [])))
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(self.all_actions(), self)
+        from viewer.ui.shortcuts import every_action
+
+        dialog = ShortcutsDialog(every_action(self), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

@@ -1,0 +1,69 @@
+"""The built-in sample study: synthetic brain MR and CT series written as real DICOM.
+
+The images come from the project's own phantoms (``inference.phantoms``, numpy only), so the demo
+classifiers have something to find. They are written once into the user's data directory
+(``$SLICEWISE_DATA_DIR`` or the platform's per-user data folder) and reused afterwards.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from viewer.io.volume import PatientInfo
+
+SAMPLE_VERSION = "1"
+_MARKER = ".slicewise-sample-complete"
+
+
+def data_dir() -> Path:
+    """Per-user data directory of SliceWise."""
+    override = os.environ.get("SLICEWISE_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("SliceWise", "SliceWise"))
+
+
+def sample_study_dir() -> Path:
+    return data_dir() / "sample-study"
+
+
+def ensure_sample_study(force: bool = False) -> Path:
+    """Write the sample study on first use and return its folder (a second or two the first time)."""
+    root = sample_study_dir()
+    marker = root / _MARKER
+    if not force and marker.is_file() and marker.read_text().strip() == SAMPLE_VERSION:
+        return root
+    tmp = root.with_name(root.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    _write(tmp)
+    (tmp / _MARKER).write_text(SAMPLE_VERSION)
+    shutil.rmtree(root, ignore_errors=True)
+    tmp.rename(root)
+    return root
+
+
+def _write(folder: Path) -> None:
+    from inference.phantoms import brain_mr_volume, ct_volume
+    from viewer.io.writer import write_series
+
+    patient = PatientInfo(name="SAMPLE^SYNTHETIC", patient_id="SW-SAMPLE-0001",
+                          birth_date="19700101", sex="O")
+    study_uid = "1.2.826.0.1.3680043.8.498.1000000000000000000001"
+    brain, _ = brain_mr_volume(seed=7, n_slices=24, size=256, tumour=True)
+    write_series(folder / "brain_mr", brain, spacing=(5.0, 0.9, 0.9),
+                 origin=(-115.0, -115.0, -60.0), direction=np.eye(3), modality="MR",
+                 series_description="Synthetic brain MR T1 post-contrast (sample)",
+                 study_description="SliceWise sample study (synthetic phantoms)",
+                 patient=patient, study_uid=study_uid, series_number=1)
+    ct, _ = ct_volume(seed=11, n_slices=24, size=256, lesion=True)
+    write_series(folder / "ct_abdomen", ct, spacing=(5.0, 1.4, 1.4),
+                 origin=(-179.0, -179.0, -120.0), direction=np.eye(3), modality="CT",
+                 series_description="Synthetic CT abdomen (sample)",
+                 study_description="SliceWise sample study (synthetic phantoms)",
+                 patient=patient, window=(40.0, 400.0), study_uid=study_uid, series_number=2)
