@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from inference import recipes
+from inference.registry import ALIASES
 from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_curve
 from inference.predict import Classifier, load_model
 from inference.preprocess import to_slice, to_tensor
@@ -213,7 +214,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m inference.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", required=True, choices=list(recipes.CLASSES))
+    ap.add_argument("--task", required=True, choices=list(recipes.CLASSES),
+                    type=lambda t: ALIASES.get(t.lower(), t))
     ap.add_argument("--weights", help="a .safetensors file with its manifest beside it (default: the installed model)")
     ap.add_argument("--seed", type=int, default=0, help="block of held-out seeds (each block 100 000 wide)")
     ap.add_argument("--n", type=int, default=200, help="number of held-out samples")

@@ -25,7 +25,7 @@ from inference import recipes
 from inference.models import build_model
 from inference.models.backbones import load_imagenet_backbone
 from inference.preprocess import stack_to_tensor, to_tensor
-from inference.registry import DEMO_STATEMENT, ModelSpec, builtin_models_dir, sha256_file, write_manifest
+from inference.registry import ALIASES, DEMO_STATEMENT, ModelSpec, builtin_models_dir, sha256_file, write_manifest
 
 PLANES = ("sagittal", "coronal", "axial")
 
@@ -275,7 +275,8 @@ def train(args: argparse.Namespace) -> Path:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m inference.train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", required=True, choices=list(recipes.CLASSES))
+    ap.add_argument("--task", required=True, choices=list(recipes.CLASSES),
+                    type=lambda t: ALIASES.get(t.lower(), t))
     ap.add_argument("--backbone", choices=["vgg16", "resnet50", "resnet18", "vgg-narrow"],
                     help="default vgg-narrow (demo); seed: vgg16 tumour, resnet50 contrast, resnet18 knee")
     ap.add_argument("--pretrained", help="local ImageNet weights (.safetensors) for the backbone")

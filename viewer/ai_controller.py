@@ -103,7 +103,8 @@ class AiController(QObject):
         self._follow_timer.setInterval(FOLLOW_DELAY_MS)
         self._profile_timer = QTimer(self)
         self._profile_timer.setSingleShot(True)
-        self._profile_drawn = 0.0   # time.monotonic() of the last profile redraw
+        self._profile_drawn = -1e9  # self._clock() of the last profile redraw, seconds
+        self._clock = time.monotonic
         self.act_run_slice = self._act("Run model on this slice", ["Ctrl+Return"], self.run_slice)
         self.act_run_series = self._act("Run model on series", ["Ctrl+Shift+Return"],
                                         self.run_series)
@@ -583,7 +584,7 @@ class AiController(QObject):
     def _on_ai_sweep_changed(self, sweep: SweepResult | None) -> None:
         """Redraw the profile: at once when the sweep starts, ends or is dropped, otherwise at
         most every PROFILE_INTERVAL_MS while it grows (coalescing the chunks in between)."""
-        wait_ms = PROFILE_INTERVAL_MS - (time.monotonic() - self._profile_drawn) * 1000.0
+        wait_ms = PROFILE_INTERVAL_MS - (self._clock() - self._profile_drawn) * 1000.0
         if sweep is None or sweep.complete or sweep.done == 0 or wait_ms <= 0:
             self._refresh_profile()
         elif not self._profile_timer.isActive():
@@ -591,7 +592,7 @@ class AiController(QObject):
 
     def _refresh_profile(self, *_args) -> None:
         self._profile_timer.stop()
-        self._profile_drawn = time.monotonic()
+        self._profile_drawn = self._clock()
         sweep, ai = self.ai.sweep, self.ai
         slider = self.window.slice_view.slider
         if sweep is None:

@@ -13,20 +13,47 @@ latest request id per key reaches the callbacks and the runner's signals. Except
 
 Signals cross threads through a QObject emitter living in the GUI thread, connected with
 ``Qt.QueuedConnection``.
+
+Worker threads run at a lower scheduling priority than the GUI thread (Linux: nice
+:data:`WORKER_NICE` per thread; elsewhere ``QThread.LowPriority``), so that on a busy machine the
+operating system prefers the event loop over the classifiers' number crunching.
 """
 from __future__ import annotations
 
 import inspect
 import itertools
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+WORKER_NICE = 10  # Linux nice increment of worker threads (0 = same priority as the GUI)
+_lowered = threading.local()
+
+
+def lower_thread_priority(nice: int | None = None) -> None:
+    """Lower the calling worker thread's scheduling priority once by ``nice`` (default
+    :data:`WORKER_NICE`); a failure (e.g. a sandbox forbidding it) only gets logged."""
+    nice = WORKER_NICE if nice is None else int(nice)
+    if getattr(_lowered, "done", False) or nice <= 0:
+        return
+    _lowered.done = True
+    try:
+        if sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + nice))
+        else:
+            QThread.currentThread().setPriority(QThread.Priority.LowPriority)
+    except (OSError, AttributeError) as exc:  # e.g. a sandbox forbidding it: run at normal priority
+        log.debug("worker priority unchanged: %s", exc)
 
 JobFn = Callable[["JobContext"], Any]
 
@@ -92,6 +119,7 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:  # worker thread
         ctx, em = self._ctx, self._emitter
+        lower_thread_priority()
         try:
             result = self._fn(ctx)
             if inspect.isgenerator(result):

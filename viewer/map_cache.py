@@ -96,7 +96,8 @@ class MapVolume:
     def reset(self, key: VolumeKey | None, shape: tuple[int, ...] | None = None) -> None:
         """Forget every map and start assembling ``key`` for a series of ``shape`` (z, y, x)."""
         self.key = key
-        self.shape = None if shape is None else tuple(int(n) for n in shape[:3])  # type: ignore[assignment]
+        self.shape = (None if shape is None
+                      else (int(shape[0]), int(shape[1]), int(shape[2])))
         self.data = None
         self.known = np.zeros(0 if self.shape is None else self.shape[0], bool)
         self.too_large = False

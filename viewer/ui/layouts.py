@@ -1,7 +1,9 @@
 """View layouts as in 3D Slicer: one view, three side by side, 2x2 and conventional.
 
-Layout "1" shows the native :class:`SliceView` (acquired slices as stored; the heat-map overlays of
-the inference panel live there). The other layouts show the three patient planes reformatted
+Layout "1" shows the native :class:`SliceView` (acquired slices as stored, with the crosshair
+projected onto the slice; the inference panel's per-slice heat maps are drawn there). The plane
+views show the maps assembled into a volume (:meth:`LayoutContainer.set_overlay_volume`). The
+other layouts show the three patient planes reformatted
 through the linked crosshair (:class:`PlaneView`): "1x3" axial | coronal | sagittal; "2x2" the
 three planes plus an information pane (crosshair in mm, value; the probability profile can take
 its place through :meth:`LayoutContainer.set_fourth_widget`); "conventional" the acquisition's
@@ -84,6 +86,8 @@ class LayoutContainer(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.stack)
+        if hasattr(single, "set_crosshair"):
+            self.nav.crosshair_moved.connect(single.set_crosshair)
         for name, view in self.views.items():
             view.view_changed.connect(lambda n=name: self._on_view_changed(n))
             view.activated.connect(lambda n=name: setattr(self, "_active", n))

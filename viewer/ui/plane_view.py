@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPen, QTransform
+from PySide6.QtGui import QPen, QTransform
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from viewer.io.geometry import edge_labels
@@ -19,9 +19,8 @@ from viewer.navigation import Navigator
 from viewer.reformat import PlaneGeometry, extract
 from viewer.state import ProbeInfo, ViewerState, display_name, value_unit
 from viewer.ui.slice_canvas import Annotations, SliceCanvas, SliceViewBox
-from viewer.ui.slice_view import FIT_PADDING, PAGE, ZOOM_STEP, configure_pyqtgraph
-
-CROSSHAIR_COLOR = QColor(80, 200, 255, 200)
+from viewer.ui.slice_view import (CROSSHAIR_COLOR, FIT_PADDING, PAGE, ZOOM_STEP,
+                                  configure_pyqtgraph)
 PLANE_TITLES = {"axial": "Axial", "coronal": "Coronal", "sagittal": "Sagittal"}
 
 
@@ -243,7 +242,8 @@ class PlaneView(QWidget):
 
         lut = np.concatenate([lookup_table(colormap, 256), np.full((256, 1), 255, np.uint8)], 1)
         lut[0, 3] = 0  # below threshold: transparent
-        data = np.where(heat < threshold, levels[0] - 1.0, heat).astype(np.float32)
+        # below the threshold, and NaN (no map known there): transparent
+        data = np.where(heat >= threshold, heat, levels[0] - 1.0).astype(np.float32)
         self.overlay.setImage(data, autoLevels=False, levels=levels, lut=lut)
         self.overlay.setOpacity(float(np.clip(opacity, 0.0, 1.0)))
         self.overlay.setVisible(True)

@@ -130,8 +130,7 @@ class Workspace(QObject):
                                           lambda _=False, t=t: self.measure.set_tool(t), True)
                              for t in TOOLS}
         self.tool_actions["navigate"].setChecked(True)
-        self.measure.tool_changed.connect(
-            lambda t: [a.setChecked(k == t) for k, a in self.tool_actions.items()])
+        self.measure.tool_changed.connect(self._on_measure_tool_changed)
         self.act_panel = self.measure_dock.toggleViewAction()
         self.act_panel.setText("M&easurements panel")
         self.act_panel.setShortcut(QKeySequence("Ctrl+3"))
@@ -191,10 +190,20 @@ class Workspace(QObject):
         self.measure.sync()
         self._schedule_save()
 
-    def set_overlay_volume(self, heat: np.ndarray | None, **style) -> None:
-        """Show a 3D heat map in the plane views (None hides it); enables the NIfTI export."""
+    def _on_measure_tool_changed(self, tool: str) -> None:
+        for key, act in self.tool_actions.items():
+            act.setChecked(key == tool)
+        single = self.layouts.single
+        if hasattr(single, "set_crosshair_visible"):
+            single.set_crosshair_visible(tool == "navigate")  # lines would hide what is measured
+
+    def set_overlay_volume(self, heat: np.ndarray | None, *, visible: bool = True,
+                           **style) -> None:
+        """Keep a 3D heat map (``(z, y, x)``, the series' voxel grid; None forgets it) for the
+        exports (NIfTI, montage, PNG series) and show it in the plane views unless ``visible``
+        is False; ``style`` as :meth:`LayoutContainer.set_overlay_volume`."""
         self.heat_volume = heat
-        self.layouts.set_overlay_volume(heat, **style)
+        self.layouts.set_overlay_volume(heat if visible else None, **style)
         self.act_nifti.setEnabled(heat is not None)
 
     # -- measurements and session -----------------------------------------------------------
