@@ -1,42 +1,30 @@
 """Main window in a 3D-Slicer arrangement: module panel (series browser + study information) on
 the left, the slice view in the centre, DICOM tags and messages as docks, probe and job progress
-in the status bar. Discovery, loading, thumbnails and tag reads run in the JobRunner."""
+in the status bar. Discovery, loading, thumbnails and tag reads run in the JobRunner.
+
+Its parts: :class:`~viewer.ui.window_docks.WindowDocks` (docks),
+:class:`~viewer.ui.study_opener.StudyOpener` (dialogs, recent studies, drag and drop, discovery
+and loading) and :class:`~viewer.ui.job_progress.JobProgress` (status-bar job indicator)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Sequence
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QProgressBar, QSplitter, QWidget)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
-from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume
+from viewer.io.volume import SeriesInfo, Volume
 from viewer.jobs import JobError, JobRunner
 from viewer.state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
-from viewer.ui.messages import MessagesPanel
-from viewer.ui.series_browser import SeriesBrowser, thumbnail_job
+from viewer.ui.job_progress import JobProgress
 from viewer.ui.settings import Settings
 from viewer.ui.slice_view import SliceView, fill_preset_menu
-from viewer.ui.study_info import StudyInfoBox
-from viewer.ui.tag_browser import TagBrowser
+from viewer.ui.study_opener import StudyOpener
+from viewer.ui.window_docks import WindowDocks
 
 APP_NAME = "SliceWise"
-PROGRESS_DELAY_MS = 300
-MAX_DETAILS = 200
-
-
-def _skipped_message(result: DiscoveryResult) -> Message | None:
-    n = len(result.skipped)
-    if not n:
-        return None
-    details = tuple(f"{Path(s.path).name}: {s.reason}" for s in result.skipped[:MAX_DETAILS])
-    if n > MAX_DETAILS:
-        details += (f"… and {n - MAX_DETAILS} more",)
-    return Message("warning", f"{n} file{'s' if n > 1 else ''} skipped (not displayable images)",
-                   details, "discovery")
 
 
 class MainWindow(QMainWindow):
@@ -51,9 +39,7 @@ class MainWindow(QMainWindow):
         self.runner = runner or JobRunner(self)
         self.settings = settings or Settings()
         self.last_error: QMessageBox | None = None
-        self._load_first: dict[int, bool] = {}
-        self._initial_window: tuple[float, float] | None = None
-        self._tags_sized = False
+        self.opener = StudyOpener(self)
         self.setAcceptDrops(True)
         self.resize(1280, 820)
         self._build_widgets()
@@ -70,47 +56,20 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.slice_view = SliceView(self.state)
         self.setCentralWidget(self.slice_view)
-        self.series_browser = SeriesBrowser()
-        self.study_info = StudyInfoBox()
-        panel = QSplitter(Qt.Orientation.Vertical)
-        panel.addWidget(self.series_browser)
-        panel.addWidget(self.study_info)
-        panel.setStretchFactor(0, 3)
-        panel.setStretchFactor(1, 2)
-        self.modules_dock = self._dock("Study browser", "modules", panel,
-                                       Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.modules_dock.setMinimumWidth(260)
-        self.tag_browser = TagBrowser()
-        self.tags_dock = self._dock("DICOM tags", "tags", self.tag_browser,
-                                    Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tags_dock.hide()
-        self.messages = MessagesPanel()
-        self.messages_dock = self._dock("Messages", "messages", self.messages,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.messages_dock.hide()
-        self.resizeDocks([self.modules_dock], [300], Qt.Orientation.Horizontal)
+        self.docks = docks = WindowDocks(self)
+        self.series_browser, self.study_info = docks.series_browser, docks.study_info
+        self.tag_browser, self.messages = docks.tag_browser, docks.messages
+        self.modules_dock, self.tags_dock = docks.modules_dock, docks.tags_dock
+        self.messages_dock = docks.messages_dock
         self.probe_label = QLabel("")
         self.probe_label.setMinimumWidth(420)
-        self.job_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
+        self.job_progress = JobProgress(self.runner, self)
+        self.job_label, self.progress = self.job_progress.label, self.job_progress.bar
         sb = self.statusBar()
         sb.addWidget(self.probe_label, 1)
         sb.addPermanentWidget(self.job_label)
         sb.addPermanentWidget(self.progress)
-        self.job_label.hide()
-        self.progress.hide()
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_DELAY_MS)
-
-    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
+        self.job_progress.hide()
 
     def _act(self, text: str, slot, keys: Sequence[Any] = (), checkable: bool = False) -> QAction:
         act = QAction(text, self)
@@ -122,8 +81,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
-        self.act_open_folder = self._act("Open &Folder…", self._on_open_folder_triggered, [K.Open])
-        self.act_open_files = self._act("Open &File(s)…", self._on_open_files_triggered,
+        self.act_open_folder = self._act("Open &Folder…", self.opener.choose_folder, [K.Open])
+        self.act_open_files = self._act("Open &File(s)…", self.opener.choose_files,
                                         ["Ctrl+Shift+O"])
         self.act_sample = self._act("Open &Sample Study", self.open_sample_study,
                                     ["Ctrl+Shift+S"])
@@ -148,8 +107,7 @@ class MainWindow(QMainWindow):
         file_menu = mb.addMenu("&File")
         file_menu.addActions([self.act_open_folder, self.act_open_files, self.act_sample])
         self.recent_menu = file_menu.addMenu("&Recent Studies")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._fill_recent_menu()
+        self.opener.install_recent_menu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         view_menu = mb.addMenu("&View")
@@ -175,15 +133,12 @@ class MainWindow(QMainWindow):
         st.volume_closed.connect(self._update_title)
         st.slice_changed.connect(self._on_state_slice_changed)
         st.anonymise_changed.connect(self._on_state_anonymise_changed)
-        st.warnings_changed.connect(self._on_state_warnings_changed)
+        st.warnings_changed.connect(self.docks.show_messages)
         st.probe_moved.connect(self._on_state_probe_moved)
         self.series_browser.series_activated.connect(self.load_series)
         self.slice_view.preset_chosen.connect(self._on_view_preset_chosen)
-        self.tags_dock.visibilityChanged.connect(self._on_tags_visibility_changed)
-        self.runner.started.connect(self._on_runner_started)
-        self.runner.progressed.connect(self._on_runner_progressed)
-        self.runner.busy_changed.connect(self._on_runner_busy_changed)
-        self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
+        self.tags_dock.visibilityChanged.connect(self.docks.on_tags_visibility_changed)
+        self.job_progress.connect()
 
     def _restore_layout(self) -> None:
         geometry, dock_state = self.settings.geometry()
@@ -192,101 +147,34 @@ class MainWindow(QMainWindow):
         if dock_state is not None:
             self.restoreState(dock_state)
 
-    # -- opening -----------------------------------------------------------------------------
+    # -- opening (see StudyOpener) -----------------------------------------------------------
     def open_paths(self, paths: Sequence[str | os.PathLike]) -> int:
         """Discover ``paths`` (folders and/or files) in the background, then load the first
         series. Returns the discovery request id."""
-        paths = [str(p) for p in paths]
-        if not paths:
-            return 0
-        self.settings.add_recent(paths[0] if len(paths) == 1 else os.path.commonpath(paths))
-        folder = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0])
-        self.settings.set_last_folder(folder)
-
-        def job(ctx):
-            from viewer.io import discover
-
-            return discover(paths, progress=lambda d, t: ctx.report((d, t)),
-                            cancelled=ctx.cancelled)
-
-        self.statusBar().showMessage(f"Reading headers in {', '.join(paths)}…", 3000)
-        return self.runner.submit("discover", job, label="Reading headers",
-                                  on_result=self._on_discovery_finished,
-                                  on_error=lambda e: self._show_job_error("Could not open", e))
+        return self.opener.open_paths(paths)
 
     def open_sample_study(self) -> int:
         """Write (first time) and open the built-in synthetic study in the background."""
-        def job(ctx):
-            from viewer.sample_study import ensure_sample_study
-
-            return ensure_sample_study()
-
-        return self.runner.submit("sample", job, label="Preparing sample study",
-                                  on_result=lambda path: self.open_paths([str(path)]),
-                                  on_error=lambda e: self._show_job_error(
-                                      "Sample study unavailable", e))
+        return self.opener.open_sample_study()
 
     def load_series(self, info: SeriesInfo) -> int:
         """Load ``info`` progressively; the first slice shows as soon as it is read."""
-        self.state.select_series(info)
-        self.series_browser.set_current_uid(info.uid)
-        self.state.clear_messages("load")
-
-        def job(ctx):
-            from viewer.io import iter_load
-
-            yield from iter_load(info, cancelled=ctx.cancelled)
-
-        rid = self.runner.submit("load", job, label=f"Loading {info.description or 'series'}",
-                                 on_progress=lambda ev: self._on_load_progressed(rid, ev),
-                                 on_error=self._on_load_failed)
-        self._load_first = {rid: True}
-        return rid
+        return self.opener.load_series(info)
 
     def show_volume(self, volume: Volume) -> None:
         """Display an already loaded volume (no discovery)."""
-        self.runner.cancel("load")
-        self._initial_window = None
-        self.state.open_volume(volume)
-
-    def _on_discovery_finished(self, result: DiscoveryResult) -> None:
-        self.state.clear_messages("discovery")
-        self.state.clear_messages("load")
-        self.state.set_discovery(result)
-        self.series_browser.set_discovery(result)
-        skipped = _skipped_message(result)
-        if skipped is not None:
-            self.state.add_messages(skipped)
-        if not result.series:
-            self.state.add_messages(Message("error", "No displayable DICOM images were found",
-                                            (), "discovery"))
-            self.last_error = show_error(self, "No images", "No displayable DICOM images were "
-                                         "found in the chosen location.",
-                                         skipped.title if skipped else "")
-            return
-        self.runner.submit("thumbnails", thumbnail_job(result.series), label="Thumbnails",
-                           on_progress=lambda t: self.series_browser.set_thumbnail(*t))
-        self.load_series(result.series[0])
-
-    def _on_load_progressed(self, rid: int, ev) -> None:
-        if self._load_first.pop(rid, False):
-            self._initial_window = (ev.volume.window.center, ev.volume.window.width)
-            self.state.open_volume(ev.volume, ev.loaded, ev.done)
-        else:
-            self.state.update_progress(ev.done, ev.total, ev.loaded)
-        if ev.complete:
-            self.state.finish_volume(ev.volume)
-
-    def _on_load_failed(self, error: JobError) -> None:
-        name = self.state.series.description if self.state.series else "series"
-        self.state.add_messages(Message("error", f"{name or 'Series'} could not be loaded",
-                                        (error.message,), "load"))
-        self.state.close_volume()
-        self._show_job_error("Could not load the series", error)
+        self.opener.show_volume(volume)
 
     def _show_job_error(self, title: str, error: JobError) -> None:
         self.last_error = show_error(self, title, error.message or str(error),
                                      "The other series of the study remain available.")
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if self.opener.accepts_drag(ev):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        self.opener.drop(ev)
 
     # -- state reactions -----------------------------------------------------------------
     def _on_state_volume_opened(self, volume: Volume) -> None:
@@ -295,16 +183,11 @@ class MainWindow(QMainWindow):
         remembered = self.settings.preset_for(volume.modality)
         if remembered and remembered.lower() != "auto":
             self.slice_view.apply_preset_named(remembered)
-        self._refresh_tags()
+        self.docks.refresh_tags()
 
     def _on_state_volume_loaded(self, volume: Volume) -> None:
         self.study_info.set_volume(volume)
-        if self._initial_window is not None and self.state.window == self._initial_window:
-            self.state.apply_preset(volume.window)  # header/auto window of the complete load
-            remembered = self.settings.preset_for(volume.modality)
-            if remembered:
-                self.slice_view.apply_preset_named(remembered)
-        self._initial_window = None
+        self.opener.apply_loaded_window(volume)
         if volume.warnings:
             n = len(volume.warnings)
             self.state.add_messages(Message(
@@ -313,7 +196,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {volume.n_slices} images", 3000)
 
     def _on_state_slice_changed(self, k: int) -> None:
-        self._refresh_tags()
+        self.docks.refresh_tags()
 
     def _on_state_anonymise_changed(self, on: bool) -> None:
         self.act_anonymise.setChecked(on)
@@ -321,15 +204,6 @@ class MainWindow(QMainWindow):
         self.series_browser.set_anonymise(on)
         self.tag_browser.set_anonymise(on)
         self._update_title()
-
-    def _on_state_warnings_changed(self, messages: tuple[Message, ...]) -> None:
-        self.messages.set_messages(messages)
-        if messages:
-            if not self.messages_dock.isVisible():
-                self.messages_dock.show()
-                self.resizeDocks([self.messages_dock], [110], Qt.Orientation.Vertical)
-            worst = messages[-1]
-            self.statusBar().showMessage(f"{worst.title} — see Messages", 6000)
 
     def _on_state_probe_moved(self, probe: ProbeInfo | None) -> None:
         self.probe_label.setText(probe.text() if probe is not None else "")
@@ -346,105 +220,6 @@ class MainWindow(QMainWindow):
         who = "Anonymised" if self.state.anonymise else display_name(name, False)
         parts = [APP_NAME] + [p for p in (who, vol.study_description, vol.description) if p]
         self.setWindowTitle(" — ".join(parts))
-
-    # -- tags ----------------------------------------------------------------------------
-    def _on_tags_visibility_changed(self, visible: bool) -> None:
-        if visible:
-            if not self._tags_sized:
-                self._tags_sized = True
-                self.resizeDocks([self.tags_dock], [420], Qt.Orientation.Horizontal)
-            self._refresh_tags()
-
-    def _refresh_tags(self) -> None:
-        vol = self.state.volume
-        if vol is None or not self.tags_dock.isVisible():
-            return
-        k = self.state.slice_index
-        if not 0 <= k < len(vol.slice_files):
-            self.tag_browser.set_message("This image has no source file")
-            return
-        path = vol.slice_files[k]
-        same = [n for n, f in enumerate(vol.slice_files) if f == path]
-        frame = same.index(k) if len(same) > 1 else None
-
-        def job(ctx):
-            from viewer.io import read_tags
-
-            return read_tags(path, frame)
-
-        label = path + (f"  (frame {frame + 1})" if frame is not None else "")
-        self.runner.submit("tags", job, label="Reading tags",
-                           on_result=lambda rows: self.tag_browser.set_rows(rows, label),
-                           on_error=lambda e: self.tag_browser.set_message(
-                               f"Tags unavailable: {e.message}"))
-
-    # -- progress indicator ----------------------------------------------------------------
-    def _on_runner_started(self, key: str, rid: int, label: str) -> None:
-        if not self._progress_timer.isActive() and not self.progress.isVisible():
-            self._progress_timer.start()
-
-    def _on_progress_timer_timeout(self) -> None:
-        jobs = self.runner.running_jobs()
-        if jobs:
-            self.job_label.setText(jobs[0][1] + "…")
-            self.job_label.show()
-            self.progress.show()
-
-    def _on_runner_progressed(self, key: str, rid: int, value: Any) -> None:
-        done_total = None
-        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
-            done_total = value
-        elif hasattr(value, "done") and hasattr(value, "total"):
-            done_total = (int(value.done), int(value.total))
-        if done_total and done_total[1] > 0:
-            self.progress.setRange(0, done_total[1])
-            self.progress.setValue(done_total[0])
-
-    def _on_runner_busy_changed(self, busy: bool) -> None:
-        if not busy:
-            self._progress_timer.stop()
-            self.job_label.hide()
-            self.progress.hide()
-            self.progress.setRange(0, 0)
-
-    # -- files: dialogs, recent, drag and drop ----------------------------------------------
-    def _on_open_folder_triggered(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder",
-                                                  self.settings.last_folder())
-        if folder:
-            self.open_paths([folder])
-
-    def _on_open_files_triggered(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open DICOM file(s)",
-                                                self.settings.last_folder(),
-                                                "DICOM files (*.dcm *.DCM *.ima *.IMA DICOMDIR *);;"
-                                                "All files (*)")
-        if files:
-            self.open_paths(files)
-
-    def _fill_recent_menu(self) -> None:
-        menu: QMenu = self.recent_menu
-        menu.clear()
-        recent = self.settings.recent()
-        for n, path in enumerate(recent):
-            act = menu.addAction(f"&{(n + 1) % 10} {path}")
-            act.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
-        if not recent:
-            menu.addAction("(none)").setEnabled(False)
-        menu.addSeparator()
-        clear = menu.addAction("Clear list")
-        clear.triggered.connect(self.settings.clear_recent)
-        clear.setEnabled(bool(recent))
-
-    def dragEnterEvent(self, ev) -> None:  # noqa: N802
-        if ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls()):
-            ev.acceptProposedAction()
-
-    def dropEvent(self, ev) -> None:  # noqa: N802
-        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            ev.acceptProposedAction()
-            self.open_paths(paths)
 
     # -- help, shutdown ------------------------------------------------------------------
     def all_actions(self) -> list[QAction]:

@@ -1,0 +1,201 @@
+"""StudyOpener: how studies reach the main window - Open Folder / Open File(s) dialogs, the
+Recent Studies menu, drag and drop, the built-in sample study - and the background discovery and
+progressive loading that follow.
+
+Part of :class:`viewer.ui.main_window.MainWindow`. Discovery (header reads) and loading run in
+the window's JobRunner; the first slice shows as soon as it has been read.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume
+from viewer.jobs import JobError
+from viewer.state import Message
+from viewer.ui.dialogs import show_error
+from viewer.ui.series_browser import thumbnail_job
+
+MAX_DETAILS = 200
+FILE_FILTER = "DICOM files (*.dcm *.DCM *.ima *.IMA DICOMDIR *);;All files (*)"
+
+
+def skipped_message(result: DiscoveryResult) -> Message | None:
+    """A warning listing the files discovery skipped (at most MAX_DETAILS), None when none."""
+    n = len(result.skipped)
+    if not n:
+        return None
+    details = tuple(f"{Path(s.path).name}: {s.reason}" for s in result.skipped[:MAX_DETAILS])
+    if n > MAX_DETAILS:
+        details += (f"… and {n - MAX_DETAILS} more",)
+    return Message("warning", f"{n} file{'s' if n > 1 else ''} skipped (not displayable images)",
+                   details, "discovery")
+
+
+class StudyOpener:
+    """Opens and loads studies for ``window`` (a MainWindow: its state, runner, settings,
+    series browser and slice view)."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.state = window.state
+        self.runner = window.runner
+        self.settings = window.settings
+        self.recent_menu: QMenu | None = None
+        self._load_first: dict[int, bool] = {}
+        self._initial_window: tuple[float, float] | None = None
+
+    # -- opening -----------------------------------------------------------------------------
+    def open_paths(self, paths: Sequence[str | os.PathLike]) -> int:
+        """Discover ``paths`` (folders and/or files) in the background, then load the first
+        series. Returns the discovery request id."""
+        paths = [str(p) for p in paths]
+        if not paths:
+            return 0
+        self.settings.add_recent(paths[0] if len(paths) == 1 else os.path.commonpath(paths))
+        folder = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0])
+        self.settings.set_last_folder(folder)
+
+        def job(ctx):
+            from viewer.io import discover
+
+            return discover(paths, progress=lambda d, t: ctx.report((d, t)),
+                            cancelled=ctx.cancelled)
+
+        self.window.statusBar().showMessage(f"Reading headers in {', '.join(paths)}…", 3000)
+        return self.runner.submit("discover", job, label="Reading headers",
+                                  on_result=self._on_discovery_finished,
+                                  on_error=lambda e: self.window._show_job_error("Could not open",
+                                                                                 e))
+
+    def open_sample_study(self) -> int:
+        """Write (first time) and open the built-in synthetic study in the background."""
+        def job(ctx):
+            from viewer.sample_study import ensure_sample_study
+
+            return ensure_sample_study()
+
+        return self.runner.submit("sample", job, label="Preparing sample study",
+                                  on_result=lambda path: self.window.open_paths([str(path)]),
+                                  on_error=lambda e: self.window._show_job_error(
+                                      "Sample study unavailable", e))
+
+    def load_series(self, info: SeriesInfo) -> int:
+        """Load ``info`` progressively; the first slice shows as soon as it is read."""
+        self.state.select_series(info)
+        self.window.series_browser.set_current_uid(info.uid)
+        self.state.clear_messages("load")
+
+        def job(ctx):
+            from viewer.io import iter_load
+
+            yield from iter_load(info, cancelled=ctx.cancelled)
+
+        rid = self.runner.submit("load", job, label=f"Loading {info.description or 'series'}",
+                                 on_progress=lambda ev: self._on_load_progressed(rid, ev),
+                                 on_error=self._on_load_failed)
+        self._load_first = {rid: True}
+        return rid
+
+    def show_volume(self, volume: Volume) -> None:
+        """Display an already loaded volume (no discovery)."""
+        self.runner.cancel("load")
+        self._initial_window = None
+        self.state.open_volume(volume)
+
+    def apply_loaded_window(self, volume: Volume) -> None:
+        """When the reader has not changed the window since the first slice, switch to the
+        complete load's header/auto window, or the preset remembered for its modality."""
+        if self._initial_window is not None and self.state.window == self._initial_window:
+            self.state.apply_preset(volume.window)  # header/auto window of the complete load
+            remembered = self.settings.preset_for(volume.modality)
+            if remembered:
+                self.window.slice_view.apply_preset_named(remembered)
+        self._initial_window = None
+
+    def _on_discovery_finished(self, result: DiscoveryResult) -> None:
+        w, state = self.window, self.state
+        state.clear_messages("discovery")
+        state.clear_messages("load")
+        state.set_discovery(result)
+        w.series_browser.set_discovery(result)
+        skipped = skipped_message(result)
+        if skipped is not None:
+            state.add_messages(skipped)
+        if not result.series:
+            state.add_messages(Message("error", "No displayable DICOM images were found",
+                                       (), "discovery"))
+            w.last_error = show_error(w, "No images", "No displayable DICOM images were "
+                                      "found in the chosen location.",
+                                      skipped.title if skipped else "")
+            return
+        self.runner.submit("thumbnails", thumbnail_job(result.series), label="Thumbnails",
+                           on_progress=lambda t: w.series_browser.set_thumbnail(*t))
+        w.load_series(result.series[0])
+
+    def _on_load_progressed(self, rid: int, ev) -> None:
+        if self._load_first.pop(rid, False):
+            self._initial_window = (ev.volume.window.center, ev.volume.window.width)
+            self.state.open_volume(ev.volume, ev.loaded, ev.done)
+        else:
+            self.state.update_progress(ev.done, ev.total, ev.loaded)
+        if ev.complete:
+            self.state.finish_volume(ev.volume)
+
+    def _on_load_failed(self, error: JobError) -> None:
+        name = self.state.series.description if self.state.series else "series"
+        self.state.add_messages(Message("error", f"{name or 'Series'} could not be loaded",
+                                        (error.message,), "load"))
+        self.state.close_volume()
+        self.window._show_job_error("Could not load the series", error)
+
+    # -- files: dialogs, recent, drag and drop ----------------------------------------------
+    def choose_folder(self) -> None:
+        """Ask for a folder (starting in the last one) and open it."""
+        folder = QFileDialog.getExistingDirectory(self.window, "Open DICOM folder",
+                                                  self.settings.last_folder())
+        if folder:
+            self.window.open_paths([folder])
+
+    def choose_files(self) -> None:
+        """Ask for one or more files (starting in the last folder) and open them."""
+        files, _ = QFileDialog.getOpenFileNames(self.window, "Open DICOM file(s)",
+                                                self.settings.last_folder(), FILE_FILTER)
+        if files:
+            self.window.open_paths(files)
+
+    def install_recent_menu(self, menu: QMenu) -> None:
+        """Fill ``menu`` with the recent studies now and every time it is about to show."""
+        self.recent_menu = menu
+        menu.aboutToShow.connect(self.fill_recent_menu)
+        self.fill_recent_menu()
+
+    def fill_recent_menu(self) -> None:
+        """Recent studies (numbered 1-9, 0), or "(none)", then "Clear list"."""
+        menu = self.recent_menu
+        menu.clear()
+        recent = self.settings.recent()
+        for n, path in enumerate(recent):
+            act = menu.addAction(f"&{(n + 1) % 10} {path}")
+            act.triggered.connect(lambda _=False, p=path: self.window.open_paths([p]))
+        if not recent:
+            menu.addAction("(none)").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear list")
+        clear.triggered.connect(self.settings.clear_recent)
+        clear.setEnabled(bool(recent))
+
+    @staticmethod
+    def accepts_drag(ev) -> bool:
+        """Whether a drag carries at least one local file or folder."""
+        return ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls())
+
+    def drop(self, ev) -> None:
+        """Open the local files and folders of a drop."""
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.window.open_paths(paths)
