@@ -28,6 +28,10 @@ class MapOverlay:
         self.ctl = ctl
         self.map_volume = MapVolume()
         self.compare = CompareView(ctl.window, ctl.state)
+        # With target "predicted class", each slice's map explains that slice's own call; the
+        # plane views show only maps of one class (that of the latest map of the current slice),
+        # so a band of "no tumour" evidence is never drawn as if it were tumour evidence.
+        self.shown_class: str | None = None
 
     # -- the slice view ------------------------------------------------------------------------
     def main_heat(self) -> np.ndarray | None:
@@ -82,16 +86,24 @@ class MapOverlay:
         method = "gradcam" if ai.method in ("gradcam", "both") else "occlusion"
         return (vol.series_uid, ai.model, method, ai.target)
 
-    def sync_map_volume(self) -> None:
+    def _shows(self, result: MapResult) -> bool:
+        """Whether ``result`` belongs in the plane views under the class rule above."""
+        return self.shown_class is None or result.target == self.shown_class
+
+    def sync_map_volume(self, rebuild: bool = False) -> None:
         """Reassemble the map volume from the cache when series, model, method or target changed
-        (dropping the old one), then show it with the current display options."""
+        (dropping the old one) or ``rebuild`` is set, then show it with the current display
+        options."""
         key = self._volume_key()
         shape = self.ctl.state.volume.shape if key is not None else None
-        if key != self.map_volume.key or shape != self.map_volume.shape:
+        if rebuild or key != self.map_volume.key or shape != self.map_volume.shape:
+            if key != self.map_volume.key:
+                self.shown_class = (key[3] or None) if key is not None else None
             self.map_volume.reset(key, shape)
             if key is not None:
                 for k, result in self.ctl.cache.slices(key):
-                    self.map_volume.put(k, result.heat)
+                    if self._shows(result):
+                        self.map_volume.put(k, result.heat)
         self._push_map_volume()
 
     def add_to_map_volume(self, result: MapResult) -> None:
@@ -102,6 +114,11 @@ class MapOverlay:
             return
         if key != self.map_volume.key:
             self.sync_map_volume()  # the result is in the cache already
+        if t.slice_index == self.ctl.state.slice_index and result.target != self.shown_class:
+            self.shown_class = result.target
+            self.sync_map_volume(rebuild=True)
+        elif not self._shows(result):
+            return
         elif self.map_volume.put(t.slice_index, result.heat):
             self._push_map_volume()
         elif self.map_volume.too_large:

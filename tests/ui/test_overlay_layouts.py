@@ -254,3 +254,39 @@ def test_worker_threads_run_below_the_gui_priority(qtbot):
     gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert got[0] == min(19, gui + WORKER_NICE)
     runner.shutdown(2000)
+
+
+def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatch):
+    """With target "predicted class" the plane views show only maps of the class explained on
+    the current slice: another slice's "no tumour" evidence is never drawn as tumour evidence."""
+    from viewer.ai_state import MapResult, PredictionRecord, ResultTag
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    ctl.ai.follow = False
+    vol = brain_volume(n=6, size=32)
+    win.show_volume(vol)
+    for key in ("explain", "sweep"):
+        ctl.runner.cancel(key)
+
+    def result(k: int, cls: str) -> MapResult:
+        tag = ResultTag(vol.series_uid, k, "tumour", "gradcam", "", 10_000 + k)
+        pred = PredictionRecord("tumour", {"no tumour": 0.5, "tumour": 0.5}, cls)
+        heat = np.zeros((32, 32), np.float32)
+        heat[10:20, 10:20] = 1.0
+        return MapResult(tag, heat, cls, pred)
+
+    win.state.set_slice(2)
+    for k, cls in ((1, "no tumour"), (2, "tumour"), (4, "tumour")):
+        r = result(k, cls)
+        ctl.cache.put(r)
+        ctl.overlay.add_to_map_volume(r)
+    known = ctl.map_volume.known
+    assert known[2] and known[4] and not known[1]
+    # the current slice now explains "no tumour": the plane views switch to that class
+    win.state.set_slice(1)
+    r = result(1, "no tumour")
+    ctl.cache.put(r)
+    ctl.overlay.add_to_map_volume(r)
+    known = ctl.map_volume.known
+    assert known[1] and not known[2] and not known[4]
