@@ -134,9 +134,17 @@ class Classifier:
 
     # ----------------------------------------------------------- explanation
     def forward_probs(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """(B, 1, size, size) -> (B, K) probabilities (for occlusion and faithfulness scores)."""
+        """(B, 1, size, size) -> (B, K) probabilities (for occlusion and faithfulness scores).
+
+        Runs the BatchNorm-folded inference copy of the module (``explain.fast_forward``): same
+        values as ``self.module`` in eval mode up to float32 rounding; no hooks, no gradients.
+        """
+        from inference.explain.fast_forward import fast_forward
+
+        net = fast_forward(self.module)
+
         def forward(b: torch.Tensor) -> torch.Tensor:
-            return self._probs(self.module(b.to(self.device)))
+            return self._probs(net(b.to(self.device)))
         return forward
 
     def occlusion_settings(self, options: dict[str, Any] | None = None) -> tuple[tuple[tuple[int, int], ...], float | None]:
@@ -159,10 +167,15 @@ class Classifier:
         """(B, 1, size, size) -> (B, K) log-odds log(p / (1 - p)) per class (for occlusion).
 
         Unlike probabilities, log-odds do not saturate near 1, so a confident model's score still
-        drops measurably when the evidence is occluded.
+        drops measurably when the evidence is occluded. Runs the BatchNorm-folded inference copy
+        of the module (``explain.fast_forward``), like ``forward_probs``.
         """
+        from inference.explain.fast_forward import fast_forward
+
+        net = fast_forward(self.module)
+
         def forward(b: torch.Tensor) -> torch.Tensor:
-            z = self.module(b.to(self.device)).float()
+            z = net(b.to(self.device)).float()
             k = z.shape[-1]
             others = z.unsqueeze(1).expand(-1, k, -1).masked_fill(torch.eye(k, dtype=torch.bool,
                                                                              device=z.device), float("-inf"))

@@ -5,7 +5,10 @@ Grad-CAM: VGG-16 (target ``features.29``, the last conv block's ReLU) and ResNet
 warm-up, the methods called in turn within each round so that load from other processes
 hits all of them alike. Occlusion: ResNet-18, 224x224, batch 32 for every method; SliceWise's
 progressive run (32/16 then 16/8, ``refine="full"`` and ``"adaptive"``), its single 16/8 pass,
-and Captum ``Occlusion`` 16/8 (one call each: they take tens of seconds on 2 cores).
+and Captum ``Occlusion`` 16/8 (one call each: they take tens of seconds on 2 cores). SliceWise's
+rows use the product path, ``inference.explain.fast_forward`` (the BatchNorm-folded inference copy
+that ``Classifier.forward_scores`` runs, its one-off build time included); Captum gets the plain
+module, as a user would call it; SliceWise with the plain module is reported too.
 
 Run: ``python tests/benchmarks/bench_explain.py``. ``main()`` returns the figures and ratios.
 """
@@ -22,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from inference.explain.fast_forward import fast_forward, fast_forward_info  # noqa: E402
 from inference.explain.gradcam import gradcam  # noqa: E402
 from inference.explain.occlusion import iter_occlusion, occlusion  # noqa: E402
 
@@ -72,11 +76,12 @@ def _bench_gradcam(name: str, model: torch.nn.Module, layer_name: str, repeats: 
     return {f"gradcam_{name}_{k}": v for k, v in figures.items()}
 
 
-def _progressive_times(model, x, refine: str, batch: int) -> tuple[float, float, int]:
+def _progressive_times(model, x, refine: str, batch: int, fast: bool = True) -> tuple[float, float, int]:
     start = time.perf_counter()
     coarse = final = 0.0
     done = 0
-    for step in iter_occlusion(model, x, 1, passes=((32, 16), (16, 8)), batch_size=batch, refine=refine):
+    forward = fast_forward(model) if fast else model
+    for step in iter_occlusion(forward, x, 1, passes=((32, 16), (16, 8)), batch_size=batch, refine=refine):
         elapsed = time.perf_counter() - start
         if step.pass_index == 0:
             coarse = elapsed
@@ -103,10 +108,30 @@ def _bench_occlusion(batch: int) -> dict:
 
     start = time.perf_counter()
     occlusion(model, x, 1, patch=16, stride=8, baseline=0.0, batch_size=batch)
-    single_s = time.perf_counter() - start
+    plain_single_s = time.perf_counter() - start
+    plain_coarse_s, plain_full_s, _ = _progressive_times(model, x, "full", batch, fast=False)
+
+    start = time.perf_counter()
+    fused = fast_forward(model)  # first call: builds the fused copy (counted here)
+    build_s = time.perf_counter() - start
+    with torch.inference_mode():
+        fused(x.expand(batch, -1, -1, -1).contiguous(memory_format=torch.channels_last))  # warm-up
+    start = time.perf_counter()
+    occlusion(fast_forward(model), x, 1, patch=16, stride=8, baseline=0.0, batch_size=batch)
+    single_s = time.perf_counter() - start + build_s
     coarse_s, full_s, full_n = _progressive_times(model, x, "full", batch)
+    coarse_s, full_s = coarse_s + build_s, full_s + build_s
     _, adaptive_s, adaptive_n = _progressive_times(model, x, "adaptive", batch)
+    adaptive_s += build_s
     return {
+        "occlusion_fast_forward_fused_pairs": fast_forward_info(model).pairs,
+        "occlusion_fast_forward_build_s": build_s,
+        "occlusion_plain_single_16_8_s": plain_single_s,
+        "occlusion_plain_coarse_32_16_s": plain_coarse_s,
+        "occlusion_plain_progressive_full_s": plain_full_s,
+        "occlusion_plain_single_vs_captum": plain_single_s / captum_s,
+        "occlusion_plain_coarse_vs_captum": plain_coarse_s / captum_s,
+        "occlusion_plain_progressive_full_vs_captum": plain_full_s / captum_s,
         "occlusion_captum_16_8_s": captum_s,
         "occlusion_single_16_8_s": single_s,
         "occlusion_coarse_32_16_s": coarse_s,
@@ -152,8 +177,15 @@ def _print_table(r: dict) -> None:
               f"{r[p + 'pytorch_grad_cam_s']:>8.3f}s{r[p + 'vs_pytorch_grad_cam_speedup']:>7.2f}x"
               f"{r[p + 'vs_captum_time_ratio']:>10.2f}x")
     print(f"{'Occlusion, ResNet-18 224, batch 32':<44}{'time':>8}{'vs Captum 16/8':>16}")
+    print(f"(SW = product path: BN-folded fast_forward, {r['occlusion_fast_forward_fused_pairs']} BN folded, "
+          f"build {r['occlusion_fast_forward_build_s']:.2f}s counted in each SW row; Captum: plain module)")
     rows = [
-        ("Captum Occlusion 16/8", "occlusion_captum_16_8_s", None),
+        ("Captum Occlusion 16/8 (plain module)", "occlusion_captum_16_8_s", None),
+        ("SliceWise plain module: occlusion() 16/8", "occlusion_plain_single_16_8_s",
+         "occlusion_plain_single_vs_captum"),
+        ("SliceWise plain module: coarse 32/16", "occlusion_plain_coarse_32_16_s", "occlusion_plain_coarse_vs_captum"),
+        ("SliceWise plain module: full 16/8 (total)", "occlusion_plain_progressive_full_s",
+         "occlusion_plain_progressive_full_vs_captum"),
         ("SliceWise occlusion() 16/8", "occlusion_single_16_8_s", "occlusion_single_vs_captum"),
         ("SliceWise progressive: coarse 32/16", "occlusion_coarse_32_16_s", "occlusion_coarse_vs_captum"),
         ("SliceWise progressive: full 16/8 (total)", "occlusion_progressive_full_s",

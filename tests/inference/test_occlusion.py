@@ -197,3 +197,125 @@ def test_errors_are_clear(resnet) -> None:
         occlusion(resnet, torch.zeros(1, 3, 32, 32), 0, baseline="noise")
     with pytest.raises(ValueError, match="class 7"):
         occlusion(resnet, torch.zeros(1, 3, 32, 32), 7)
+
+
+# ------------------------------------------------------- BN-folded inference forward (fast_forward)
+def test_fast_forward_folds_batchnorm_without_touching_the_module(resnet) -> None:
+    from inference.explain.fast_forward import fast_forward, fast_forward_info
+
+    before = {k: v.clone() for k, v in resnet.state_dict().items()}
+    n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in resnet.modules())
+    net = fast_forward(resnet)
+    info = fast_forward_info(resnet)
+    assert info.fused and info.pairs == n_bn == 20 and net is not resnet
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    assert fast_forward(resnet) is net  # cached
+    torch.manual_seed(5)
+    x = torch.randn(4, 3, 64, 64)
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), resnet(x), rtol=1e-4, atol=1e-4)
+    after = resnet.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in resnet.modules()) == n_bn and not resnet.training
+
+
+def test_fast_forward_occlusion_map_equals_the_plain_module(resnet) -> None:
+    from inference.explain.fast_forward import fast_forward
+
+    torch.manual_seed(6)
+    x = torch.randn(1, 3, 64, 64)
+    fused = occlusion(fast_forward(resnet), x, 1, patch=16, stride=8, baseline=0.0, batch_size=16)
+    plain = occlusion(resnet, x, 1, patch=16, stride=8, baseline=0.0, batch_size=16)
+    torch.testing.assert_close(fused, plain, rtol=1e-3, atol=1e-5)
+    assert pearson(fused, _captum(resnet, x, 1, 16, 8, 0.0)) >= 0.99
+
+
+def test_fast_forward_rebuilds_after_weights_change_and_skips_training_mode() -> None:
+    from inference.explain.fast_forward import fast_forward, fast_forward_info
+
+    torch.manual_seed(7)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.LazyLinear(2))
+    x = torch.randn(2, 1, 8, 8)
+    net(x)
+    with torch.no_grad():
+        net[1].running_mean.uniform_(-1, 1)
+        net[1].running_var.uniform_(0.5, 2)
+    net.eval()
+    first = fast_forward(net)
+    with torch.no_grad():
+        net[0].weight.mul_(-2.0)  # in-place update: the fused copy must follow
+        net[1].bias.add_(0.5)
+    second = fast_forward(net)
+    assert second is not first
+    with torch.inference_mode():
+        torch.testing.assert_close(second(x), net(x), rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(first(x), net(x), atol=1e-3)
+    net.train()
+    assert fast_forward(net) is net and "training" in fast_forward_info(net).reason
+    net.eval()
+
+
+class Branchy(nn.Module):
+    """Data-dependent control flow: torch.fx cannot trace it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn(self.conv(x)).mean(dim=(2, 3))
+        return y if bool(y.sum() > 0) else -y
+
+
+def test_fast_forward_falls_back_to_the_module_when_untraceable() -> None:
+    from inference.explain.fast_forward import fast_forward, fast_forward_info
+
+    net = Branchy().eval()
+    assert fast_forward(net) is net
+    info = fast_forward_info(net)
+    assert not info.fused and "trace" in info.reason
+
+
+def test_classifier_scores_use_the_fused_copy(small, monkeypatch) -> None:
+    from inference import predict
+    from inference.explain import fast_forward as ff
+
+    served: list[object] = []
+
+    def spy(module):
+        served.append(ff.fast_forward_info(module))
+        return real(module)
+
+    real = ff.fast_forward
+    monkeypatch.setattr(ff, "fast_forward", spy)
+    clf = predict.Classifier.__new__(predict.Classifier)  # no manifest needed: wrap the module
+    clf.module, clf.device = small, torch.device("cpu")
+    x = torch.randn(3, 3, 48, 48)
+    with torch.inference_mode():
+        z = clf.forward_scores()(x)
+        p = clf.forward_probs()(x)
+        ref = small(x)
+    assert len(served) == 2 and all(info.fused and info.pairs == 1 for info in served)
+    torch.testing.assert_close(p, torch.softmax(ref, -1), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(z, ref - ref.flip(-1), rtol=1e-4, atol=1e-4)  # 2 classes: z_k - z_other
+
+
+def test_fast_forward_uses_the_real_module_while_it_has_hooks(small) -> None:
+    import gc
+    import weakref
+
+    from inference.explain.fast_forward import fast_forward, fast_forward_info
+
+    handle = small[0].register_forward_hook(lambda *a: None)
+    try:
+        assert fast_forward(small) is small and "hooks" in fast_forward_info(small).reason
+    finally:
+        handle.remove()
+    assert fast_forward(small) is not small
+    # the cache does not keep a module alive, even when it serves the module itself
+    net = Branchy().eval()
+    assert fast_forward(net) is net
+    ref = weakref.ref(net)
+    del net
+    gc.collect()
+    assert ref() is None
