@@ -76,6 +76,18 @@ class MapOverlay:
         if self.compare.view is not None and ai.method == "both":
             occ = ai.maps.get("occlusion")
             self._apply(self.compare.view, occ.heat if occ is not None else None)
+        self._follow_current_class()
+
+    def _follow_current_class(self) -> None:
+        """With target "predicted class", switch the plane views to the class explained on the
+        current slice whenever its map (new or from the cache) explains another class."""
+        key = self._volume_key()
+        if key is None or key[3] or key != self.map_volume.key:
+            return
+        current = self.ctl.ai.maps.get(key[2])
+        if current is not None and current.final and current.target != self.shown_class:
+            self.shown_class = current.target
+            self.sync_map_volume(rebuild=True)
 
     # -- maps of the whole series in the plane views ----------------------------------------------
     def _volume_key(self) -> VolumeKey | None:

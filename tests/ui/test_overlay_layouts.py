@@ -290,3 +290,8 @@ def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatc
     ctl.overlay.add_to_map_volume(r)
     known = ctl.map_volume.known
     assert known[1] and not known[2] and not known[4]
+    # back on slice 2, whose map comes from the cache, the plane views follow its class again
+    win.state.set_slice(2)
+    ctl.ai.put_map(result(2, "tumour"))
+    known = ctl.map_volume.known
+    assert known[2] and known[4] and not known[1]
