@@ -93,7 +93,9 @@ def test_layout_png_with_caption_colorbar_and_clipboard(window, qtbot, tmp_path)
     for job, path in ((ws.montage_job(tmp_path / "m.png"), tmp_path / "m.png"),
                       (ws.report_job(tmp_path / "f.json"), tmp_path / "f.csv"),
                       (ws.heatmap_job(tmp_path / "h.nii.gz"), tmp_path / "h.nii.gz")):
-        with qtbot.waitSignal(window.runner.finished, timeout=10000):
+        # other jobs (the session file) finish too: wait for the export job itself
+        with qtbot.waitSignal(window.runner.finished, timeout=10000,
+                              check_params_cb=lambda key, _rid, _result: key == "export"):
             ws._background("test", job)
         assert path.is_file()
     assert ws.act_nifti.isEnabled()

@@ -19,7 +19,7 @@ from viewer.navigation import Navigator
 from viewer.reformat import PlaneGeometry, extract
 from viewer.state import ProbeInfo, ViewerState, display_name, value_unit
 from viewer.ui.slice_canvas import Annotations, SliceCanvas, SliceViewBox
-from viewer.ui.slice_view import (CROSSHAIR_COLOR, FIT_PADDING, PAGE, ZOOM_STEP,
+from viewer.ui.slice_view import (CROSSHAIR_COLOR, FIT_PADDING, PAGE, ZOOM_STEP, view_mm_per_pixel,
                                   configure_pyqtgraph)
 PLANE_TITLES = {"axial": "Axial", "coronal": "Coronal", "sagittal": "Sagittal"}
 
@@ -270,9 +270,8 @@ class PlaneView(QWidget):
         return self.image.mapRectToParent(self.image.boundingRect())
 
     def mm_per_pixel(self) -> float | None:
-        width_px = self.view_box.size().width()
-        mm = self.view_box.viewRect().width() / width_px if width_px > 0 else 0.0
-        return float(mm) if mm > 0 and np.isfinite(mm) else None
+        """Millimetres per screen pixel at the current zoom, None before layout."""
+        return view_mm_per_pixel(self.view_box)
 
     def fit(self) -> None:
         """Fit the whole plane in the view."""

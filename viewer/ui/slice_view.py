@@ -27,6 +27,13 @@ CROSSHAIR_COLOR = QColor(80, 200, 255, 200)
 _configured = False
 
 
+def view_mm_per_pixel(view_box) -> float | None:
+    """Millimetres per screen pixel of a pyqtgraph ViewBox whose scene units are mm."""
+    width_px = view_box.size().width()
+    mm = view_box.viewRect().width() / width_px if width_px > 0 else 0.0
+    return float(mm) if mm > 0 and np.isfinite(mm) else None
+
+
 def configure_pyqtgraph() -> None:
     """Set SliceWise's pyqtgraph options once (row-major images, antialiasing off)."""
     global _configured
@@ -312,9 +319,7 @@ class SliceView(QWidget):
 
     def mm_per_pixel(self) -> float | None:
         """Millimetres per screen pixel at the current zoom, None before layout."""
-        width_px = self.view_box.size().width()
-        mm = self.view_box.viewRect().width() / width_px if width_px > 0 else 0.0
-        return float(mm) if mm > 0 and np.isfinite(mm) else None
+        return view_mm_per_pixel(self.view_box)
 
     def zoom_percent(self) -> float:
         """Zoom relative to 'fit to window' in percent."""
