@@ -12,6 +12,7 @@ from typing import Hashable
 import numpy as np
 
 from viewer.ai_state import MapResult
+from viewer.overlay_image import normalise_map
 
 DEFAULT_BUDGET = 256 * 1024 * 1024  # bytes
 
@@ -110,12 +111,7 @@ class MapVolume:
             return False
         if self.data is None and not self._allocate():
             return False
-        h = np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        np.clip(h, 0.0, None, out=h)
-        top = float(h.max()) if h.size else 0.0
-        if top > 0:
-            h /= top
-        self.data[k] = h  # type: ignore[index]
+        self.data[k] = normalise_map(heat)  # type: ignore[index]
         self.known[k] = True
         return True
 

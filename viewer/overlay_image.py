@@ -45,10 +45,12 @@ def window_to_gray(image: np.ndarray, center: float, width: float, invert: bool 
 
 def normalise_map(heat: np.ndarray) -> np.ndarray:
     """Raw map -> [0, 1] by its positive range (negative evidence shown as 0)."""
-    h = np.nan_to_num(heat.astype(np.float32), nan=0.0)
-    h = np.clip(h, 0.0, None)
-    top = float(h.max())
-    return h / top if top > 0 else h
+    h = np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(h, 0.0, None, out=h)
+    top = float(h.max()) if h.size else 0.0
+    if top > 0:
+        h /= top
+    return h
 
 
 def compose(image: np.ndarray, window: tuple[float, float], heat: np.ndarray | None, *,

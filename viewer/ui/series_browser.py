@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
 from viewer.io.volume import DiscoveryResult, SeriesInfo
+from viewer.overlay_image import window_to_gray
 from viewer.state import display_name
 
 THUMB = 72
@@ -40,10 +41,7 @@ def thumbnail_job(series: tuple[SeriesInfo, ...]):
                 grey = np.clip(image, 0, 255).astype(np.uint8)
             else:
                 w = auto_window(image)
-                low = w.center - w.width / 2
-                grey = (np.clip((image - low) / w.width, 0, 1) * 255).astype(np.uint8)
-                if first.volume.invert_display:
-                    grey = 255 - grey
+                grey = window_to_gray(image, w.center, w.width, first.volume.invert_display)
             sy, sx = info.pixel_spacing
             aspect = (info.columns * sx) / max(info.rows * sy, 1e-6)
             yield info.uid, np.ascontiguousarray(grey), float(aspect)
