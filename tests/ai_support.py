@@ -37,7 +37,7 @@ def brain_volume(n: int = 6, size: int = 96, seed: int = 3, description: str = "
                  spacing=(5.0, 1.0, 1.0), uid: str = "1.2.826.0.1.3680043.8.498.77"):
     """A small synthetic brain MR Volume (tumour phantom) without DICOM."""
     from inference.phantoms import brain_mr_volume
-    from viewer.io.volume import PatientInfo, Volume, WindowPreset
+    from viewer.io.records import PatientInfo, Volume, WindowPreset
 
     vox, _ = brain_mr_volume(seed=seed, n_slices=n, size=size, tumour=True)
     return Volume(vox, tuple(spacing), (0.0, 0.0, 0.0), np.eye(3), "MR", uid,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.reformat import (PLANES, extract, is_axis_aligned, native_plane, plane_geometry,
                              volume_planes)
 

@@ -26,7 +26,7 @@ from viewer.ai_maps import FOLLOW_DELAY_MS, MapRequests
 from viewer.ai_overlay import MapOverlay
 from viewer.ai_state import AiState, KneeResult, ModelCard, SweepResult
 from viewer.ai_sweep import PROFILE_INTERVAL_MS, SeriesSweep
-from viewer.io.volume import DiscoveryResult, Volume
+from viewer.io.records import DiscoveryResult, Volume
 from viewer.jobs import JobError
 from viewer.map_cache import MapCache
 from viewer.state import Message, ProbeInfo

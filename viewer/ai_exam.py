@@ -11,7 +11,7 @@ from typing import Any
 
 from viewer import ai_service as svc
 from viewer.ai_state import ContrastLabel, KneeResult
-from viewer.io.volume import DiscoveryResult
+from viewer.io.records import DiscoveryResult
 
 
 class StudyJobs:

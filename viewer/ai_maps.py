@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 
 from viewer import ai_service as svc
 from viewer.ai_state import METHOD_NAMES, MapResult
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 
 FOLLOW_DELAY_MS = 60
 

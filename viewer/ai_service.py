@@ -22,7 +22,7 @@ import numpy as np
 
 from viewer.ai_state import (PREDICTED, ContrastLabel, KneeResult, MapResult, ModelCard,
                              PointingResult, PredictionRecord, ResultTag, SweepResult)
-from viewer.io.volume import SeriesInfo, Volume
+from viewer.io.records import SeriesInfo, Volume
 
 SWEEP_CHUNK = 8
 POINTING_TOLERANCE_224 = 15.0  # px at a 224 px model input

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.measure import Measurement
 
 REPORT_VERSION = 1

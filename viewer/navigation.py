@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.reformat import PlaneGeometry, volume_planes
 from viewer.state import ViewerState
 

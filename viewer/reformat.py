@@ -166,7 +166,7 @@ def plane_geometry(plane: str, shape: tuple[int, ...], spacing, origin, directio
 
 
 def volume_planes(volume) -> dict[str, PlaneGeometry]:
-    """The three PlaneGeometry of a :class:`viewer.io.volume.Volume`, keyed by plane name."""
+    """The three PlaneGeometry of a :class:`viewer.io.records.Volume`, keyed by plane name."""
     return {p: plane_geometry(p, volume.voxels.shape, volume.spacing, volume.origin,
                               volume.direction) for p in PLANES}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.io.volume import PatientInfo
+from viewer.io.records import PatientInfo
 
 SAMPLE_VERSION = "1"
 _MARKER = ".slicewise-sample-complete"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 
 OVERLAYS = ("gradcam", "occlusion", "both")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
 
 MIN_WINDOW_WIDTH = 1e-3
 HIDDEN = "(hidden)"

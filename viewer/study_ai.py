@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from viewer.io.volume import SeriesInfo, Volume
+from viewer.io.records import SeriesInfo, Volume
 
 KNEE_PLANES = ("sagittal", "coronal", "axial")
 MATCH = 0.9999

@@ -51,7 +51,7 @@ def main() -> dict:
     import SimpleITK as sitk
     from PySide6.QtWidgets import QApplication
 
-    from viewer.io.volume import Volume, WindowPreset
+    from viewer.io.records import Volume, WindowPreset
     from viewer.navigation import Navigator
     from viewer.reformat import extract, volume_planes
     from viewer.state import ViewerState

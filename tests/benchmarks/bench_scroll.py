@@ -26,7 +26,7 @@ SECONDS = 2.0
 
 
 def _volume():
-    from viewer.io.volume import PatientInfo, Volume, WindowPreset
+    from viewer.io.records import PatientInfo, Volume, WindowPreset
 
     rng = np.random.default_rng(0)
     vox = rng.normal(40.0, 200.0, (SLICES, SIZE, SIZE)).astype(np.float32)

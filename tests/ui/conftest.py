@@ -36,7 +36,7 @@ def phantom(z: int = 12, y: int = 28, x: int = 64, bright: float = 400.0,
 def make_volume(modality: str = "CT", z: int = 12, y: int = 28, x: int = 64,
                 spacing=(5.0, 4.0, 6.4), name: str = "Doe^Jane", **kwargs):
     """A complete numpy Volume of :func:`phantom` (axial, LPS identity direction)."""
-    from viewer.io.volume import PatientInfo, Volume, WindowPreset
+    from viewer.io.records import PatientInfo, Volume, WindowPreset
 
     vox = phantom(z, y, x)
     return Volume(vox, tuple(spacing), (-100.0, -50.0, 20.0), np.eye(3), modality, "1.2.3.4",

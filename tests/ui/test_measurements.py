@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.ui.conftest import open_and_wait
-from viewer.io.volume import Volume, WindowPreset
+from viewer.io.records import Volume, WindowPreset
 from viewer.state import ViewerState
 from viewer.ui.measurements import MeasurementController, MeasurementsPanel, MeasurementStore
 from viewer.ui.slice_view import SliceView

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from viewer.io.volume import WindowPreset
+from viewer.io.records import WindowPreset
 from viewer.state import ViewerState
 from viewer.ui.slice_view import SliceView
 from tests.ui.conftest import make_volume

@@ -16,7 +16,7 @@ import numpy as np
 
 from viewer.cli import CommandError
 from viewer.commands.common import find_series, load, slice_range
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.overlay_image import compose, save_png
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from viewer.cli import CommandError
 from viewer.io import DicomLoadError, discover, load_series
-from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume
+from viewer.io.records import DiscoveryResult, SeriesInfo, Volume
 
 
 def find_series(paths: Sequence[str], uid: str | None) -> tuple[DiscoveryResult, list[SeriesInfo]]:

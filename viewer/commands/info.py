@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from viewer.io import DicomLoadError, discover, load_series
-from viewer.io.volume import SeriesInfo, Volume
+from viewer.io.records import SeriesInfo, Volume
 
 
 def describe_series(info: SeriesInfo, volume: Volume | None, load_error: str | None) -> dict:

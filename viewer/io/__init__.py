@@ -10,7 +10,7 @@ from viewer.io.geometry import edge_labels
 from viewer.io.loader import LoadProgress, iter_load, load_series, open_path
 from viewer.io.presets import CT_PRESETS, auto_window, presets_for
 from viewer.io.tags import TagRow, read_tags
-from viewer.io.volume import (
+from viewer.io.records import (
     DiscoveryResult,
     Orientation,
     PatientInfo,

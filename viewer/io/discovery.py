@@ -17,7 +17,7 @@ from viewer.io.geometry import analyse_stack, normal_from_orientation, orientati
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
 from viewer.io.scan import ScannedImage, scan
-from viewer.io.volume import DiscoveryResult, SeriesInfo, SkippedFile
+from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
 
 ProgressCallback = Callable[[int, int], None]
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})

@@ -13,7 +13,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from viewer.io.volume import PatientInfo
+from viewer.io.records import PatientInfo
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 

@@ -25,7 +25,7 @@ from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_datas
 from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_into, \
     read_with_pydicom
 from viewer.io.presets import auto_window, presets_for
-from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewer.io.volume import WindowPreset
+from viewer.io.records import WindowPreset
 
 #: Standard radiology CT windows (centre / width in HU).
 CT_PRESETS: tuple[WindowPreset, ...] = (

@@ -24,7 +24,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from viewer.io.volume import PatientInfo
+from viewer.io.records import PatientInfo
 
 _TRANSFER_SYNTAXES = {
     "explicit little endian": ExplicitVRLittleEndian,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.teaching.caselist import Case
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.io.volume import PatientInfo
+from viewer.io.records import PatientInfo
 from viewer.teaching.caselist import Case, CaseList, load_case_list, save_case_list
 
 DEMO_VERSION = "1"

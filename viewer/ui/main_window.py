@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
-from viewer.io.volume import SeriesInfo, Volume
+from viewer.io.records import SeriesInfo, Volume
 from viewer.jobs import JobError, JobRunner
 from viewer.state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from viewer.io.volume import WindowPreset
+from viewer.io.records import WindowPreset
 
 KEY = "window_presets/user"
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
-from viewer.io.volume import DiscoveryResult, SeriesInfo
+from viewer.io.records import DiscoveryResult, SeriesInfo
 from viewer.overlay_image import window_to_gray
 from viewer.state import display_name
 

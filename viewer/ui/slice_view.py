@@ -15,7 +15,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPen, QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QVBoxLayout, QWidget
 
-from viewer.io.volume import Volume, WindowPreset
+from viewer.io.records import Volume, WindowPreset
 from viewer.state import ViewerState, display_name
 from viewer.ui.marked_slider import MarkedSlider
 from viewer.ui.slice_canvas import Annotations, SliceCanvas, SliceViewBox

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
-from viewer.io.volume import Volume
+from viewer.io.records import Volume
 from viewer.state import display_name
 
 FIELDS = ("Patient", "Patient ID", "Birth date", "Sex", "Study", "Series", "Modality",

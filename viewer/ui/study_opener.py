@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from viewer.io.volume import DiscoveryResult, SeriesInfo, Volume
+from viewer.io.records import DiscoveryResult, SeriesInfo, Volume
 from viewer.jobs import JobError
 from viewer.state import Message
 from viewer.ui.dialogs import show_error
