@@ -62,7 +62,7 @@ def _loaded_after_import(module: str) -> set[str]:
         ("inference", {"PySide6", "pyqtgraph", "pydicom", "viewer"}),
         ("viewer.ui.main_window", {"torch"}),
         ("viewer.app", {"torch"}),
-        ("viewer.cli", {"torch", "PySide6"}),
+        ("viewer.cli.main", {"torch", "PySide6"}),
     ],
 )
 def test_fresh_interpreter_import(module: str, forbidden: set[str]) -> None:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from viewer.io.records import Volume
-from viewer.measure import (Measurement, angle_deg, ellipse_mask, ellipse_stats, ruler_length,
+from viewer.core.measurements import (Measurement, angle_deg, ellipse_mask, ellipse_stats, ruler_length,
                             window_from_region)
-from viewer.session_file import (Session, SessionFileError, load_session, save_session,
+from viewer.core.session_file import (Session, SessionFileError, load_session, save_session,
                                  session_path)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from viewer.io.records import Volume
-from viewer.reformat import (PLANES, extract, is_axis_aligned, native_plane, plane_geometry,
+from viewer.core.reformat import (PLANES, extract, is_axis_aligned, native_plane, plane_geometry,
                              volume_planes)
 
 

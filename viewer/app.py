@@ -1,6 +1,6 @@
 """Composition root: headless commands, or QApplication + settings + main window.
 
-``main(argv)``: a headless command when ``argv`` names one (see ``viewer.cli``); otherwise the GUI
+``main(argv)``: a headless command when ``argv`` names one (see ``viewer.cli.main``); otherwise the GUI
 opened on the paths in ``argv``, or on the built-in sample study when there are none.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ ORG_NAME = "SliceWise"
 def _icon_path() -> Path | None:
     """The application icon (resources/icons/slicewise.svg), None when not shipped."""
     try:
-        from viewer.resources import resource_path
+        from viewer.core.resources import resource_path
 
         path = resource_path("icons", "slicewise.svg")
     except Exception:  # resources package missing in a partial checkout
@@ -30,7 +30,7 @@ def create_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from viewer import __version__
-    from viewer.ui.slice_view import configure_pyqtgraph
+    from viewer.ui.views.slice_view import configure_pyqtgraph
 
     app = QApplication.instance() or QApplication([sys.argv[0]] + list(argv or []))
     app.setApplicationName(APP_NAME)
@@ -50,12 +50,12 @@ def create_main_window():
 
     Torch is not imported here: models load in worker threads on first use.
     """
-    from viewer.ai_controller import AiController
+    from viewer.modules.ai.controller import AiController
     from viewer.ui.main_window import MainWindow
 
     window = MainWindow()
     window.ai_controller = AiController(window)
-    from viewer.teaching.menu import install_teaching
+    from viewer.modules.teaching.menu import install_teaching
 
     install_teaching(window)  # Teaching menu: quiz, presenter mode, case lists (window.teaching)
     return window
@@ -64,7 +64,7 @@ def create_main_window():
 def main(argv: list[str] | None = None) -> int:
     """Run SliceWise: a headless command, or the viewer on ``argv`` paths (sample study if none)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from viewer import cli
+    from viewer.cli import main as cli
 
     if cli.is_command(argv):
         return cli.run(argv)

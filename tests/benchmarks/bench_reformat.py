@@ -52,11 +52,11 @@ def main() -> dict:
     from PySide6.QtWidgets import QApplication
 
     from viewer.io.records import Volume, WindowPreset
-    from viewer.navigation import Navigator
-    from viewer.reformat import extract, volume_planes
-    from viewer.state import ViewerState
-    from viewer.ui.plane_view import PlaneView
-    from viewer.ui.slice_view import configure_pyqtgraph
+    from viewer.state.navigation import Navigator
+    from viewer.core.reformat import extract, volume_planes
+    from viewer.state.viewer_state import ViewerState
+    from viewer.ui.views.plane_view import PlaneView
+    from viewer.ui.views.slice_view import configure_pyqtgraph
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()

@@ -50,8 +50,8 @@ def main() -> dict:
     from PySide6.QtWidgets import QApplication
     import pyqtgraph as pg
 
-    from viewer.state import ViewerState
-    from viewer.ui.slice_view import SliceView, configure_pyqtgraph
+    from viewer.state.viewer_state import ViewerState
+    from viewer.ui.views.slice_view import SliceView, configure_pyqtgraph
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()

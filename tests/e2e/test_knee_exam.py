@@ -31,7 +31,7 @@ def _write_knee(folder, planes=("sagittal", "coronal")):
 
 def test_knee_planes_from_orientation(tmp_path):
     from viewer.io import discover
-    from viewer.study_ai import is_knee_study, knee_planes
+    from viewer.modules.ai.study import is_knee_study, knee_planes
 
     _write_knee(tmp_path, ("sagittal", "coronal", "axial"))
     found = discover([tmp_path]).series

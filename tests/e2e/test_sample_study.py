@@ -16,7 +16,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_sample_study_written_once_and_readable(data_dir: Path) -> None:
-    from viewer.sample_study import ensure_sample_study
+    from viewer.core.sample_study import ensure_sample_study
 
     root = ensure_sample_study()
     assert root.is_relative_to(data_dir)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 def test_render_with_overlays(tmp_path, monkeypatch, qapp):
     use_demo_models(monkeypatch)
-    from viewer.screenshot import render_to_png
+    from viewer.cli.render import render_to_png
 
     vol = brain_volume(n=4, size=64)
     plain = render_to_png(vol, tmp_path / "plain.png", slice_index=2, size=(300, 300))

@@ -24,7 +24,7 @@ def _args(**kw) -> argparse.Namespace:
 
 
 def _wired() -> bool:
-    from viewer import cli
+    from viewer.cli import main as cli
 
     return "teach" in cli.COMMANDS
 
@@ -44,7 +44,7 @@ def test_teach_demo_replay_first(tmp_path, monkeypatch):
         code, text = proc.returncode, proc.stdout + proc.stderr
     else:  # until viewer/cli.py registers the command
         monkeypatch.setenv("SLICEWISE_DATA_DIR", str(tmp_path / "data"))
-        from viewer.commands.teach import run_teach
+        from viewer.cli.teach import run_teach
 
         code, text = run_teach(_args(out=str(out))), ""
     assert code == 0, text
@@ -56,10 +56,10 @@ def test_teach_demo_replay_first(tmp_path, monkeypatch):
 
 
 def test_teach_replay_answers_file_and_bad_list(tmp_path, capsys, monkeypatch):
-    from viewer.cli import CommandError
-    from viewer.commands.teach import run_teach
-    from viewer.teaching.caselist import load_case_list, save_case_list
-    from viewer.teaching.demo_set import ensure_demo_set
+    from viewer.cli.errors import CommandError
+    from viewer.cli.teach import run_teach
+    from viewer.modules.teaching.caselist import load_case_list, save_case_list
+    from viewer.modules.teaching.demo_set import ensure_demo_set
 
     models = {t: str(write_tiny_model(tmp_path, t)) for t in ("tumour", "ct-lesion")}
     demo = load_case_list(ensure_demo_set(root=tmp_path / "set"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer.teaching.caselist import CaseList
+from viewer.modules.teaching.caselist import CaseList
 
 
 def write_tiny_model(folder: Path, task: str) -> Path:
@@ -47,7 +47,7 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory) -> Path:
     """The teaching set written once into a temporary folder; returns its case-list path."""
-    from viewer.teaching.demo_set import ensure_demo_set
+    from viewer.modules.teaching.demo_set import ensure_demo_set
 
     return ensure_demo_set(root=tmp_path_factory.mktemp("data") / "teaching-set")
 
@@ -55,7 +55,7 @@ def demo_root(tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_cases(demo_root, tiny_models) -> CaseList:
     """The teaching set with its models swapped for the tiny ones."""
-    from viewer.teaching.caselist import load_case_list
+    from viewer.modules.teaching.caselist import load_case_list
 
     cases = load_case_list(demo_root)
     return replace(cases, cases=tuple(replace(c, model=str(tiny_models[c.model]))

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-LOGIC = ["viewer.teaching.caselist", "viewer.teaching.session", "viewer.teaching.summary",
-         "viewer.teaching.report", "viewer.teaching.replay", "viewer.teaching.demo_set",
-         "viewer.teaching.ai"]
-UI = ["viewer.ui.quiz_panel", "viewer.ui.presenter", "viewer.ui.caselist_editor",
-      "viewer.teaching.controller", "viewer.teaching.menu", "viewer.teaching.presenting"]
+LOGIC = ["viewer.modules.teaching.caselist", "viewer.modules.teaching.session", "viewer.modules.teaching.summary",
+         "viewer.modules.teaching.report", "viewer.modules.teaching.replay", "viewer.modules.teaching.demo_set",
+         "viewer.modules.teaching.ai"]
+UI = ["viewer.modules.teaching.quiz_panel", "viewer.modules.teaching.presenter", "viewer.modules.teaching.caselist_editor",
+      "viewer.modules.teaching.controller", "viewer.modules.teaching.menu", "viewer.modules.teaching.presenting"]
 
 
 def _loaded(module: str) -> set[str]:

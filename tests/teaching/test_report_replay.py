@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.teaching.test_summary import RECORDS
-from viewer.teaching.replay import AnswersError, load_answers, replay
-from viewer.teaching.report import SESSION_FIELDS, html_report, write_session
-from viewer.teaching.summary import summarise
+from viewer.modules.teaching.replay import AnswersError, load_answers, replay
+from viewer.modules.teaching.report import SESSION_FIELDS, html_report, write_session
+from viewer.modules.teaching.summary import summarise
 
 
 def test_report_files_contain_the_table_plots_and_matrices(tmp_path):
@@ -36,7 +36,7 @@ def test_report_files_contain_the_table_plots_and_matrices(tmp_path):
 
 def test_teaching_set_is_anonymous_balanced_and_has_truth_masks(demo_root):
     from viewer.io import discover
-    from viewer.teaching.caselist import load_case_list
+    from viewer.modules.teaching.caselist import load_case_list
 
     cases = load_case_list(demo_root)
     assert len(cases) == 8

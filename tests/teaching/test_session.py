@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from viewer.teaching.caselist import Case, CaseList
-from viewer.teaching.replay import ManualClock
-from viewer.teaching.session import Phase, QuizError, QuizSession
+from viewer.modules.teaching.caselist import Case, CaseList
+from viewer.modules.teaching.replay import ManualClock
+from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 
 
 def _cases(n: int = 3) -> CaseList:

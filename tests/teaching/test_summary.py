@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from viewer.teaching.session import CaseRecord, Phase
-from viewer.teaching.summary import Rate, mcnemar_exact, summarise
+from viewer.modules.teaching.session import CaseRecord, Phase
+from viewer.modules.teaching.summary import Rate, mcnemar_exact, summarise
 
 N, T = "no tumour", "tumour"
 

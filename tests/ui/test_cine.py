@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from viewer.ui.cine import CineBar, CineController
+from viewer.ui.views.cine import CineBar, CineController
 
 
 def _fake(n: int):

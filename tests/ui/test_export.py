@@ -13,9 +13,9 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from tests.test_reformat import DIRECTIONS, marker_volume
 from tests.ui.conftest import make_volume
-from viewer.export import (SliceProbability, build_report, montage, slice_images,
+from viewer.core.exports import (SliceProbability, build_report, montage, slice_images,
                            write_heatmap_nifti, write_png_series, write_report)
-from viewer.measure import Measurement
+from viewer.core.measurements import Measurement
 
 
 def test_report_json_and_csv(tmp_path):
@@ -62,7 +62,7 @@ def test_montage_and_png_series(tmp_path):
     images = slice_images(vol, range(0, 12, 2), (40.0, 400.0))
     m = montage(images, gap=2)   # 6 images -> 3 columns x 2 rows
     assert m.shape == (2 * 28 + 2, 3 * 64 + 4, 3)
-    from viewer.overlay_image import save_png
+    from viewer.core.overlay import save_png
 
     out = save_png(m, tmp_path / "montage.png")
     assert QImage(str(out)).size().toTuple() == (3 * 64 + 4, 2 * 28 + 2)
@@ -74,7 +74,7 @@ def test_montage_and_png_series(tmp_path):
 
 
 def test_layout_png_with_caption_colorbar_and_clipboard(window, qtbot, tmp_path):
-    from viewer.ui.export_dialog import BAR_W, CAPTION_H, PngOptions
+    from viewer.modules.workspace.export_dialog import BAR_W, CAPTION_H, PngOptions
 
     vol, p = marker_volume(DIRECTIONS["axial"])
     window.show_volume(replace(vol, description="Marker"))
@@ -102,7 +102,7 @@ def test_layout_png_with_caption_colorbar_and_clipboard(window, qtbot, tmp_path)
 
 
 def test_screenshot_layout_and_crosshair(tmp_path, qapp):
-    from viewer.screenshot import render_to_png
+    from viewer.cli.render import render_to_png
 
     vol, p = marker_volume(DIRECTIONS["sagittal"])
     out = render_to_png(vol, tmp_path / "s.png", layout="2x2", crosshair=tuple(p), size=(900, 700))

@@ -103,7 +103,7 @@ def test_device_choice_is_stored_and_described(qtbot, monkeypatch):
     ("Sag T1 SE", "T1"), ("T2 TSE tra", "T2"), ("MPRAGE GAD", "T1 post-contrast"), ("DWI b1000", ""),
     ("Localizer", ""), ("T1 pre-contrast", "T1")])
 def test_header_contrast_wording(text, expected):
-    from viewer.study_ai import header_contrast
+    from viewer.modules.ai.study import header_contrast
 
     assert header_contrast(text) == expected
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from viewer.jobs import JobError, JobRunner
-from viewer.state import Message, ViewerState
+from viewer.state.jobs import JobError, JobRunner
+from viewer.state.viewer_state import Message, ViewerState
 from tests.ui.conftest import make_volume
 
 

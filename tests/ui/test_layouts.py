@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from tests.test_reformat import DIRECTIONS, marker_volume
-from viewer.state import ViewerState
-from viewer.ui.layouts import LayoutContainer
-from viewer.ui.slice_view import SliceView
+from viewer.state.viewer_state import ViewerState
+from viewer.ui.views.layouts import LayoutContainer
+from viewer.ui.views.slice_view import SliceView
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_every_action_has_a_unique_shortcut(window):
 
 def test_user_presets_are_saved_and_offered(window, qtbot):
     from tests.ui.conftest import make_volume
-    from viewer.ui.presets_editor import UserPreset, load_user_presets
+    from viewer.modules.workspace.presets_editor import UserPreset, load_user_presets
 
     window.show_volume(make_volume("CT"))
     dialog = window.workspace.edit_presets()

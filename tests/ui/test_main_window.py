@@ -116,7 +116,7 @@ def test_settings_recent_and_presets_remembered(qtbot, window, ct_folder):
 
 
 def test_sample_study_opens_without_paths(qtbot, window):
-    pytest.importorskip("viewer.sample_study")
+    pytest.importorskip("viewer.core.sample_study")
     with qtbot.waitSignal(window.state.volume_loaded, timeout=60000):
         window.open_sample_study()
     assert window.series_browser.count() >= 2
@@ -149,7 +149,7 @@ def test_show_volume_and_shortcut_list(qtbot, window):
 
 
 def test_render_to_png(tmp_path, qtbot):
-    from viewer.screenshot import render_to_png
+    from viewer.cli.render import render_to_png
 
     out = render_to_png(make_volume(), tmp_path / "shot.png", slice_index=2, window=(40, 400),
                         size=(320, 240))

@@ -12,9 +12,9 @@ from PySide6.QtTest import QTest
 
 from tests.ui.conftest import open_and_wait
 from viewer.io.records import Volume, WindowPreset
-from viewer.state import ViewerState
-from viewer.ui.measurements import MeasurementController, MeasurementsPanel, MeasurementStore
-from viewer.ui.slice_view import SliceView
+from viewer.state.viewer_state import ViewerState
+from viewer.modules.workspace.measurements import MeasurementController, MeasurementsPanel, MeasurementStore
+from viewer.ui.views.slice_view import SliceView
 
 BLOCK = (20, 40, 10, 50)   # rows 20-39, columns 10-49 at 0.7 mm: 28 mm wide, 10 mm tall
 
@@ -138,7 +138,7 @@ def test_session_restores_measurements_on_reopen(window, qtbot, ct_folder):
     qtbot.waitUntil(lambda: len(ws.store.items) == 2, timeout=5000)
     restored = ws.store.items[m.id]
     np.testing.assert_allclose(restored.points, m.points)
-    from viewer.session_file import session_path
+    from viewer.core.session_file import session_path
 
     assert session_path(window.state.series.study_instance_uid,
                         window.state.volume.series_uid).is_file()

@@ -10,9 +10,9 @@ from PySide6.QtCore import QPointF, Qt
 
 from tests.ai_support import ai_window, brain_volume, wait_maps
 from tests.test_reformat import DIRECTIONS, marker_volume
-from viewer.state import ViewerState
-from viewer.ui.layouts import LayoutContainer
-from viewer.ui.slice_view import SliceView
+from viewer.state.viewer_state import ViewerState
+from viewer.ui.views.layouts import LayoutContainer
+from viewer.ui.views.slice_view import SliceView
 
 pytestmark = pytest.mark.gui
 
@@ -126,7 +126,7 @@ def test_heat_map_nifti_export_of_the_assembled_maps(qtbot, monkeypatch, tmp_pat
 
 
 def test_map_volume_is_memory_bounded():
-    from viewer.map_cache import MapVolume
+    from viewer.core.map_cache import MapVolume
 
     mv = MapVolume(budget=4 * 8 * 8 * 2)              # float32 does not fit, float16 does
     mv.reset(("s", "m", "gradcam", ""), (4, 8, 8))
@@ -202,8 +202,8 @@ def test_measurement_tools_hide_the_single_view_crosshair(window):
 
 
 def test_growing_sweep_redraws_the_profile_at_most_every_interval(qtbot, monkeypatch):
-    from viewer.ai_controller import PROFILE_INTERVAL_MS
-    from viewer.ai_state import SweepResult
+    from viewer.modules.ai.controller import PROFILE_INTERVAL_MS
+    from viewer.modules.ai.state import SweepResult
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
@@ -242,7 +242,7 @@ def test_worker_threads_run_below_the_gui_priority(qtbot):
     import sys
     import threading
 
-    from viewer.jobs import WORKER_NICE, JobRunner
+    from viewer.state.jobs import WORKER_NICE, JobRunner
 
     if not sys.platform.startswith("linux"):
         pytest.skip("per-thread nice values are a Linux feature")
@@ -259,7 +259,7 @@ def test_worker_threads_run_below_the_gui_priority(qtbot):
 def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatch):
     """With target "predicted class" the plane views show only maps of the class explained on
     the current slice: another slice's "no tumour" evidence is never drawn as tumour evidence."""
-    from viewer.ai_state import MapResult, PredictionRecord, ResultTag
+    from viewer.modules.ai.state import MapResult, PredictionRecord, ResultTag
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 
 def _tag(**kw):
-    from viewer.ai_state import ResultTag
+    from viewer.modules.ai.state import ResultTag
 
     base = dict(series_uid="s", slice_index=2, model="m", method="gradcam", target="", request_id=5)
     base.update(kw)
@@ -19,7 +19,7 @@ def _tag(**kw):
 
 
 def test_ai_state_drops_stale_results():
-    from viewer.ai_state import AiState
+    from viewer.modules.ai.state import AiState
 
     ai = AiState()
     ai.model, ai.latest["explain"] = "m", 5
@@ -32,8 +32,8 @@ def test_ai_state_drops_stale_results():
 
 
 def test_map_cache_is_lru_within_its_memory_bound():
-    from viewer.ai_state import MapResult, PredictionRecord
-    from viewer.map_cache import MapCache, cache_key
+    from viewer.modules.ai.state import MapResult, PredictionRecord
+    from viewer.core.map_cache import MapCache, cache_key
 
     pred = PredictionRecord("m", {"a": 1.0}, "a")
     one = np.zeros((64, 64), np.float32)  # 16 KiB

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.gui
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
     """The first three cases of the teaching set, with tiny random models."""
-    from viewer.teaching.caselist import load_case_list
-    from viewer.teaching.demo_set import ensure_demo_set
+    from viewer.modules.teaching.caselist import load_case_list
+    from viewer.modules.teaching.demo_set import ensure_demo_set
 
     root = tmp_path_factory.mktemp("teach")
     models = {t: str(write_tiny_model(root, t)) for t in ("tumour", "ct-lesion")}
@@ -132,8 +132,8 @@ def test_presenter_mode_hides_panels_and_toggles_ai(qtbot, app_window, cases):
 
 
 def test_add_current_slice_dialog_appends_a_case(qtbot, app_window, cases, tmp_path):
-    from viewer.teaching.ai import load_case_volume
-    from viewer.teaching.caselist import load_case_list
+    from viewer.modules.teaching.ai import load_case_volume
+    from viewer.modules.teaching.caselist import load_case_list
 
     win = app_window
     case = cases.cases[0]

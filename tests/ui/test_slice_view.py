@@ -8,8 +8,8 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from viewer.io.records import WindowPreset
-from viewer.state import ViewerState
-from viewer.ui.slice_view import SliceView
+from viewer.state.viewer_state import ViewerState
+from viewer.ui.views.slice_view import SliceView
 from tests.ui.conftest import make_volume
 
 

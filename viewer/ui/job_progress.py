@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar
 
-from viewer.jobs import JobRunner
+from viewer.state.jobs import JobRunner
 
 PROGRESS_DELAY_MS = 300
 

@@ -15,12 +15,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from viewer.io.records import SeriesInfo, Volume
-from viewer.jobs import JobError, JobRunner
-from viewer.state import Message, ProbeInfo, ViewerState, display_name
+from viewer.state.jobs import JobError, JobRunner
+from viewer.state.viewer_state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
 from viewer.ui.settings import Settings
-from viewer.ui.slice_view import SliceView, fill_preset_menu
+from viewer.ui.views.slice_view import SliceView, fill_preset_menu
 from viewer.ui.study_opener import StudyOpener
 from viewer.ui.window_docks import WindowDocks
 
@@ -45,7 +45,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
         self._build_menus()
-        from viewer.ui.workspace import install_workspace
+        from viewer.modules.workspace.module import install_workspace
 
         self.workspace = install_workspace(self)  # layouts, cine, measurements, exports
         self._connect()

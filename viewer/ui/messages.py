@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QStyle, QTreeWidget, QTreeWidgetItem, QWidget
 
-from viewer.state import Message
+from viewer.state.viewer_state import Message
 
 _ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
           "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,

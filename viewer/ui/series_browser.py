@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
 from viewer.io.records import DiscoveryResult, SeriesInfo
-from viewer.overlay_image import window_to_gray
-from viewer.state import display_name
+from viewer.core.overlay import window_to_gray
+from viewer.state.viewer_state import display_name
 
 THUMB = 72
 UID_ROLE = Qt.ItemDataRole.UserRole

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 from viewer.io.records import Volume
-from viewer.state import display_name
+from viewer.state.viewer_state import display_name
 
 FIELDS = ("Patient", "Patient ID", "Birth date", "Sex", "Study", "Series", "Modality",
           "Images", "Matrix", "Spacing", "Orientation")

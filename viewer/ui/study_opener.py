@@ -14,8 +14,8 @@ from typing import Any, Sequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume
-from viewer.jobs import JobError
-from viewer.state import Message
+from viewer.state.jobs import JobError
+from viewer.state.viewer_state import Message
 from viewer.ui.dialogs import show_error
 from viewer.ui.series_browser import thumbnail_job
 
@@ -74,7 +74,7 @@ class StudyOpener:
     def open_sample_study(self) -> int:
         """Write (first time) and open the built-in synthetic study in the background."""
         def job(ctx):
-            from viewer.sample_study import ensure_sample_study
+            from viewer.core.sample_study import ensure_sample_study
 
             return ensure_sample_study()
 

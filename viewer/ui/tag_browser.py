@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
-from viewer.state import HIDDEN
+from viewer.state.viewer_state import HIDDEN
 
 COLUMNS = ("Tag", "Keyword", "VR", "Value")
 

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
 
-from viewer.state import Message
+from viewer.state.viewer_state import Message
 from viewer.ui.messages import MessagesPanel
 from viewer.ui.series_browser import SeriesBrowser
 from viewer.ui.study_info import StudyInfoBox

@@ -1,0 +1,156 @@
+"""``slicewise classify``: run a classifier on a series (or a knee exam) headless.
+
+Prints per-slice probabilities (knee: per plane and fused); with ``--explain`` writes each map
+as float32 ``.npy`` in slice pixel geometry (y, x) — knee: (S, y, x) per plane — plus a PNG
+overlay of the map on the windowed slice.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from viewer.cli.errors import CommandError
+from viewer.cli.common import find_series, load, slice_range
+from viewer.io.records import Volume
+from viewer.core.overlay import compose, save_png
+
+
+def _load_classifier(name: str) -> Any:
+    from inference import ModelLoadError, describe_device, load_model
+
+    try:
+        clf = load_model(name)
+    except ModelLoadError as exc:
+        raise CommandError(str(exc)) from exc
+    except KeyError as exc:
+        raise CommandError(str(exc).strip("'\"")) from exc
+    return clf, describe_device(clf.device)
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    from inference import InputError
+
+    clf, device = _load_classifier(args.model)
+    out = Path(args.out) if args.out else None
+    if args.explain and out is None:
+        raise CommandError("--explain writes maps: give a folder with --out DIR")
+    try:
+        if clf.spec.level == "exam":
+            doc = _classify_exam(clf, args, out)
+        else:
+            doc = _classify_series(clf, args, out)
+    except InputError as exc:
+        raise CommandError(str(exc)) from exc
+    doc = {"model": clf.spec.name, "demo": clf.spec.demo, "device": device, **doc}
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        print()
+    else:
+        _print(doc)
+    return 0
+
+
+def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> dict:
+    _, chosen = find_series(args.paths, args.series)
+    volume = _pick_volume(clf, chosen)
+    spacing = (volume.spacing[1], volume.spacing[2])
+    rows = []
+    indices = slice_range(args.slices, volume.n_slices)
+    images = [volume.voxels[k] for k in indices]
+    preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality)
+    for k, pred in zip(indices, preds):
+        row: dict[str, Any] = {"slice": k + 1, "probabilities": pred.probabilities,
+                               "predicted": pred.predicted, "warnings": list(pred.warnings)}
+        if args.explain:
+            exp = clf.explain(volume.voxels[k], args.explain, args.target, spacing=spacing,
+                              modality=volume.modality)
+            row.update(_write_map(out, f"slice{k + 1:04d}_{args.explain}", exp.map,
+                                  volume.voxels[k], volume))
+            row["target"] = exp.target
+        rows.append(row)
+    return {"series": {"uid": volume.series_uid, "description": volume.description,
+                       "modality": volume.modality}, "warnings": list(volume.warnings),
+            "slices": rows}
+
+
+def _pick_volume(clf: Any, chosen: list) -> Volume:
+    """The first series of the model's modality (or the only one named by --series)."""
+    want = (clf.spec.modality or "").upper()
+    if len(chosen) > 1 and want:
+        matching = [s for s in chosen if s.modality.upper() == want]
+        chosen = matching or chosen
+    return load(chosen[0])
+
+
+def _classify_exam(clf: Any, args: argparse.Namespace, out: Path | None) -> dict:
+    _, chosen = find_series(args.paths, args.series)
+    exam: dict[str, np.ndarray] = {}
+    volumes: dict[str, Volume] = {}
+    for info in chosen:
+        plane = info.orientation
+        if plane in clf.spec.planes and plane not in exam:
+            volumes[plane] = load(info)
+            exam[plane] = volumes[plane].voxels
+    if not exam:
+        found = ", ".join(f"{s.orientation} ({s.description or s.uid})" for s in chosen)
+        raise CommandError(f"the {clf.spec.name} model needs sagittal, coronal or axial series; "
+                           f"found {found}")
+    modality = next(iter(volumes.values())).modality
+    pred = clf.predict(exam, modality=modality)
+    doc: dict[str, Any] = {"planes_used": list(pred.planes_used), "probabilities": pred.probabilities,
+                           "per_plane": pred.per_plane, "contributions": pred.contributions,
+                           "predicted": pred.predicted, "warnings": list(pred.warnings),
+                           "series": {p: v.series_uid for p, v in volumes.items()}}
+    if args.explain:
+        exp = clf.explain(exam, args.explain, args.target, modality=modality)
+        doc["target"] = exp.target
+        doc["maps"] = {}
+        for plane, stack in exp.map.items():
+            vol = volumes[plane]
+            npy = out / f"{plane}_{args.explain}.npy"
+            out.mkdir(parents=True, exist_ok=True)
+            np.save(npy, np.asarray(stack, np.float32))
+            mid = int(np.argmax(exp.importance[plane])) if exp.importance else len(stack) // 2
+            png = _write_map(out, f"{plane}_{args.explain}_slice{mid + 1:04d}", stack[mid],
+                             vol.voxels[mid], vol, save_npy=False)
+            doc["maps"][plane] = {"map": str(npy), **png,
+                                  "most_important_slice": mid + 1}
+    return doc
+
+
+def _write_map(out: Path, stem: str, heat: np.ndarray, image: np.ndarray, volume: Volume,
+               save_npy: bool = True) -> dict[str, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, str] = {}
+    if save_npy:
+        npy = out / f"{stem}.npy"
+        np.save(npy, np.asarray(heat, np.float32))
+        written["map"] = str(npy)
+    rgb = compose(image, (volume.window.center, volume.window.width), np.asarray(heat),
+                  invert=volume.invert_display)
+    written["overlay"] = str(save_png(rgb, out / f"{stem}.png"))
+    return written
+
+
+def _print(doc: dict) -> None:
+    badge = "  [demo weights - not for clinical use]" if doc["demo"] else ""
+    print(f"model {doc['model']} on {doc['device']}{badge}")
+    for w in doc.get("warnings", []):
+        print(f"warning: {w}")
+    if "slices" in doc:
+        for row in doc["slices"]:
+            probs = "  ".join(f"{c} {p:.3f}" for c, p in row["probabilities"].items())
+            extra = f"  map {row['map']}" if "map" in row else ""
+            print(f"slice {row['slice']:4d}  {probs}  -> {row['predicted']}{extra}")
+        return
+    print(f"planes used: {', '.join(doc['planes_used'])}")
+    for plane, probs in doc["per_plane"].items():
+        print(f"  {plane:9} " + "  ".join(f"{c} {p:.3f}" for c, p in probs.items()))
+    print("  fused     " + "  ".join(f"{c} {p:.3f}" for c, p in doc["probabilities"].items()))
+    for plane, info in doc.get("maps", {}).items():
+        print(f"  map {plane}: {info['map']}")

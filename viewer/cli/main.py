@@ -1,0 +1,180 @@
+"""Headless command line: ``slicewise info|screenshot|models|classify ...`` and ``--install-desktop``.
+
+Stable contracts (tests and users rely on them):
+
+- ``slicewise info PATH... [--json]``: exit 0 when at least one series was read, 1 when none.
+- ``slicewise screenshot PATH --out FILE.png [--series UID] [--slice N] [--window C,W] [--size WxH]
+  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z] [--model NAME --overlay gradcam|occlusion|both
+  --opacity 0..1 --target CLASS --colormap NAME]``
+- ``slicewise models [--json]``
+- ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|occlusion]
+  [--target CLASS] [--out DIR] [--json]``
+- ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
+  [--occlusion] [--present [--windowed]]``
+
+Errors are reported as one readable line on stderr, never as a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from viewer.cli.errors import CommandError
+
+COMMANDS = ("info", "screenshot", "models", "classify", "teach")
+FLAGS = ("--install-desktop", "--version", "-h", "--help")
+
+
+def is_command(argv: Sequence[str]) -> bool:
+    """True when ``argv`` asks for a headless command rather than the GUI."""
+    return bool(argv) and (argv[0] in COMMANDS or argv[0] in FLAGS)
+
+
+def _window(text: str) -> tuple[float, float]:
+    try:
+        c, w = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected CENTER,WIDTH, e.g. 40,400") from None
+    if w <= 0:
+        raise argparse.ArgumentTypeError("window width must be positive")
+    return c, w
+
+
+def _point(text: str) -> tuple[float, float, float]:
+    try:
+        x, y, z = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected X,Y,Z in mm, e.g. 10,-20.5,30") from None
+    return (x, y, z)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("expected a number from 0 to 1")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected WIDTHxHEIGHT, e.g. 800x800") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError("size must be between 16 and 8192 pixels a side")
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from viewer import __version__
+
+    p = argparse.ArgumentParser(prog="slicewise", description="SliceWise DICOM viewer. "
+                                "Without a command, opens the viewer on PATH (or the sample study).")
+    p.add_argument("--version", action="version", version=f"SliceWise {__version__}")
+    p.add_argument("--install-desktop", action="store_true",
+                   help="install the desktop menu entry and icon for the current user")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                   help="where models run (default: CUDA, else MPS, else CPU)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("info", help="list the series found under PATH")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    s = sub.add_parser("screenshot", help="render a slice offscreen to PNG as the viewer draws it")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--out", required=True, help="PNG file to write")
+    s.add_argument("--series", help="series UID (default: the first series)")
+    s.add_argument("--slice", type=int, help="slice number, 1-based (default: the middle slice)")
+    s.add_argument("--window", type=_window, help="CENTER,WIDTH")
+    s.add_argument("--size", type=_size, default=(800, 800), help="WIDTHxHEIGHT (default 800x800)")
+    s.add_argument("--show-patient", action="store_true", help="draw patient data (hidden by default)")
+    s.add_argument("--layout", choices=("1", "1x3", "2x2", "conventional"), default="1",
+                   help="view layout (default: one view)")
+    s.add_argument("--crosshair", type=_point, help="X,Y,Z patient LPS mm for the linked crosshair")
+    s.add_argument("--model", help="classifier whose heat map is drawn (see 'slicewise models')")
+    s.add_argument("--overlay", choices=("gradcam", "occlusion", "both"), default="gradcam",
+                   help="heat map drawn with --model (both: two views side by side)")
+    s.add_argument("--opacity", type=_fraction, default=0.5, help="overlay opacity 0..1")
+    s.add_argument("--target", help="class to explain (default: the predicted class)")
+    s.add_argument("--colormap", choices=("inferno", "jet", "hot", "turbo"), default="inferno")
+    s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
+
+    s = sub.add_parser("models", help="list the installed classifiers")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("classify", help="run a classifier on a series and optionally explain it")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--model", required=True, help="model name (see 'slicewise models')")
+    s.add_argument("--series", help="series UID (default: the first suitable series)")
+    s.add_argument("--slices", help="slice range, 1-based and inclusive, e.g. 10-14 (default: all)")
+    s.add_argument("--explain", choices=("gradcam", "occlusion"))
+    s.add_argument("--target", help="class to explain (default: the predicted class)")
+    s.add_argument("--out", help="folder for maps (.npy float32) and PNG overlays")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
+
+    from viewer.cli.teach import add_teach_parser
+
+    add_teach_parser(sub)
+    return p
+
+
+def run(argv: Sequence[str]) -> int:
+    """Runs a headless command and returns its exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    device = getattr(args, "sub_device", None) or args.device
+    args.device = device
+    if device and device != "auto":
+        import os
+
+        os.environ["SLICEWISE_DEVICE"] = device
+    try:
+        if args.install_desktop:
+            from viewer.cli.desktop import install_desktop_entry
+
+            for path in install_desktop_entry():
+                print(path)
+            return 0
+        if args.command == "info":
+            from viewer.cli.info import run_info
+
+            return run_info(args.paths, as_json=args.json)
+        if args.command == "screenshot":
+            from viewer.cli.screenshot import run_screenshot
+
+            return run_screenshot(args)
+        if args.command == "models":
+            from viewer.cli.models import run_models
+
+            return run_models(as_json=args.json)
+        if args.command == "classify":
+            from viewer.cli.classify import run_classify
+
+            return run_classify(args)
+        if args.command == "teach":
+            from viewer.cli.teach import run_teach
+
+            return run_teach(args)
+        parser.print_help()
+        return 0
+    except CommandError as exc:
+        print(f"slicewise: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
+        logging.getLogger(__name__).debug("command failed", exc_info=True)
+        print(f"slicewise: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,59 @@
+"""AiActions: the AI module's actions with their shortcuts, and the AI menu.
+
+Part of :class:`viewer.modules.ai.controller.AiController` (composition-root code). The actions live on
+the main window (window-wide shortcuts) and are added to its ``extra_actions`` so that the
+keyboard-shortcut list shows them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+
+class AiActions:
+    """The actions of ``ctl`` (an AiController), built on its window with the AI menu.
+
+    Attributes: one QAction per command (``run_slice``, ``run_series``, ``cancel``,
+    ``toggle``, ``more``, ``less``, ``next_flag``, ``prev_flag``, ``panel``, ``profile``) and
+    ``shortcuts`` (the ones with keys, in menu order; ``profile`` has none).
+    """
+
+    def __init__(self, ctl: Any, panel_dock: Any, profile_dock: Any) -> None:
+        self.window = w = ctl.window
+        ai = ctl.ai
+        self.run_slice = self._act("Run model on this slice", ["Ctrl+Return"], ctl.run_slice)
+        self.run_series = self._act("Run model on series", ["Ctrl+Shift+Return"], ctl.run_series)
+        self.cancel = self._act("Cancel classifier jobs", ["Ctrl+."], ctl.cancel)
+        self.toggle = self._act("Toggle overlay", ["O"], ai.toggle_overlay)
+        # [ and ] belong to cine speed; their shifted keys step the overlay opacity
+        self.more = self._act("Overlay opacity +10 %", ["}", "Shift+]"],
+                              lambda: ai.step_opacity(0.1))
+        self.less = self._act("Overlay opacity −10 %", ["{", "Shift+["],
+                              lambda: ai.step_opacity(-0.1))
+        self.next_flag = self._act("Next flagged slice", ["N"], lambda: ctl.jump_flagged(1))
+        self.prev_flag = self._act("Previous flagged slice", ["Shift+N"],
+                                   lambda: ctl.jump_flagged(-1))
+        self.panel = panel_dock.toggleViewAction()
+        self.panel.setText("&AI panel")
+        self.panel.setShortcut(QKeySequence("Ctrl+4"))
+        self.profile = profile_dock.toggleViewAction()
+        self.profile.setText("Probability &profile")
+        self.shortcuts = [self.run_slice, self.run_series, self.cancel, self.toggle, self.more,
+                          self.less, self.next_flag, self.prev_flag, self.panel]
+        menu = w.menuBar().addMenu("&AI")
+        menu.addActions(self.shortcuts[:3])
+        menu.addSeparator()
+        menu.addActions(self.shortcuts[3:8])
+        menu.addSeparator()
+        menu.addActions([self.panel, self.profile])
+        w.extra_actions = list(getattr(w, "extra_actions", [])) + self.shortcuts
+
+    def _act(self, text: str, keys: list[str], slot: Callable[..., Any]) -> QAction:
+        act = QAction(text, self.window)
+        act.setShortcuts([QKeySequence(k) for k in keys])
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(slot)
+        self.window.addAction(act)
+        return act

@@ -1,0 +1,305 @@
+"""AiController: connects the viewer (ViewerState, MainWindow widgets) with the classifier jobs.
+
+Composition-root code (beside ``viewer.app``): it builds the inference module dock and, through
+its parts, the probability-profile dock (:mod:`viewer.modules.ai.sweep`), the linked comparison view
+(:mod:`viewer.modules.ai.compare`), the actions and AI menu (:mod:`viewer.modules.ai.actions`), the explanation
+requests (:mod:`viewer.modules.ai.maps`), the overlays and plane-view map volume (:mod:`viewer.modules.ai.overlay`),
+contrast labels and knee exams (:mod:`viewer.modules.ai.exam`) and the device choice
+(:mod:`viewer.modules.ai.device`). It submits the jobs of :mod:`viewer.modules.ai.service` to the window's
+JobRunner and puts only current results on screen (stale ones - wrong series, slice, model,
+target or request - are dropped by AiState). Final maps go into a memory-bounded LRU cache, so
+scrolling back shows them at once, and into a :class:`MapVolume` that the workspace's plane views
+reformat with the image (and export as NIfTI).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget
+
+from viewer.modules.ai import service as svc
+from viewer.modules.ai.actions import AiActions
+from viewer.modules.ai.device import DeviceChoice
+from viewer.modules.ai.exam import StudyJobs
+from viewer.modules.ai.maps import FOLLOW_DELAY_MS, MapRequests
+from viewer.modules.ai.overlay import MapOverlay
+from viewer.modules.ai.state import AiState, KneeResult, ModelCard, SweepResult
+from viewer.modules.ai.sweep import PROFILE_INTERVAL_MS, SeriesSweep
+from viewer.io.records import DiscoveryResult, Volume
+from viewer.state.jobs import JobError
+from viewer.core.map_cache import MapCache
+from viewer.state.viewer_state import Message, ProbeInfo
+from viewer.ui.dialogs import show_error
+from viewer.modules.ai.panel import InferencePanel
+from viewer.ui.views.slice_view import SliceView
+
+__all__ = ["AiController", "FOLLOW_DELAY_MS", "KEYS", "PREFERRED_MODELS", "PROFILE_INTERVAL_MS"]
+
+KEYS = ("explain", "sweep", "contrast", "knee")
+PREFERRED_MODELS = ("tumour", "ct-lesion", "contrast")
+
+
+class AiController(QObject):
+    """Owns the AI widgets of ``window`` (a MainWindow) and the jobs behind them.
+
+    Attributes: ``ai`` (AiState), ``panel`` (InferencePanel), ``profile`` (ProfilePlot),
+    ``compare_view`` (SliceView for "both", made on first use), ``cache`` (MapCache),
+    ``pool`` (ModelPool), ``map_volume`` (MapVolume shown in the plane views), ``actions`` (list
+    of QAction with their shortcuts). Parts: ``series_sweep`` (SeriesSweep), ``explain`` (MapRequests),
+    ``overlay`` (MapOverlay), ``exam`` (StudyJobs), ``device`` (DeviceChoice).
+    """
+
+    def __init__(self, window: Any, ai: AiState | None = None, pool: svc.ModelPool | None = None,
+                 cache: MapCache | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.state = window.state
+        self.runner = window.runner
+        self.settings = window.settings.q
+        self.ai = ai or AiState(self)
+        self.cache = cache or MapCache()
+        self.pool = pool or svc.ModelPool(str(self.settings.value("ai/device", "auto")))
+        self._restore_options()
+        self._build()
+        self._connect()
+        self.runner.submit("ai-models", svc.model_cards_job(), label="Reading model manifests",
+                           on_result=self._on_models_listed,
+                           on_error=lambda e: self.report_failure("Models unavailable", e))
+
+    # -- construction ------------------------------------------------------------------------
+    def _restore_options(self) -> None:
+        s, ai = self.settings, self.ai
+        try:
+            ai.set_opacity(float(s.value("ai/opacity", ai.opacity)))
+            ai.set_colormap(str(s.value("ai/colormap", ai.colormap)))
+            ai.set_method(str(s.value("ai/method", ai.method)))
+        except (TypeError, ValueError):
+            pass  # a hand-edited settings file keeps the defaults
+
+    def _build(self) -> None:
+        w = self.window
+        self.panel = InferencePanel(self.ai)
+        self.panel_dock = QDockWidget("AI: classify and explain", w)
+        self.panel_dock.setObjectName("inference")
+        self.panel_dock.setWidget(self.panel)
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        w.tabifyDockWidget(w.modules_dock, self.panel_dock)
+        w.modules_dock.raise_()
+        w.resizeDocks([w.modules_dock], [340], Qt.Orientation.Horizontal)
+        self.series_sweep = SeriesSweep(self)
+        self.profile = self.series_sweep.profile
+        self.profile_dock = self.series_sweep.dock
+        self.panel.set_device(str(self.settings.value("ai/device", "auto")),
+                              "shown when a model first runs")
+        self.device = DeviceChoice(self)
+        self.overlay = MapOverlay(self)
+        self.map_volume = self.overlay.map_volume
+        self.explain = MapRequests(self)
+        self.exam = StudyJobs(self)
+        acts = AiActions(self, self.panel_dock, self.profile_dock)
+        self.act_run_slice, self.act_run_series, self.act_cancel = (acts.run_slice,
+                                                                    acts.run_series, acts.cancel)
+        self.act_toggle, self.act_more, self.act_less = acts.toggle, acts.more, acts.less
+        self.act_next_flag, self.act_prev_flag = acts.next_flag, acts.prev_flag
+        self.act_panel, self.act_profile = acts.panel, acts.profile
+        self.actions = acts.shortcuts
+
+    def _connect(self) -> None:
+        st, ai = self.state, self.ai
+        st.volume_opened.connect(self._on_state_volume_opened)
+        st.volume_loaded.connect(self._on_state_volume_loaded)
+        st.volume_closed.connect(self._on_state_volume_closed)
+        st.slice_changed.connect(self._on_state_slice_changed)
+        st.series_found.connect(self._on_state_series_found)
+        st.probe_moved.connect(self._on_state_probe_moved)
+        ai.options_changed.connect(self._on_ai_options_changed)
+        ai.model_changed.connect(self._on_ai_model_changed)
+        ai.maps_changed.connect(self.overlay.refresh)
+        ai.knee_changed.connect(self._on_ai_knee_changed)
+        self.panel.run_slice_requested.connect(self.run_slice)
+        self.panel.run_series_requested.connect(self.run_series)
+        self.panel.cancel_requested.connect(self.cancel)
+        self.panel.device_chosen.connect(self.set_device)
+        for sig in (self.runner.started, self.runner.finished, self.runner.failed,
+                    self.runner.cancelled):
+            sig.connect(self._on_runner_changed)
+        self.runner.progressed.connect(self._on_runner_progressed)
+
+    # -- parts' state, kept under their former names ----------------------------------------------
+    @property
+    def compare_view(self) -> SliceView | None:
+        """The linked occlusion view (method "both"), None until first shown."""
+        return self.overlay.compare.view
+
+    @property
+    def compare_dock(self) -> QDockWidget | None:
+        """The dock of :attr:`compare_view`, None until first shown."""
+        return self.overlay.compare.dock
+
+    @property
+    def _profile_timer(self) -> QTimer:
+        return self.series_sweep.timer
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.series_sweep.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.series_sweep.clock = clock
+
+    # -- public API --------------------------------------------------------------------------
+    def run_slice(self) -> None:
+        """Classify and explain the slice on screen (knee model: the whole exam); the maps then
+        follow the slice as the reader scrolls."""
+        card = self.ai.card
+        if card is None:
+            self.ai.set_status("No model chosen (models are still being read, or none installed).")
+            return
+        if card.level == "exam":
+            self.run_knee()
+            return
+        self.ai.follow = True
+        self.show_panel()
+        self.explain.ensure(immediate=True)
+
+    def run_series(self) -> int | None:
+        """Per-slice probabilities of the whole series in the background (profile plot)."""
+        return self.series_sweep.run()
+
+    def run_knee(self, discovery: DiscoveryResult | None = None) -> int | None:
+        """Run the knee exam model on the study's sagittal / coronal / axial MR series."""
+        return self.exam.run_knee(discovery)
+
+    def show_panel(self) -> None:
+        """Bring the AI module to the front of the left panel."""
+        self.panel_dock.show()
+        self.panel_dock.raise_()
+
+    def show_profile(self) -> None:
+        """Show the probability profile under the view (about 170 px high the first time)."""
+        self.series_sweep.show()
+
+    def cancel(self) -> None:
+        """Stop every classifier job; the maps already shown stay."""
+        self.ai.follow = False
+        self.explain.follow_timer.stop()
+        for key in KEYS:
+            self.runner.cancel(key)
+        self.ai.set_status("Cancelled.")
+
+    def set_device(self, choice: str) -> None:
+        """Run models on ``choice`` ("auto", "cpu", "cuda", "mps"), remembered in the settings."""
+        self.device.set(choice)
+
+    def jump_flagged(self, direction: int) -> None:
+        """Go to the next (+1) / previous (-1) slice the sweep flagged."""
+        self.series_sweep.jump_flagged(direction)
+
+    def map_value(self, j: int, i: int) -> float | None:
+        """The displayed map's value at row ``j``, column ``i`` of the current slice."""
+        return self.overlay.map_value(j, i)
+
+    def report_failure(self, title: str, error: JobError) -> None:
+        """A job failed: stop following, say so in the panel, the messages and a dialog."""
+        self.ai.follow = False
+        self.ai.set_status(f"{title}: {error.message or error}")
+        self.state.add_messages(Message("error", title, (str(error),), "ai"))
+        self.window.last_error = show_error(self.window, title, error.message or str(error),
+                                            "The viewer keeps working; choose another model or "
+                                            "series, or check the model files.")
+
+    # -- job results (GUI thread) ----------------------------------------------------------------
+    def _on_models_listed(self, cards: list[ModelCard]) -> None:
+        self.ai.set_models(cards)
+        saved = str(self.settings.value("ai/model", ""))
+        names = [c.name for c in cards]
+        choice = saved if saved in names else next((n for n in PREFERRED_MODELS if n in names),
+                                                   names[0] if names else "")
+        if choice:
+            self.ai.set_model(choice)
+        pending = self.exam.take_pending()
+        if pending is not None:
+            self._on_state_series_found(pending)
+        if self.state.discovery is not None:
+            self.exam.start_contrast_labels(self.state.discovery)
+
+    # -- state reactions -------------------------------------------------------------------------
+    def _on_state_series_found(self, result: DiscoveryResult) -> None:
+        self.explain.clear_truth()
+        self.exam.series_found(result)
+
+    def _on_state_volume_opened(self, volume: Volume) -> None:
+        self.runner.cancel("explain")
+        self.explain.follow_timer.stop()
+        self.ai.clear_results()
+        sweep = self.ai.sweep
+        if sweep is not None and sweep.series_uid != volume.series_uid:
+            self.runner.cancel("sweep")
+            self.ai.set_sweep(None)
+        knee = self.ai.knee
+        if knee is not None and volume.series_uid in knee.maps:
+            self.ai.set_prediction(knee.prediction)
+        self.series_sweep.refresh()
+        self.explain.ensure()
+        self.overlay.refresh()
+        self.overlay.sync_map_volume()
+
+    def _on_state_volume_loaded(self, volume: Volume) -> None:
+        self.explain.ensure()
+
+    def _on_state_volume_closed(self) -> None:
+        for key in ("explain", "sweep"):
+            self.runner.cancel(key)
+        self.ai.clear_results()
+        self.ai.set_sweep(None)
+        self.overlay.sync_map_volume()
+
+    def _on_state_slice_changed(self, k: int) -> None:
+        self.ai.clear_maps()
+        if self.ai.knee is None or self.state.volume is None or \
+                self.state.volume.series_uid not in self.ai.knee.maps:
+            self.ai.set_prediction(None)
+        if self.ai.follow:
+            self.runner.cancel("explain")
+        self.explain.ensure()
+        self.overlay.refresh()
+        self.profile.set_current(k)
+
+    def _on_state_probe_moved(self, probe: ProbeInfo | None) -> None:
+        if probe is None:
+            return
+        value = self.map_value(probe.j, probe.i)
+        if value is not None:
+            self.window.probe_label.setText(f"{probe.text()}   map {value:.3g}")
+
+    def _on_ai_options_changed(self) -> None:
+        ai, s = self.ai, self.settings
+        s.setValue("ai/opacity", ai.opacity)
+        s.setValue("ai/colormap", ai.colormap)
+        s.setValue("ai/method", ai.method)
+        self.overlay.compare.show(ai.method == "both")
+        self.explain.ensure()
+        self.overlay.refresh()
+        self.series_sweep.refresh()
+        self.overlay.sync_map_volume()
+
+    def _on_ai_model_changed(self, name: str) -> None:
+        self.settings.setValue("ai/model", name)
+        for key in ("explain", "sweep"):
+            self.runner.cancel(key)
+        self.series_sweep.refresh()
+
+    def _on_ai_knee_changed(self, knee: KneeResult | None) -> None:
+        self.overlay.refresh()
+
+    def _on_runner_changed(self, key: str, *_args) -> None:
+        if key in KEYS:
+            self.panel.set_busy(any(self.runner.is_running(k) for k in KEYS))
+
+    def _on_runner_progressed(self, key: str, rid: int, value: Any) -> None:
+        if key == "sweep" and isinstance(value, SweepResult):
+            self.panel.set_busy(True, value.done, value.total)
+        elif key == "knee" and isinstance(value, tuple) and len(value) == 2:
+            self.panel.set_busy(True, *value)

@@ -1,0 +1,147 @@
+"""MapOverlay: puts the AI module's heat maps on screen - over the slice view (and the linked
+occlusion view when both methods are shown), and as a :class:`MapVolume` that the workspace's
+plane views reformat with the image.
+
+Part of :class:`viewer.modules.ai.controller.AiController` (composition-root code). Maps are float32
+``(y, x)`` in slice pixel geometry; the map volume is ``(z, y, x)`` in the series' geometry.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from viewer.modules.ai.compare import CompareView
+from viewer.modules.ai.state import MapResult, overlay_levels
+from viewer.core.map_cache import MapVolume, VolumeKey
+from viewer.ui.views.slice_view import SliceView
+
+
+class MapOverlay:
+    """Draws the maps of ``ctl`` (an AiController) with its display options.
+
+    Attributes: ``map_volume`` (MapVolume shown in the plane views), ``compare``
+    (CompareView: the linked occlusion view, made on first use).
+    """
+
+    def __init__(self, ctl: Any) -> None:
+        self.ctl = ctl
+        self.map_volume = MapVolume()
+        self.compare = CompareView(ctl.window, ctl.state)
+        # With target "predicted class", each slice's map explains that slice's own call; the
+        # plane views show only maps of one class (that of the latest map of the current slice),
+        # so a band of "no tumour" evidence is never drawn as if it were tumour evidence.
+        self.shown_class: str | None = None
+
+    # -- the slice view ------------------------------------------------------------------------
+    def main_heat(self) -> np.ndarray | None:
+        """The map shown over the slice view: ``(y, x)`` of the current slice, or None."""
+        ai, state = self.ctl.ai, self.ctl.state
+        vol = state.volume
+        if vol is None:
+            return None
+        first = ai.maps.get("gradcam" if ai.method in ("gradcam", "both") else "occlusion")
+        if first is not None:
+            return first.heat
+        knee = ai.knee
+        if knee is not None and vol.series_uid in knee.maps:
+            stack = knee.maps[vol.series_uid]
+            k = state.slice_index
+            if 0 <= k < stack.shape[0] and stack.shape[1:] == vol.shape[1:]:
+                return stack[k]
+        return None
+
+    def map_value(self, j: int, i: int) -> float | None:
+        """The displayed map's value at row ``j``, column ``i`` of the current slice."""
+        heat = self.main_heat()
+        if heat is None or not (0 <= j < heat.shape[0] and 0 <= i < heat.shape[1]):
+            return None
+        return float(heat[j, i])
+
+    def _apply(self, view: SliceView, heat: np.ndarray | None) -> None:
+        ai = self.ctl.ai
+        if heat is None or not ai.overlay_visible:
+            view.set_overlay(None)
+            return
+        cut, low, high = overlay_levels(heat, ai.threshold)
+        if not np.isfinite(cut):
+            view.set_overlay(None)  # an all-zero map has nothing to show
+            return
+        view.set_overlay(heat, ai.colormap, ai.opacity, cut, (low, high))
+
+    def refresh(self, *_args) -> None:
+        """Redraw the overlay of the slice view (and of the linked occlusion view)."""
+        ai = self.ctl.ai
+        self._apply(self.ctl.window.slice_view, self.main_heat())
+        if self.compare.view is not None and ai.method == "both":
+            occ = ai.maps.get("occlusion")
+            self._apply(self.compare.view, occ.heat if occ is not None else None)
+        self._follow_current_class()
+
+    def _follow_current_class(self) -> None:
+        """With target "predicted class", switch the plane views to the class explained on the
+        current slice whenever its map (new or from the cache) explains another class."""
+        key = self._volume_key()
+        if key is None or key[3] or key != self.map_volume.key:
+            return
+        current = self.ctl.ai.maps.get(key[2])
+        if current is not None and current.final and current.target != self.shown_class:
+            self.shown_class = current.target
+            self.sync_map_volume(rebuild=True)
+
+    # -- maps of the whole series in the plane views ----------------------------------------------
+    def _volume_key(self) -> VolumeKey | None:
+        """(series, model, method, target) of the maps the plane views show, None when none."""
+        ai, vol, card = self.ctl.ai, self.ctl.state.volume, self.ctl.ai.card
+        if vol is None or card is None or card.level != "slice":
+            return None
+        method = "gradcam" if ai.method in ("gradcam", "both") else "occlusion"
+        return (vol.series_uid, ai.model, method, ai.target)
+
+    def _shows(self, result: MapResult) -> bool:
+        """Whether ``result`` belongs in the plane views under the class rule above."""
+        return self.shown_class is None or result.target == self.shown_class
+
+    def sync_map_volume(self, rebuild: bool = False) -> None:
+        """Reassemble the map volume from the cache when series, model, method or target changed
+        (dropping the old one) or ``rebuild`` is set, then show it with the current display
+        options."""
+        key = self._volume_key()
+        shape = self.ctl.state.volume.shape if key is not None else None
+        if rebuild or key != self.map_volume.key or shape != self.map_volume.shape:
+            if key != self.map_volume.key:
+                self.shown_class = (key[3] or None) if key is not None else None
+            self.map_volume.reset(key, shape)
+            if key is not None:
+                for k, result in self.ctl.cache.slices(key):
+                    if self._shows(result):
+                        self.map_volume.put(k, result.heat)
+        self._push_map_volume()
+
+    def add_to_map_volume(self, result: MapResult) -> None:
+        """Put a final map (already in the cache) into the map volume when it belongs there."""
+        t = result.tag
+        key = self._volume_key()
+        if key is None or (t.series_uid, t.model, t.method, t.target) != key:
+            return
+        if key != self.map_volume.key:
+            self.sync_map_volume()  # the result is in the cache already
+        if t.slice_index == self.ctl.state.slice_index and result.target != self.shown_class:
+            self.shown_class = result.target
+            self.sync_map_volume(rebuild=True)
+        elif not self._shows(result):
+            return
+        elif self.map_volume.put(t.slice_index, result.heat):
+            self._push_map_volume()
+        elif self.map_volume.too_large:
+            self.ctl.ai.set_status("This series is too large to show the maps in the plane "
+                                   "views; the slice view (layout 1) shows them.")
+
+    def _push_map_volume(self) -> None:
+        workspace = getattr(self.ctl.window, "workspace", None)
+        if workspace is None:
+            return
+        ai = self.ctl.ai
+        workspace.set_overlay_volume(self.map_volume.volume, visible=ai.overlay_visible,
+                                     colormap=ai.colormap, opacity=ai.opacity,
+                                     threshold=ai.threshold, levels=(ai.threshold, 1.0))

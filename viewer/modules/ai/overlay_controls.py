@@ -1,0 +1,156 @@
+"""Overlay controls of the inference module: method, target class, opacity, colormap, threshold,
+colour bar, and the map's quality scores (deletion AUC, pointing game). Bound to an AiState."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QSlider, QWidget)
+
+from viewer.modules.ai.state import (COLORMAPS, METHOD_NAMES, METHODS, PREDICTED, AiState, MapResult,
+                             overlay_levels)
+from viewer.ui.views.colour_bar import ColourBar
+
+
+def describe_scores(result: MapResult | None) -> str:
+    """One line per score, e.g. "Deletion AUC 0.12 (lower = more faithful)"."""
+    if result is None:
+        return ""
+    name = METHOD_NAMES.get(result.tag.method, result.tag.method)
+    if not result.final:
+        return f"{name}: coarse map (pass {result.pass_index + 1} of {result.passes}), refining…"
+    parts = [f"{name} for “{result.target}”"]
+    if result.deletion_auc is not None:
+        parts.append(f"deletion AUC {result.deletion_auc:.3f} (lower = more faithful)")
+    if result.pointing is not None:
+        pg = result.pointing
+        parts.append(f"pointing game {'hit' if pg.hit else 'miss'} (±{pg.tolerance_px:.0f} px), "
+                     f"{'inside' if pg.inside else 'outside'} the lesion mask")
+    elif result.truth_note:
+        parts.append(f"pointing game: {result.truth_note}")
+    return "\n  ".join(parts)
+
+
+class OverlayControls(QWidget):
+    """Widgets editing the overlay options of ``ai`` and showing the current maps' scores."""
+
+    def __init__(self, ai: AiState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ai = ai
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.show_box = QCheckBox("Show overlay  (O)")
+        self.show_box.setChecked(ai.overlay_visible)
+        form.addRow(self.show_box)
+        self.method_box = QComboBox()
+        for m in METHODS:
+            self.method_box.addItem(METHOD_NAMES[m], m)
+        self.method_box.setAccessibleName("Explanation method")
+        form.addRow("&Method", self.method_box)
+        self.target_box = QComboBox()
+        self.target_box.setAccessibleName("Target class")
+        form.addRow("&Target", self.target_box)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setSingleStep(5)
+        self.opacity_slider.setPageStep(10)
+        self.opacity_slider.setAccessibleName("Overlay opacity")
+        self.opacity_label = QLabel()
+        self.opacity_label.setMinimumWidth(38)
+        row = QHBoxLayout()
+        row.addWidget(self.opacity_slider, 1)
+        row.addWidget(self.opacity_label)
+        form.addRow(self._buddy("&Opacity  { }", self.opacity_slider), row)
+        self.colormap_box = QComboBox()
+        self.colormap_box.addItems(list(COLORMAPS))
+        self.colormap_box.setAccessibleName("Colormap")
+        form.addRow("&Colormap", self.colormap_box)
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setRange(0, 95)
+        self.threshold_slider.setAccessibleName("Map threshold")
+        self.threshold_slider.setToolTip("Map values below this fraction of the map's maximum "
+                                         "are transparent")
+        self.threshold_label = QLabel()
+        self.threshold_label.setMinimumWidth(38)
+        row = QHBoxLayout()
+        row.addWidget(self.threshold_slider, 1)
+        row.addWidget(self.threshold_label)
+        form.addRow(self._buddy("T&hreshold", self.threshold_slider), row)
+        self.colour_bar = ColourBar()
+        form.addRow(self.colour_bar)
+        self.scores_label = QLabel()
+        self.scores_label.setWordWrap(True)
+        self.scores_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.scores_label)
+        self.flag_spin = QDoubleSpinBox()
+        self.flag_spin.setRange(0.05, 0.99)
+        self.flag_spin.setSingleStep(0.05)
+        self.flag_spin.setDecimals(2)
+        self.flag_spin.setToolTip("Slices whose probability reaches this value are flagged on "
+                                  "the profile and the slider (N / Shift+N jump to them)")
+        form.addRow("&Flag slices at P ≥", self.flag_spin)
+        self._sync()
+        self.show_box.toggled.connect(ai.set_overlay_visible)
+        self.method_box.currentIndexChanged.connect(
+            lambda _: ai.set_method(self.method_box.currentData()))
+        self.target_box.currentIndexChanged.connect(self._on_target_box_changed)
+        self.opacity_slider.valueChanged.connect(lambda v: ai.set_opacity(v / 100.0))
+        self.colormap_box.currentTextChanged.connect(ai.set_colormap)
+        self.threshold_slider.valueChanged.connect(lambda v: ai.set_threshold(v / 100.0))
+        self.flag_spin.valueChanged.connect(ai.set_flag_threshold)
+        ai.options_changed.connect(self._sync)
+        ai.model_changed.connect(self._on_ai_model_changed)
+        ai.maps_changed.connect(self._on_ai_maps_changed)
+        ai.flag_threshold_changed.connect(self._sync)
+
+    @staticmethod
+    def _buddy(text: str, widget: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        return label
+
+    def _on_ai_model_changed(self, name: str) -> None:
+        card = self.ai.card
+        self.target_box.blockSignals(True)
+        self.target_box.clear()
+        self.target_box.addItem("Predicted class", PREDICTED)
+        for c in card.classes if card else ():
+            self.target_box.addItem(c, c)
+        self.target_box.blockSignals(False)
+        self._sync()
+
+    def _on_target_box_changed(self, _index: int) -> None:
+        data = self.target_box.currentData()
+        self.ai.set_target(data if isinstance(data, str) else PREDICTED)
+
+    def _sync(self, *_args) -> None:
+        ai = self.ai
+        for w in (self.show_box, self.method_box, self.target_box, self.opacity_slider,
+                  self.colormap_box, self.threshold_slider, self.flag_spin):
+            w.blockSignals(True)
+        self.show_box.setChecked(ai.overlay_visible)
+        self.method_box.setCurrentIndex(max(0, self.method_box.findData(ai.method)))
+        self.target_box.setCurrentIndex(max(0, self.target_box.findData(ai.target)))
+        self.opacity_slider.setValue(round(ai.opacity * 100))
+        self.opacity_label.setText(f"{ai.opacity:.0%}")
+        self.colormap_box.setCurrentText(ai.colormap)
+        self.threshold_slider.setValue(round(ai.threshold * 100))
+        self.threshold_label.setText(f"{ai.threshold:.0%}")
+        self.flag_spin.setValue(ai.flag_threshold)
+        for w in (self.show_box, self.method_box, self.target_box, self.opacity_slider,
+                  self.colormap_box, self.threshold_slider, self.flag_spin):
+            w.blockSignals(False)
+        self.colour_bar.set_colormap(ai.colormap)
+        self._on_ai_maps_changed()
+
+    def _on_ai_maps_changed(self) -> None:
+        maps = self.ai.maps
+        first = maps.get("gradcam") or maps.get("occlusion")
+        if first is None:
+            self.colour_bar.set_range(0.0, 1.0, "no map")
+            self.scores_label.setText("")
+            return
+        cut, _low, high = overlay_levels(first.heat, self.ai.threshold)
+        name = METHOD_NAMES.get(first.tag.method, "")
+        self.colour_bar.set_range(0.0 if cut == float("inf") else cut, high, name)
+        self.scores_label.setText("\n".join(describe_scores(maps.get(m))
+                                            for m in ("gradcam", "occlusion") if m in maps))

@@ -1,0 +1,272 @@
+"""The inference module of the left panel: model picker with model card and demo badge, run and
+cancel with progress, class probabilities, knee exam results, overlay controls and device.
+
+Bound to an AiState (reads choices and results from it); run, cancel and device requests leave
+as signals for the controller. Never imports torch or inference.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard, PredictionRecord
+from viewer.modules.ai.overlay_controls import OverlayControls
+
+DEMO_BADGE = "DEMO WEIGHTS — NOT FOR CLINICAL USE"
+
+
+def card_html(card: ModelCard) -> str:
+    """The model card as rich text: task, classes, backbone, metrics, intended use."""
+    e = html.escape
+    rows = [f"<b>{e(card.name)}</b> {e(card.version)} · {e(card.task)} · {e(card.modality)}"
+            f" · {'exam' if card.level == 'exam' else 'per slice'}",
+            f"Classes: {e(', '.join(card.classes))}",
+            f"Backbone: {e(card.backbone)}" + (f", {card.input_size} px input" if card.input_size else "")]
+    if card.metrics:
+        shown = []
+        for key, value in list(card.metrics.items())[:6]:
+            if isinstance(value, float):
+                shown.append(f"{e(str(key))} {value:.3g}")
+            elif isinstance(value, (int, str)):
+                shown.append(f"{e(str(key))} {e(str(value))}")
+        if shown:
+            rows.append("Metrics: " + ", ".join(shown))
+    else:
+        rows.append("Metrics: not measured")
+    if card.intended_use:
+        rows.append(f"Intended use: {e(card.intended_use)}")
+    if card.demo and card.demo_statement:
+        rows.append(f"<i>{e(card.demo_statement)}</i>")
+    return "<br>".join(rows)
+
+
+class ProbabilityBars(QWidget):
+    """One labelled bar per class (0-100 %), the predicted class in bold."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.bars: dict[str, QProgressBar] = {}
+        self.labels: dict[str, QLabel] = {}
+
+    def set_probabilities(self, probs: dict[str, float], predicted: str = "") -> None:
+        if list(probs) != list(self.bars):
+            for w in list(self.bars.values()) + list(self.labels.values()):
+                self.grid.removeWidget(w)
+                w.deleteLater()
+            self.bars, self.labels = {}, {}
+            for row, name in enumerate(probs):
+                label, bar = QLabel(name), QProgressBar()
+                bar.setRange(0, 1000)
+                bar.setFormat("%p%")
+                bar.setMaximumHeight(16)
+                self.grid.addWidget(label, row, 0)
+                self.grid.addWidget(bar, row, 1)
+                self.labels[name], self.bars[name] = label, bar
+        for name, p in probs.items():
+            self.bars[name].setValue(round(float(p) * 1000))
+            self.bars[name].setFormat(f"{p:.1%}")
+            font = self.labels[name].font()
+            font.setBold(name == predicted)
+            self.labels[name].setFont(font)
+
+    def values(self) -> dict[str, float]:
+        return {n: b.value() / 1000.0 for n, b in self.bars.items()}
+
+
+class InferencePanel(QScrollArea):
+    """Signals: ``run_slice_requested()``, ``run_series_requested()``, ``cancel_requested()``,
+    ``device_chosen(str)`` ("auto", "cpu", "cuda", "mps")."""
+
+    run_slice_requested = Signal()
+    run_series_requested = Signal()
+    cancel_requested = Signal()
+    device_chosen = Signal(str)
+
+    def __init__(self, ai: AiState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ai = ai
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self.setWidget(body)
+        box = QVBoxLayout(body)
+        box.setContentsMargins(6, 6, 6, 6)
+        self.model_box = QComboBox()
+        self.model_box.setAccessibleName("Model")
+        self.model_box.addItem("Looking for models…")
+        self.model_box.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Mo&del", self.model_box)
+        box.addLayout(form)
+        self.badge = QLabel(DEMO_BADGE)
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.setWordWrap(True)
+        self.badge.setAccessibleName("Demo weights warning")
+        self.badge.setStyleSheet("QLabel { background: #b3261e; color: white; font-weight: bold;"
+                                 " padding: 3px; border-radius: 3px; }")
+        self.badge.hide()
+        box.addWidget(self.badge)
+        self.card_label = QLabel()
+        self.card_label.setWordWrap(True)
+        self.card_label.setTextFormat(Qt.TextFormat.RichText)
+        box.addWidget(self.card_label)
+        buttons = QHBoxLayout()
+        self.run_slice_button = QPushButton("Run on this slice")
+        self.run_slice_button.setToolTip("Ctrl+Return: classify and explain the slice on screen; "
+                                         "the maps then follow as you scroll")
+        self.run_series_button = QPushButton("Run on series")
+        self.run_series_button.setToolTip("Ctrl+Shift+Return: probability of every slice")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Ctrl+. : stop the running classifier jobs")
+        for b in (self.run_slice_button, self.run_series_button):
+            buttons.addWidget(b)
+        box.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setMaximumHeight(18)
+        self.progress.setTextVisible(False)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        box.addLayout(row)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        box.addWidget(self.status_label)
+        result = QGroupBox("Result")
+        rbox = QVBoxLayout(result)
+        self.predicted_label = QLabel("No result yet")
+        self.predicted_label.setWordWrap(True)
+        rbox.addWidget(self.predicted_label)
+        self.bars = ProbabilityBars()
+        rbox.addWidget(self.bars)
+        self.knee_label = QLabel()
+        self.knee_label.setWordWrap(True)
+        self.knee_label.setTextFormat(Qt.TextFormat.RichText)
+        self.knee_label.hide()
+        rbox.addWidget(self.knee_label)
+        self.warnings_label = QLabel()
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setStyleSheet("color: #d08a00;")
+        rbox.addWidget(self.warnings_label)
+        box.addWidget(result)
+        overlay = QGroupBox("Overlay")
+        obox = QVBoxLayout(overlay)
+        self.controls = OverlayControls(ai)
+        obox.addWidget(self.controls)
+        box.addWidget(overlay)
+        device = QGroupBox("Device")
+        dform = QFormLayout(device)
+        self.device_box = QComboBox()
+        self.device_box.addItems(list(DEVICES))
+        self.device_box.setAccessibleName("Device")
+        self.device_label = QLabel("…")
+        self.device_label.setWordWrap(True)
+        dform.addRow("&Run on", self.device_box)
+        dform.addRow("In use", self.device_label)
+        box.addWidget(device)
+        box.addStretch(1)
+        self.model_box.currentIndexChanged.connect(self._on_model_box_changed)
+        self.run_slice_button.clicked.connect(self.run_slice_requested)
+        self.run_series_button.clicked.connect(self.run_series_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.device_box.currentTextChanged.connect(self.device_chosen)
+        ai.models_listed.connect(self._on_ai_models_listed)
+        ai.model_changed.connect(self._on_ai_model_changed)
+        ai.prediction_changed.connect(self._on_ai_prediction_changed)
+        ai.knee_changed.connect(self._on_ai_knee_changed)
+        ai.status_changed.connect(self.status_label.setText)
+        self.set_busy(False)
+
+    # -- public ------------------------------------------------------------------------------
+    def set_busy(self, busy: bool, done: int = 0, total: int = 0) -> None:
+        """Show progress (``total`` 0 = indeterminate) and enable Cancel while jobs run."""
+        self.cancel_button.setEnabled(busy)
+        self.progress.setEnabled(busy)
+        self.progress.setRange(0, total if total > 0 else 0)
+        if total > 0:
+            self.progress.setValue(done)
+        elif not busy:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+
+    def set_device(self, choice: str, description: str) -> None:
+        self.device_box.blockSignals(True)
+        self.device_box.setCurrentText(choice)
+        self.device_box.blockSignals(False)
+        self.device_label.setText(description)
+
+    # -- reactions ---------------------------------------------------------------------------
+    def _on_ai_models_listed(self, cards: tuple[ModelCard, ...]) -> None:
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for c in cards:
+            self.model_box.addItem(f"{c.name} — {c.task}", c.name)
+        if not cards:
+            self.model_box.addItem("No models installed")
+        self.model_box.setEnabled(bool(cards))
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(self.ai.model)))
+        self.model_box.blockSignals(False)
+        self._on_ai_model_changed(self.ai.model)
+
+    def _on_model_box_changed(self, _index: int) -> None:
+        name = self.model_box.currentData()
+        if isinstance(name, str):
+            self.ai.set_model(name)
+
+    def _on_ai_model_changed(self, name: str) -> None:
+        card = self.ai.card
+        self.model_box.blockSignals(True)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(name)))
+        self.model_box.blockSignals(False)
+        self.badge.setVisible(bool(card and card.demo))
+        self.card_label.setText(card_html(card) if card else "")
+        exam = bool(card and card.level == "exam")
+        self.run_slice_button.setText("Run on exam" if exam else "Run on this slice")
+        self.run_series_button.setEnabled(bool(card) and not exam)
+        self.run_slice_button.setEnabled(bool(card))
+
+    def _on_ai_prediction_changed(self, pred: PredictionRecord | None) -> None:
+        if pred is None:
+            self.predicted_label.setText("No result for this slice yet")
+            self.bars.set_probabilities({})
+            self.warnings_label.setText("")
+            return
+        what = "Exam call" if pred.per_plane else "Predicted"
+        demo = "  (demo weights)" if pred.demo else ""
+        self.predicted_label.setText(f"<b>{what}: {html.escape(pred.predicted)}</b>{demo}")
+        self.bars.set_probabilities(pred.probabilities, pred.predicted)
+        self.warnings_label.setText("\n".join(f"⚠ {w}" for w in pred.warnings))
+
+    def _on_ai_knee_changed(self, knee: KneeResult | None) -> None:
+        if knee is None:
+            self.knee_label.hide()
+            return
+        self.knee_label.setText(knee_html(knee))
+        self.knee_label.show()
+        self._on_ai_prediction_changed(knee.prediction)
+
+
+def knee_html(knee: KneeResult) -> str:
+    """Per label: fused probability, each plane's probability and its contribution to the fused
+    logit (fusion weight x plane logit); missing planes stated."""
+    pred = knee.prediction
+    planes = list(pred.per_plane)
+    head = "".join(f"<th>{p[:3]}</th>" for p in planes)
+    rows = []
+    for label, p in pred.probabilities.items():
+        cells = "".join(
+            f"<td>{pred.per_plane[pl].get(label, float('nan')):.2f}"
+            f" <small>({pred.contributions.get(label, {}).get(pl, 0.0):+.2f})</small></td>"
+            for pl in planes)
+        rows.append(f"<tr><td>{html.escape(label)}</td><td><b>{p:.2f}</b></td>{cells}</tr>")
+    missing = (f"<br><b>Missing plane{'s' if len(knee.missing) > 1 else ''}: "
+               f"{', '.join(knee.missing)}</b> — fused from {', '.join(planes)} only."
+               if knee.missing else "")
+    return (f"<table cellspacing=3><tr><th>label</th><th>fused</th>{head}</tr>{''.join(rows)}"
+            f"</table><small>plane P (contribution to the fused logit)</small>{missing}"
+            f"<br>Grad-CAM for “{html.escape(knee.target)}” on each plane's slices.")

@@ -1,0 +1,366 @@
+"""AiState: what the classifiers show in one viewer window, and the records their jobs return.
+
+No widgets and no torch: the records are plain frozen dataclasses (numpy arrays inside) made by
+:mod:`viewer.modules.ai.service` in worker threads; :class:`AiState` holds the reader's choices (model,
+method, colormap, opacity, threshold, target class) and the results for the current slice, and
+drops stale ones. A result is current only when its :class:`ResultTag` names the series and slice
+on screen, the chosen model and target, and the latest request id of its job key.
+
+Heat maps are float32 ``(H, W)`` (rows, columns) in the slice's pixel grid with their raw range;
+knee maps are ``(S, H, W)`` per plane series.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+METHODS = ("gradcam", "occlusion", "both")
+METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion", "both": "Both side by side"}
+COLORMAPS = ("inferno", "jet", "hot", "turbo")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PREDICTED = ""  # target meaning "the predicted class"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What the model picker shows about a model (from its manifest)."""
+
+    name: str
+    task: str
+    classes: tuple[str, ...]
+    backbone: str
+    modality: str
+    level: str                    # "slice" or "exam"
+    version: str = ""
+    input_size: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    intended_use: str = ""
+    training_data: str = ""
+    demo: bool = False
+    demo_statement: str = ""
+
+
+@dataclass(frozen=True)
+class ResultTag:
+    """Where a result belongs: series, slice (0-based), model, method, requested target
+    (``PREDICTED`` = "") and the request id of the job that made it."""
+
+    series_uid: str
+    slice_index: int
+    model: str
+    method: str
+    target: str
+    request_id: int
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """Class probabilities (in class order) and the predicted class.
+
+    Knee exams also carry ``per_plane`` {plane: {label: p}} and ``contributions``
+    {label: {plane: fusion weight x plane logit}}, ``planes_used`` and ``missing_planes``.
+    """
+
+    model: str
+    probabilities: dict[str, float]
+    predicted: str
+    warnings: tuple[str, ...] = ()
+    demo: bool = False
+    per_plane: dict[str, dict[str, float]] = field(default_factory=dict)
+    contributions: dict[str, dict[str, float]] = field(default_factory=dict)
+    planes_used: tuple[str, ...] = ()
+    missing_planes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PointingResult:
+    """Pointing game on a phantom's ground-truth mask: ``hit`` within ``tolerance_px`` slice
+    pixels (15 px at a 224 px model input, scaled to the slice), ``inside`` exactly in the mask."""
+
+    hit: bool
+    inside: bool
+    tolerance_px: float
+
+
+@dataclass(frozen=True)
+class MapResult:
+    """One heat map of one slice. ``final`` is False for coarse occlusion passes.
+
+    ``deletion_auc`` (0..1, lower = more faithful) is computed for final maps only; ``pointing``
+    only where a ground-truth mask is known (synthetic phantom studies) and the slice has a lesion;
+    ``truth_note`` says why there is no pointing-game result.
+    """
+
+    tag: ResultTag
+    heat: np.ndarray
+    target: str
+    prediction: PredictionRecord
+    final: bool = True
+    pass_index: int = 0
+    passes: int = 1
+    deletion_auc: float | None = None
+    pointing: PointingResult | None = None
+    seconds: float = 0.0
+    truth_note: str = ""
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.heat.nbytes)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Per-slice probabilities of a series: ``probs`` float32 (n_slices, n_classes), NaN where
+    not computed yet; ``done`` of ``total`` slices computed."""
+
+    series_uid: str
+    model: str
+    classes: tuple[str, ...]
+    probs: np.ndarray
+    done: int
+    total: int
+    request_id: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+
+@dataclass(frozen=True)
+class ContrastLabel:
+    """The contrast model's call for a series and whether the header's wording disagrees."""
+
+    series_uid: str
+    label: str
+    confidence: float
+    header_label: str          # contrast named by SeriesDescription, "" when none
+    disagrees: bool
+    slices_used: int = 1
+
+    def text(self) -> str:
+        short = {"T1 post-contrast": "T1c", "T2-FLAIR": "FLAIR"}.get(self.label, self.label)
+        flag = f"  ⚠ header says {self.header_label}" if self.disagrees else ""
+        return f"AI: {short} ({self.confidence:.0%}){flag}"
+
+
+@dataclass(frozen=True)
+class KneeResult:
+    """A knee exam: series used per plane, planes missing, the fused prediction, the explained
+    label and per-series Grad-CAM maps (S, H, W) with per-slice importance (S,)."""
+
+    model: str
+    plane_series: dict[str, str]
+    missing: tuple[str, ...]
+    prediction: PredictionRecord
+    target: str
+    maps: dict[str, np.ndarray]
+    importance: dict[str, np.ndarray]
+    request_id: int = 0
+
+
+def overlay_levels(heat: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    """(cut, low, high) for showing a raw map: values below ``cut`` = ``threshold`` (0..1) x the
+    positive maximum are transparent; the colormap spans (low, high) = (cut, max)."""
+    finite = heat[np.isfinite(heat)]
+    top = float(finite.max()) if finite.size else 0.0
+    if top <= 0:
+        return (np.inf, 0.0, 1.0)
+    cut = float(threshold) * top
+    return (cut, cut, top if top > cut else cut + 1e-6)
+
+
+class AiState(QObject):
+    """The reader's AI choices and the current results (see module docstring).
+
+    Signals: ``models_listed(tuple[ModelCard])``; ``model_changed(str)``;
+    ``options_changed()`` method, colormap, opacity, threshold, visibility or target changed;
+    ``maps_changed()`` the current slice's maps changed; ``prediction_changed(object)``;
+    ``sweep_changed(object)`` a SweepResult or None; ``knee_changed(object)``;
+    ``flag_threshold_changed(float)``; ``status_changed(str)``.
+    """
+
+    models_listed = Signal(object)
+    model_changed = Signal(str)
+    options_changed = Signal()
+    maps_changed = Signal()
+    prediction_changed = Signal(object)
+    sweep_changed = Signal(object)
+    knee_changed = Signal(object)
+    flag_threshold_changed = Signal(float)
+    status_changed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.models: dict[str, ModelCard] = {}
+        self.model = ""
+        self.method = "gradcam"
+        self.colormap = "inferno"
+        self.opacity = 0.5
+        self.threshold = 0.2
+        self.target = PREDICTED
+        self.overlay_visible = True
+        self.follow = False
+        self.flag_threshold = 0.5
+        self.maps: dict[str, MapResult] = {}
+        self.prediction: PredictionRecord | None = None
+        self.sweep: SweepResult | None = None
+        self.knee: KneeResult | None = None
+        self.status = ""
+        self.latest: dict[str, int] = {}
+
+    # -- models -----------------------------------------------------------------------------
+    def set_models(self, cards: tuple[ModelCard, ...] | list[ModelCard]) -> None:
+        self.models = {c.name: c for c in cards}
+        self.models_listed.emit(tuple(cards))
+
+    @property
+    def card(self) -> ModelCard | None:
+        return self.models.get(self.model)
+
+    def set_model(self, name: str) -> None:
+        """Choose a model; drops the maps, prediction and sweep of the previous one."""
+        if name == self.model:
+            return
+        self.model = name
+        self.target = PREDICTED
+        self.clear_results()
+        self.set_sweep(None)
+        self.model_changed.emit(name)
+        self.options_changed.emit()
+
+    # -- display options -----------------------------------------------------------------------
+    def set_method(self, method: str) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+        if method != self.method:
+            self.method = method
+            self.options_changed.emit()
+
+    def set_colormap(self, name: str) -> None:
+        if name not in COLORMAPS:
+            raise ValueError(f"unknown colormap {name!r}; choose one of {COLORMAPS}")
+        if name != self.colormap:
+            self.colormap = name
+            self.options_changed.emit()
+
+    def set_opacity(self, value: float) -> None:
+        value = float(min(max(value, 0.0), 1.0))
+        if abs(value - self.opacity) > 1e-9:
+            self.opacity = value
+            self.options_changed.emit()
+
+    def step_opacity(self, delta: float) -> None:
+        self.set_opacity(round(self.opacity + delta, 2))
+
+    def set_threshold(self, value: float) -> None:
+        value = float(min(max(value, 0.0), 0.99))
+        if abs(value - self.threshold) > 1e-9:
+            self.threshold = value
+            self.options_changed.emit()
+
+    def set_overlay_visible(self, on: bool) -> None:
+        if bool(on) != self.overlay_visible:
+            self.overlay_visible = bool(on)
+            self.options_changed.emit()
+
+    def toggle_overlay(self) -> None:
+        self.set_overlay_visible(not self.overlay_visible)
+
+    def set_target(self, target: str) -> None:
+        """Target class of the maps (``PREDICTED`` = the predicted class); drops current maps."""
+        if target != self.target:
+            self.target = target
+            self.clear_maps()
+            self.options_changed.emit()
+
+    def set_flag_threshold(self, value: float) -> None:
+        value = float(min(max(value, 0.0), 1.0))
+        if abs(value - self.flag_threshold) > 1e-9:
+            self.flag_threshold = value
+            self.flag_threshold_changed.emit(value)
+
+    def needed_methods(self) -> tuple[str, ...]:
+        """The map methods the current display needs."""
+        return ("gradcam", "occlusion") if self.method == "both" else (self.method,)
+
+    # -- results -----------------------------------------------------------------------------
+    def is_current(self, tag: ResultTag, key: str, series_uid: str | None, slice_index: int) -> bool:
+        """Whether a result tagged ``tag`` from job ``key`` belongs on screen now."""
+        return (tag.request_id == self.latest.get(key) and tag.series_uid == series_uid
+                and tag.slice_index == slice_index and tag.model == self.model
+                and tag.target == self.target and tag.method in self.needed_methods())
+
+    def put_map(self, result: MapResult) -> None:
+        """Show ``result`` (the caller checked it is current); a coarse map never replaces a
+        final one of the same method."""
+        old = self.maps.get(result.tag.method)
+        if old is not None and old.final and not result.final and old.tag == result.tag:
+            return
+        self.maps[result.tag.method] = result
+        self.maps_changed.emit()
+        if self.prediction != result.prediction:
+            self.prediction = result.prediction
+            self.prediction_changed.emit(result.prediction)
+
+    def clear_maps(self) -> None:
+        if self.maps:
+            self.maps = {}
+            self.maps_changed.emit()
+
+    def clear_results(self) -> None:
+        """Forget the maps and prediction shown (slice, series or model changed)."""
+        self.clear_maps()
+        if self.prediction is not None:
+            self.prediction = None
+            self.prediction_changed.emit(None)
+
+    def set_prediction(self, prediction: PredictionRecord | None) -> None:
+        if prediction != self.prediction:
+            self.prediction = prediction
+            self.prediction_changed.emit(prediction)
+
+    def set_sweep(self, sweep: SweepResult | None) -> None:
+        self.sweep = sweep
+        self.sweep_changed.emit(sweep)
+
+    def set_knee(self, knee: KneeResult | None) -> None:
+        self.knee = knee
+        self.knee_changed.emit(knee)
+
+    def set_status(self, text: str) -> None:
+        if text != self.status:
+            self.status = text
+            self.status_changed.emit(text)
+
+    # -- series sweep helpers ---------------------------------------------------------------------
+    def profile_class(self) -> str | None:
+        """The class whose probability the profile flags: the target, or the positive class of a
+        two-class model; None for a many-class model without a target."""
+        sweep = self.sweep
+        if sweep is None:
+            return None
+        if self.target and self.target in sweep.classes:
+            return self.target
+        return sweep.classes[1] if len(sweep.classes) == 2 else None
+
+    def flagged_slices(self) -> np.ndarray:
+        """0-based slices whose profile-class probability is at or above the flag threshold."""
+        name = self.profile_class()
+        if self.sweep is None or name is None:
+            return np.zeros(0, dtype=int)
+        p = self.sweep.probs[:, self.sweep.classes.index(name)]
+        return np.flatnonzero(np.nan_to_num(p, nan=-1.0) >= self.flag_threshold)
+
+    def next_flagged(self, current: int, direction: int = 1) -> int | None:
+        """The next (``direction`` +1) or previous (-1) flagged slice after ``current``, wrapping."""
+        flagged = self.flagged_slices()
+        if flagged.size == 0:
+            return None
+        if direction > 0:
+            after = flagged[flagged > current]
+            return int(after[0]) if after.size else int(flagged[0])
+        before = flagged[flagged < current]
+        return int(before[-1]) if before.size else int(flagged[-1])

@@ -1,0 +1,1 @@
+"""The reading workspace: layouts, cine, measurements, window presets editor and exports."""

@@ -1,0 +1,434 @@
+"""The Slicer-style workspace added to the main window: layouts with linked plane views, cine,
+measurements (panel + per-study session file), user window presets, exports and their keys.
+
+``install_workspace(window)`` is called once by ``MainWindow``. Hooks for other modules:
+``Workspace.set_overlay_volume(heat)`` shows a 3D map (float32 ``(z, y, x)``) in the plane views
+and enables the NIfTI export; ``Workspace.probabilities_provider`` is a callable returning
+``Sequence[viewer.core.exports.SliceProbability]`` (set by the inference panel) for the report;
+``Workspace.caption_provider`` returns "model, class, probability" text for PNG captions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QToolBar
+
+from viewer.core.exports import SliceProbability
+from viewer.core.measurements import Measurement
+from viewer.core.reformat import extract, plane_geometry
+from viewer.state.viewer_state import value_unit
+from viewer.ui.views.cine import CineBar, CineController
+from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
+from viewer.modules.workspace.measurements import (TOOL_KEYS, TOOLS, MeasurementController, MeasurementsPanel,
+                                    MeasurementStore)
+from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
+
+SAVE_DELAY_MS = 500
+MONTAGE_MAX = 36
+TOOL_TITLES = {"navigate": "&Navigate (crosshair)", "ruler": "&Ruler", "angle": "&Angle",
+               "ellipse": "&Ellipse ROI", "region": "&Window from region"}
+
+
+def restored_stats(m: Measurement, volume) -> Measurement:
+    """Ellipse statistics of a measurement read back from a session file (no view needed)."""
+    from dataclasses import replace
+
+    from viewer.core.measurements import ellipse_stats
+
+    if m.kind != "ellipse" or volume.is_rgb:
+        return m
+    c = np.asarray(m.points[0])
+    if m.plane == "native":
+        k = int(np.floor(volume.patient_to_index(c)[0] + 0.5))
+        if not 0 <= k < volume.n_slices:
+            return m
+        sx, sy = volume.spacing[2], volume.spacing[1]
+        img, x0, y0, dx, dy = volume.voxels[k], sx / 2, sy / 2, sx, sy
+        to_view = lambda p: (((q := volume.patient_to_index(p))[2] + 0.5) * sx,  # noqa: E731
+                             (q[1] + 0.5) * sy)
+    else:
+        g = plane_geometry(m.plane, volume.voxels.shape, volume.spacing, volume.origin,
+                           volume.direction)
+        img = extract(volume.voxels, g, g.depth_index(c), spacing=volume.spacing,
+                      origin=volume.origin, direction=volume.direction, fill=np.nan)
+        x0, y0, dx, dy, to_view = g.u0, g.v0, g.du, g.dv, g.to_view
+    (cx, cy), (ux, uy), (vx, vy) = (to_view(p) for p in m.points)
+    semi = (float(np.hypot(ux - cx, uy - cy)), float(np.hypot(vx - cx, vy - cy)))
+    return replace(m, stats=ellipse_stats(np.asarray(img), x0, y0, dx, dy, (cx, cy), semi,
+                                          value_unit(volume.modality)))
+
+
+class Workspace(QObject):
+    """Owns the layout container, cine, measurements and exports of one MainWindow."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window, self.state = window, window.state
+        single = window.takeCentralWidget()
+        self.layouts = LayoutContainer(self.state, single)
+        window.setCentralWidget(self.layouts)
+        self.nav = self.layouts.nav
+        self.heat_volume: np.ndarray | None = None
+        self.probabilities_provider: Callable[[], Sequence[SliceProbability]] | None = None
+        self.caption_provider: Callable[[], str] | None = None
+        self.store = MeasurementStore(self)
+        self.measure = MeasurementController(self.state, self.store, self)
+        self.measure.add_view(window.slice_view)
+        for view in self.layouts.views.values():
+            self.measure.add_view(view)
+        self.panel = MeasurementsPanel(self.store)
+        self.panel.go_requested.connect(self._on_panel_go_requested)
+        self.measure_dock = QDockWidget("Measurements", window)
+        self.measure_dock.setObjectName("measurements")
+        self.measure_dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.measure_dock)
+        self.measure_dock.hide()
+        self.cine = CineController(*self._cine_target(), parent=self)
+        self.layouts.layout_changed.connect(self._on_layouts_layout_changed)
+        self.cine_bar = CineBar(self.cine)
+        bar = QToolBar("Cine", window)
+        bar.setObjectName("cine_toolbar")
+        bar.addWidget(self.cine_bar)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
+        self.cine_toolbar = bar
+        window.slice_view.user_presets = lambda modality: presets_for_modality(
+            window.settings.q, modality)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_session)
+        self._restoring = False
+        self.session_error = ""
+        self.store.changed.connect(self._on_store_changed)
+        self.state.volume_opened.connect(self._on_state_volume_opened)
+        self.state.volume_loaded.connect(self._on_state_volume_loaded)
+        self.nav.crosshair_moved.connect(lambda *_: self.measure.sync())
+        self._make_actions()
+        self._make_menus()
+
+    # -- actions and menus -----------------------------------------------------------------
+    def _act(self, text: str, keys: str | Sequence[str], slot, checkable: bool = False) -> QAction:
+        act = QAction(text, self.window)
+        act.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str) else keys)])
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        self.window.addAction(act)
+        return act
+
+    def _make_actions(self) -> None:
+        c = self.cine
+        self.act_play = self._act("Cine play / pause", "Space", c.toggle)
+        self.act_faster = self._act("Cine faster", "]", c.faster)
+        self.act_slower = self._act("Cine slower", "[", c.slower)
+        self.act_bounce = self._act("Cine loop / bounce", "B", c.toggle_mode)
+        self.tool_actions = {t: self._act(TOOL_TITLES[t], TOOL_KEYS[t],
+                                          lambda _=False, t=t: self.measure.set_tool(t), True)
+                             for t in TOOLS}
+        self.tool_actions["navigate"].setChecked(True)
+        self.measure.tool_changed.connect(self._on_measure_tool_changed)
+        self.act_panel = self.measure_dock.toggleViewAction()
+        self.act_panel.setText("M&easurements panel")
+        self.act_panel.setShortcut(QKeySequence("Ctrl+3"))
+        self.act_presets = self._act("Edit window &presets…", "Ctrl+Shift+P", self.edit_presets)
+        self.act_export_png = self._act("Export &PNG…", "Ctrl+E", self.export_png)
+        self.act_copy = self._act("&Copy view to clipboard", "Ctrl+Shift+C", self.copy_view)
+        self.act_montage = self._act("Export &montage PNG…", "Ctrl+Shift+M", self.export_montage)
+        self.act_series = self._act("Export PNG &series…", "Ctrl+Shift+E", self.export_series)
+        self.act_report = self._act("Export findings &report (JSON + CSV)…", "Ctrl+Shift+R",
+                                    self.export_report)
+        self.act_nifti = self._act("Export heat map as &NIfTI…", "Ctrl+Shift+N",
+                                   self.export_heatmap)
+        self.act_nifti.setEnabled(False)
+        self.actions = (list(self.layouts.actions_list)
+                        + [self.act_play, self.act_faster, self.act_slower, self.act_bounce]
+                        + list(self.tool_actions.values())
+                        + [self.act_panel, self.act_presets, self.act_export_png, self.act_copy,
+                           self.act_montage, self.act_series, self.act_report, self.act_nifti])
+        self.window.extra_actions = list(getattr(self.window, "extra_actions", [])) + self.actions
+
+    def _make_menus(self) -> None:
+        mb = self.window.menuBar()
+        menus = {a.text().replace("&", ""): a for a in mb.actions()}
+        file_menu = menus["File"].menu()
+        export = file_menu.addMenu("&Export")
+        file_menu.insertMenu(file_menu.actions()[-2] if len(file_menu.actions()) > 1
+                             else file_menu.actions()[0], export)
+        export.addActions([self.act_export_png, self.act_copy, self.act_montage, self.act_series,
+                           self.act_report, self.act_nifti])
+        view_menu = menus["View"].menu()
+        layout_menu = view_menu.addMenu("&Layout")
+        layout_menu.addActions([self.layouts.layout_actions[n] for n in LAYOUTS])
+        layout_menu.addSeparator()
+        layout_menu.addActions([self.layouts.act_link, self.layouts.act_next_view])
+        cine = view_menu.addMenu("&Cine")
+        cine.addActions([self.act_play, self.act_faster, self.act_slower, self.act_bounce])
+        view_menu.addAction(self.act_presets)
+        tools = mb.addMenu("&Tools")
+        mb.insertMenu(menus["Help"], tools)
+        tools.addActions(list(self.tool_actions.values()))
+        tools.addSeparator()
+        tools.addAction(self.act_panel)
+
+    # -- layouts and cine ------------------------------------------------------------------
+    def _cine_target(self):
+        view = self.layouts.active_view()
+        if self.layouts.current == "1" or not hasattr(view, "plane"):
+            st = self.state
+            return (lambda: st.volume.n_slices if st.volume is not None else 0,
+                    lambda: st.slice_index, st.set_slice)
+        nav, plane = self.nav, view.plane
+        return (lambda: nav.planes[plane].depths if plane in nav.planes else 0,
+                lambda: nav.depth(plane), lambda k: nav.set_depth(plane, k))
+
+    def _on_layouts_layout_changed(self, name: str) -> None:
+        self.cine.set_target(*self._cine_target())
+        self.measure.sync()
+        self._schedule_save()
+
+    def _on_measure_tool_changed(self, tool: str) -> None:
+        for key, act in self.tool_actions.items():
+            act.setChecked(key == tool)
+        single = self.layouts.single
+        if hasattr(single, "set_crosshair_visible"):
+            single.set_crosshair_visible(tool == "navigate")  # lines would hide what is measured
+
+    def set_overlay_volume(self, heat: np.ndarray | None, *, visible: bool = True,
+                           **style) -> None:
+        """Keep a 3D heat map (``(z, y, x)``, the series' voxel grid; None forgets it) for the
+        exports (NIfTI, montage, PNG series) and show it in the plane views unless ``visible``
+        is False; ``style`` as :meth:`LayoutContainer.set_overlay_volume`."""
+        self.heat_volume = heat
+        self.layouts.set_overlay_volume(heat if visible else None, **style)
+        self.act_nifti.setEnabled(heat is not None)
+
+    # -- measurements and session -----------------------------------------------------------
+    def _on_panel_go_requested(self, m: Measurement) -> None:
+        vol = self.state.volume
+        if vol is None:
+            return
+        self.nav.set_crosshair(m.points[0])
+        if m.plane != "native" and self.layouts.current == "1":
+            self.layouts.set_layout("2x2")
+
+    def _session_key(self) -> tuple[str, str] | None:
+        vol = self.state.volume
+        if vol is None:
+            return None
+        series = self.state.series
+        study = series.study_instance_uid if series is not None else ""
+        return study, vol.series_uid
+
+    def _on_state_volume_opened(self, volume) -> None:
+        self._restoring = True
+        self.store.set_all([])
+        self._restoring = False
+        if self.layouts.current == "conventional":
+            self.layouts.set_layout("conventional")  # the large view follows the acquisition
+
+    def _on_state_volume_loaded(self, volume) -> None:
+        key = self._session_key()
+        if key is None:
+            return
+
+        def job(ctx):
+            from viewer.core.session_file import load_session
+
+            return load_session(*key)
+
+        self.window.runner.submit("session-load", job, label="Reading measurements",
+                                  on_result=lambda s: self._apply_session(key, s),
+                                  on_error=self._on_session_error)
+
+    def _apply_session(self, key, session) -> None:
+        if session is None or self._session_key() != key:
+            return
+        vol = self.state.volume
+        self._restoring = True
+        try:
+            self.store.set_all([restored_stats(m, vol) for m in session.measurements])
+        finally:
+            self._restoring = False
+
+    def _on_session_error(self, error) -> None:
+        from viewer.state.viewer_state import Message
+
+        self.session_error = error.message
+        self.state.add_messages(Message("warning", "Saved measurements unavailable",
+                                        (error.message,), "load"))
+
+    def _on_store_changed(self) -> None:
+        if not self._restoring:
+            self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        if self.state.volume is not None:
+            self._save_timer.start()
+
+    def save_session(self) -> int:
+        """Write the session file of the open series in the background; returns the request id."""
+        from viewer.core.session_file import Session
+
+        key = self._session_key()
+        if key is None:
+            return 0
+        session = Session(key[0], key[1], tuple(self.store.ordered()),
+                          "" if self.layouts.current == "1" else self.layouts.current,
+                          None if self.nav.point is None else tuple(self.nav.point))
+
+        def job(ctx):
+            from viewer.core.session_file import save_session
+
+            return save_session(session)
+
+        return self.window.runner.submit("session-save", job, label="Saving measurements",
+                                         on_error=self._on_session_error)
+
+    # -- presets ---------------------------------------------------------------------------
+    def edit_presets(self) -> PresetsEditor:
+        vol = self.state.volume
+        dialog = PresetsEditor(self.window.settings.q, self.state.window,
+                               vol.modality if vol is not None else "", self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- exports -----------------------------------------------------------------------------
+    def caption(self, include_patient: bool = False) -> str:
+        from viewer.modules.workspace.export_dialog import caption_text
+
+        model = self.caption_provider() if self.caption_provider is not None else ""
+        return caption_text(self.state, model, include_patient)
+
+    def render_png(self, options=None):
+        """QImage of the layout (or active view) per PngOptions (default: layout + caption)."""
+        from viewer.modules.workspace.export_dialog import PngOptions, render
+
+        return render(self, options or PngOptions(caption=self.caption()))
+
+    def copy_view(self) -> None:
+        from viewer.modules.workspace.export_dialog import copy_to_clipboard
+
+        copy_to_clipboard(self.render_png())
+        self.window.statusBar().showMessage("View copied to the clipboard", 3000)
+
+    def export_png(self) -> None:
+        from viewer.modules.workspace.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.caption(), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_export_dialog_accepted(dialog.options()))
+        dialog.open()
+
+    def _on_export_dialog_accepted(self, options) -> None:
+        from dataclasses import replace
+
+        if options.include_patient:
+            options = replace(options, caption=self.caption(True))
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export PNG", self._default("view.png"),
+                                              "PNG images (*.png)")
+        if path:
+            image = self.render_png(options)
+            self._background("Writing PNG", lambda ctx: image.save(path, "PNG") or
+                             _raise(OSError(f"could not write {path}")))
+
+    def export_montage(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export montage",
+                                              self._default("montage.png"), "PNG images (*.png)")
+        if path:
+            self._background("Writing montage", self.montage_job(Path(path)))
+
+    def export_series(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Export PNG series",
+                                                  self.window.settings.last_folder())
+        if folder:
+            self._background("Writing PNG series", self.series_job(Path(folder)))
+
+    def export_report(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export findings report",
+                                              self._default("findings.json"),
+                                              "JSON report (*.json)")
+        if path:
+            self._background("Writing report", self.report_job(Path(path)))
+
+    def export_heatmap(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export heat map",
+                                              self._default("heatmap.nii.gz"),
+                                              "NIfTI (*.nii.gz *.nii)")
+        if path:
+            self._background("Writing NIfTI", self.heatmap_job(Path(path)))
+
+    def montage_job(self, path: Path):
+        """A job writing every n-th native slice (at most 36) as one montage PNG."""
+        vol, window, heat = self.state.volume, self.state.window, self.heat_volume
+        step = max(1, int(np.ceil(vol.n_slices / MONTAGE_MAX)))
+
+        def job(ctx):
+            from viewer.core.exports import montage, slice_images
+            from viewer.core.overlay import save_png
+
+            return save_png(montage(slice_images(vol, range(0, vol.n_slices, step), window,
+                                                 heat)), path)
+        return job
+
+    def series_job(self, folder: Path):
+        """A job writing every native slice as ``slice_NNN.png`` into ``folder``."""
+        vol, window, heat = self.state.volume, self.state.window, self.heat_volume
+
+        def job(ctx):
+            from viewer.core.exports import slice_images, write_png_series
+
+            out = []
+            for k in range(vol.n_slices):
+                ctx.check()
+                out += write_png_series(slice_images(vol, [k], window, heat), folder,
+                                        numbers=[k + 1])
+                ctx.report((k + 1, vol.n_slices))
+            return out
+        return job
+
+    def report_job(self, path: Path, include_patient: bool = False):
+        """A job writing the findings report as JSON plus a CSV beside it."""
+        from viewer.core.exports import build_report
+
+        key = self._session_key() or ("", "")
+        probs = list(self.probabilities_provider()) if self.probabilities_provider else []
+        report = build_report(self.state.volume, self.store.ordered(), probs, study_uid=key[0],
+                              include_patient=include_patient)
+
+        def job(ctx):
+            from viewer.core.exports import write_report
+
+            return write_report(report, path, path.with_suffix(".csv"))
+        return job
+
+    def heatmap_job(self, path: Path):
+        vol, heat = self.state.volume, self.heat_volume
+
+        def job(ctx):
+            from viewer.core.exports import write_heatmap_nifti
+
+            return write_heatmap_nifti(heat, vol, path)
+        return job
+
+    def _background(self, label: str, job) -> int:
+        return self.window.runner.submit(
+            "export", job, label=label,
+            on_result=lambda r: self.window.statusBar().showMessage(f"{label}: done", 4000),
+            on_error=lambda e: self.window._show_job_error("Export failed", e))
+
+    def _default(self, name: str) -> str:
+        return str(Path(self.window.settings.last_folder()) / name)
+
+
+def _raise(exc: Exception):
+    raise exc
+
+
+def install_workspace(window: QMainWindow) -> Workspace:
+    """Add the workspace to ``window`` (a MainWindow) and return it."""
+    return Workspace(window)

@@ -1,0 +1,487 @@
+"""SliceView: one slice of the current volume with window/level, zoom/pan, probe and overlay.
+
+Draws ``volume.voxels[k]`` (row-major ``(y, x)``; ``(y, x, 3)`` for RGB) in a pyqtgraph ViewBox
+whose coordinates are millimetres, so anisotropic pixels keep their physical aspect. A second
+ImageItem above the slice carries heat maps (:meth:`SliceView.set_overlay`). Two thin lines draw
+the linked crosshair (a patient point projected onto the slice, :meth:`SliceView.set_crosshair`);
+they never take mouse events. Zoom and pan are view-local; slice, window and probe live in
+:class:`viewer.state.viewer_state.ViewerState`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPen, QTransform
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QVBoxLayout, QWidget
+
+from viewer.io.records import Volume, WindowPreset
+from viewer.state.viewer_state import ViewerState, display_name
+from viewer.ui.views.marked_slider import MarkedSlider
+from viewer.ui.views.canvas import Annotations, SliceCanvas, SliceViewBox
+
+ZOOM_STEP = 1.25
+PAGE = 10
+FIT_PADDING = 0.02
+CROSSHAIR_COLOR = QColor(80, 200, 255, 200)
+_configured = False
+
+
+def view_mm_per_pixel(view_box) -> float | None:
+    """Millimetres per screen pixel of a pyqtgraph ViewBox whose scene units are mm."""
+    width_px = view_box.size().width()
+    mm = view_box.viewRect().width() / width_px if width_px > 0 else 0.0
+    return float(mm) if mm > 0 and np.isfinite(mm) else None
+
+
+def configure_pyqtgraph() -> None:
+    """Set SliceWise's pyqtgraph options once (row-major images, antialiasing off)."""
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+        _configured = True
+
+
+def window_choices(volume: Volume, auto: WindowPreset | None) -> list[WindowPreset]:
+    """Window presets in key order: 0 = header/default, then (CT) the standard CT presets,
+    then Auto, then any further header presets. At most ten (keys 0-9)."""
+    from viewer.io import CT_PRESETS
+
+    out = [volume.window]
+    if volume.modality.upper() == "CT":
+        out.extend(CT_PRESETS)
+    if auto is not None:
+        out.append(auto)
+    names = {p.name.lower() for p in out}
+    for preset in volume.presets:
+        if preset.name.lower() not in names:
+            out.append(preset)
+            names.add(preset.name.lower())
+    return out[:10]
+
+
+class SliceView(QWidget):
+    """Slice display bound to a ViewerState (see module docstring).
+
+    Signals: ``preset_chosen(str modality, str name)`` when the reader picks a window preset;
+    ``view_changed()`` after zoom or pan.
+    """
+
+    preset_chosen = Signal(str, str)
+    view_changed = Signal()
+
+    def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.state = state
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.canvas = SliceCanvas(self)
+        self.view_box = SliceViewBox()
+        self.canvas.setCentralItem(self.view_box)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.overlay.setZValue(10)
+        self.overlay.setVisible(False)
+        self.view_box.addItem(self.image)
+        self.view_box.addItem(self.overlay)
+        pen = QPen(CROSSHAIR_COLOR, 1)
+        pen.setCosmetic(True)
+        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        for line in (self.h_line, self.v_line):
+            line.setZValue(20)
+            line.setVisible(False)
+            line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the view
+            line.setAcceptHoverEvents(False)
+            self.view_box.addItem(line, ignoreBounds=True)
+        self._cross_point: np.ndarray | None = None
+        self._cross_on = True
+        self.slider = MarkedSlider(Qt.Orientation.Horizontal)
+        self.slider.setEnabled(False)
+        self.slider.setAccessibleName("Slice")
+        self.slice_label = QLabel("slice – / –")
+        self.slice_label.setMinimumWidth(110)
+        self.slice_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.slice_label)
+        self.controls = QWidget()
+        self.controls.setLayout(bar)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.controls)
+        self._mm = (1.0, 1.0)               # (y, x) pixel spacing
+        self._fitted = True
+        self._shown_loaded = False
+        self._blank: np.ndarray | None = None
+        self._auto: dict[int, WindowPreset] = {}
+        self._drag_scale = 1.0
+        self.user_presets = lambda modality: []  # reader's presets (viewer.modules.workspace.presets_editor)
+        self._make_actions()
+        self._connect()
+
+    # -- actions (keyboard) ------------------------------------------------------------------
+    def _action(self, text: str, keys: list, slot, window_wide: bool = False) -> QAction:
+        act = QAction(text, self)
+        act.setShortcuts([QKeySequence(k) for k in keys])
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut if window_wide
+                               else Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _make_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        st = self.state
+        self.act_prev = self._action("Previous slice", [Qt.Key.Key_Up], lambda: st.step_slice(-1))
+        self.act_next = self._action("Next slice", [Qt.Key.Key_Down], lambda: st.step_slice(1))
+        self.act_page_up = self._action(f"Back {PAGE} slices", [Qt.Key.Key_PageUp],
+                                        lambda: st.step_slice(-PAGE))
+        self.act_page_down = self._action(f"Forward {PAGE} slices", [Qt.Key.Key_PageDown],
+                                          lambda: st.step_slice(PAGE))
+        self.act_first = self._action("First slice", [Qt.Key.Key_Home], lambda: st.set_slice(0))
+        self.act_last = self._action("Last slice", [Qt.Key.Key_End],
+                                     lambda: st.set_slice(1 << 30))
+        self.act_zoom_in = self._action("Zoom in", [K.ZoomIn, "+", "="], self.zoom_in, True)
+        self.act_zoom_out = self._action("Zoom out", [K.ZoomOut, "-"], self.zoom_out, True)
+        self.act_fit = self._action("Fit to window", ["F"], self.fit, True)
+        self.act_reset = self._action("Reset view and window", ["R"], self.reset, True)
+        self.preset_actions = [
+            self._action(f"Window preset {n}", [str(n)], lambda _=False, n=n: self.apply_preset(n),
+                         True) for n in range(10)]
+        self.navigation_actions = [self.act_prev, self.act_next, self.act_page_up,
+                                   self.act_page_down, self.act_first, self.act_last]
+        self.zoom_actions = [self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_reset]
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        """Fallback for when the shortcut system does not see the keys (e.g. window inactive)."""
+        key = ev.key()
+        for act in self.navigation_actions + self.zoom_actions + self.preset_actions:
+            for seq in act.shortcuts():
+                if seq.count() == 1 and seq[0].key() == key and (
+                        ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                        & ~Qt.KeyboardModifier.ShiftModifier) == seq[0].keyboardModifiers():
+                    act.trigger()
+                    ev.accept()
+                    return
+        super().keyPressEvent(ev)
+
+    # -- wiring ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        st = self.state
+        st.volume_opened.connect(self._on_state_volume_opened)
+        st.volume_progressed.connect(self._on_state_volume_progressed)
+        st.volume_loaded.connect(self._on_state_volume_loaded)
+        st.volume_closed.connect(self._on_state_volume_closed)
+        st.slice_changed.connect(self._on_state_slice_changed)
+        st.window_changed.connect(self._on_state_window_changed)
+        st.anonymise_changed.connect(self._refresh_annotations)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        vb = self.view_box
+        vb.wheel_scrolled.connect(self._on_view_wheel_scrolled)
+        vb.window_dragged.connect(self._on_view_window_dragged)
+        vb.context_requested.connect(self._on_view_context_requested)
+        vb.zoomed.connect(self._on_view_zoomed)
+        vb.sigResized.connect(self._on_view_resized)
+        vb.sigRangeChanged.connect(self._refresh_annotations)
+        self.canvas.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.canvas.left_view.connect(lambda: self.state.set_probe(None))
+
+    def _on_state_volume_opened(self, volume: Volume) -> None:
+        _, ny, nx = volume.shape
+        self._mm = (float(volume.spacing[1]), float(volume.spacing[2]))
+        scale = QTransform.fromScale(self._mm[1], self._mm[0])  # pixel -> mm, any image size
+        self._blank = np.zeros(volume.voxels.shape[1:], np.float32)
+        lut = None
+        if volume.invert_display and not volume.is_rgb:
+            lut = np.arange(255, -1, -1, dtype=np.uint8)
+        self.image.setLookupTable(lut)
+        self._shown_loaded = False
+        self._show_slice()
+        self.image.setTransform(scale)
+        self.set_overlay(None)
+        self.overlay.setTransform(scale)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, volume.n_slices - 1)
+        self.slider.setValue(self.state.slice_index)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(volume.n_slices > 1)
+        self.slider.setPageStep(PAGE)
+        self._cross_point = None  # the navigator sends the new volume's point
+        self._place_crosshair()
+        self.fit()
+
+    def _on_state_volume_progressed(self, done: int, total: int) -> None:
+        if not self._shown_loaded and self.state.is_slice_loaded(self.state.slice_index):
+            self._show_slice()
+        self._refresh_annotations()
+
+    def _on_state_volume_loaded(self, volume: Volume) -> None:
+        if not self._shown_loaded:
+            self._show_slice()
+        self._refresh_annotations()
+
+    def _on_state_volume_closed(self) -> None:
+        self.image.clear()
+        self.set_overlay(None)
+        self._cross_point = None
+        self._place_crosshair()
+        self.slider.setEnabled(False)
+        self.slice_label.setText("slice – / –")
+        self._refresh_annotations()
+
+    def _on_state_slice_changed(self, k: int) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(k)
+        self.slider.blockSignals(False)
+        self.set_overlay(None)
+        self._show_slice()
+
+    def _on_state_window_changed(self, center: float, width: float) -> None:
+        if self.state.volume is not None:
+            self.image.setLevels(self.state.levels)
+        self._refresh_annotations()
+
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.state.set_slice(value)
+
+    def _on_view_wheel_scrolled(self, steps: int) -> None:
+        self.state.step_slice(steps)
+
+    def _on_view_window_dragged(self, dx: float, dy: float, is_start: bool) -> None:
+        if self.state.volume is None:
+            return
+        center, width = self.state.window
+        if is_start:
+            self._drag_scale = max(width, 1.0) / 200.0  # 200 px doubles / halves
+        self.state.set_window(center + dy * self._drag_scale, width + dx * self._drag_scale)
+
+    def _on_view_context_requested(self, pos) -> None:
+        self.preset_menu().popup(pos)
+
+    def _on_view_zoomed(self) -> None:
+        self._fitted = False
+        self._refresh_annotations()
+        self.view_changed.emit()
+
+    def _on_view_resized(self) -> None:
+        if self._fitted:
+            self.fit()
+
+    def _on_scene_mouse_moved(self, pos) -> None:
+        if self.state.volume is None:
+            return
+        p = self.view_box.mapSceneToView(pos)
+        j, i = int(np.floor(p.y() / self._mm[0])), int(np.floor(p.x() / self._mm[1]))
+        self.state.set_probe(self.state.probe_at(j, i))
+
+    # -- drawing -------------------------------------------------------------------------
+    def _show_slice(self) -> None:
+        st, vol = self.state, self.state.volume
+        if vol is None:
+            return
+        k = st.slice_index
+        self._shown_loaded = st.is_slice_loaded(k)
+        data = vol.voxels[k] if self._shown_loaded else self._blank
+        self.image.setImage(data, autoLevels=False, levels=st.levels)
+        self.slice_label.setText(f"slice {k + 1} / {vol.n_slices}")
+        self._refresh_annotations()
+
+    def _refresh_annotations(self, *_args) -> None:
+        st, vol = self.state, self.state.volume
+        a = Annotations()
+        if vol is None:
+            a.centre = "No series loaded\nFile ▸ Open Folder… (Ctrl+O) or drop a folder here"
+            self.canvas.set_annotations(a)
+            return
+        from viewer.io import edge_labels
+
+        a.letters = edge_labels(np.asarray(vol.direction))
+        name = display_name(vol.patient.name.replace("^", " ").strip(), st.anonymise)
+        a.top_left = [t for t in (name if not st.anonymise else "", vol.description,
+                                  vol.study_description) if t]
+        c, w = st.window
+        preset = f"  ({st.window_name})" if st.window_name else ""
+        a.bottom_left = [f"Slice {st.slice_index + 1}/{vol.n_slices}",
+                         f"W {w:.0f}  L {c:.0f}{preset}", f"Zoom {self.zoom_percent():.0f}%"]
+        if not st.is_slice_loaded(st.slice_index):
+            a.centre = "loading…"
+        a.mm_per_px = self.mm_per_pixel()
+        self.canvas.set_annotations(a)
+
+    # -- zoom, pan, presets ---------------------------------------------------------------
+    def image_rect(self) -> QRectF:
+        """The slice's extent in view coordinates (mm)."""
+        return self.image.mapRectToParent(self.image.boundingRect())
+
+    def mm_per_pixel(self) -> float | None:
+        """Millimetres per screen pixel at the current zoom, None before layout."""
+        return view_mm_per_pixel(self.view_box)
+
+    def zoom_percent(self) -> float:
+        """Zoom relative to 'fit to window' in percent."""
+        rect, size = self.image_rect(), self.view_box.size()
+        mm = self.mm_per_pixel()
+        if mm is None or rect.width() <= 0 or size.width() <= 0:
+            return 100.0
+        fit_mm = max(rect.width() / size.width(), rect.height() / size.height()) * (1 + 2 * FIT_PADDING)
+        return 100.0 * fit_mm / mm
+
+    def fit(self) -> None:
+        """Fit the whole slice in the view (F)."""
+        if self.state.volume is None:
+            return
+        self.view_box.setRange(rect=self.image_rect(), padding=FIT_PADDING)
+        self._fitted = True
+        self._refresh_annotations()
+        self.view_changed.emit()
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom around the view centre; factor > 1 magnifies."""
+        if self.state.volume is None:
+            return
+        self.view_box.scaleBy((1.0 / factor, 1.0 / factor))
+        self._on_view_zoomed()
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1.0 / ZOOM_STEP)
+
+    def reset(self) -> None:
+        """Fit the slice and restore the header window (R)."""
+        self.fit()
+        if self.state.volume is not None:
+            self.state.apply_preset(self.state.volume.window)
+
+    def presets(self) -> list[WindowPreset]:
+        """Window presets of the current volume, index = number key."""
+        vol = self.state.volume
+        if vol is None:
+            return []
+        return window_choices(vol, self._auto_window(vol)) + list(self.user_presets(vol.modality))
+
+    def _auto_window(self, vol: Volume) -> WindowPreset | None:
+        if vol.is_rgb:
+            return None
+        key = id(vol.voxels)
+        if key not in self._auto:
+            from viewer.io import auto_window
+
+            loaded = self.state.loaded
+            data = vol.voxels if loaded.all() else vol.voxels[loaded]
+            if data.size == 0:
+                return WindowPreset("Auto", vol.window.center, vol.window.width)
+            preset = auto_window(data)
+            if not loaded.all():
+                return preset  # not cached until every slice is in
+            self._auto = {key: preset}
+        return self._auto[key]
+
+    def apply_preset(self, index: int) -> bool:
+        """Apply preset number ``index`` (0 = header); False when there is none."""
+        presets = self.presets()
+        if not 0 <= index < len(presets):
+            return False
+        self.state.apply_preset(presets[index])
+        self.preset_chosen.emit(self.state.volume.modality, presets[index].name)
+        return True
+
+    def apply_preset_named(self, name: str) -> bool:
+        """Apply the preset called ``name`` (case-insensitive); False when there is none."""
+        for n, preset in enumerate(self.presets()):
+            if preset.name.lower() == name.lower():
+                return self.apply_preset(n)
+        return False
+
+    def preset_menu(self, parent: QWidget | None = None) -> QMenu:
+        """A menu of the current presets with their number keys."""
+        menu = QMenu("Window presets", parent or self)
+        fill_preset_menu(menu, self)
+        return menu
+
+    # -- crosshair ------------------------------------------------------------------------
+    def set_crosshair(self, point) -> None:
+        """Draw the crosshair through a patient LPS point (mm), projected onto the slice shown;
+        None removes it."""
+        self._cross_point = None if point is None else np.asarray(point, float).reshape(3)
+        self._place_crosshair()
+
+    def set_crosshair_visible(self, on: bool) -> None:
+        """Show (True, e.g. with the navigate tool) or hide the crosshair lines."""
+        self._cross_on = bool(on)
+        self._place_crosshair()
+
+    def crosshair_visible(self) -> bool:
+        return self.v_line.isVisible()
+
+    def crosshair_view_pos(self) -> tuple[float, float] | None:
+        """(x, y) view mm of the crosshair (pixel centre of column i at ``(i + 0.5) * dx``),
+        None without a point or volume."""
+        vol, p = self.state.volume, self._cross_point
+        if vol is None or p is None:
+            return None
+        _, j, i = vol.patient_to_index(p)
+        return (float(i) + 0.5) * self._mm[1], (float(j) + 0.5) * self._mm[0]
+
+    def _place_crosshair(self) -> None:
+        pos = self.crosshair_view_pos() if self._cross_on else None
+        for line, value in ((self.v_line, None if pos is None else pos[0]),
+                            (self.h_line, None if pos is None else pos[1])):
+            if value is not None:
+                line.setValue(value)
+            line.setVisible(value is not None)
+
+    # -- overlay (heat maps) --------------------------------------------------------------
+    def set_overlay(self, heat: np.ndarray | None, colormap: str = "inferno",
+                    opacity: float = 0.5, threshold: float = 0.0,
+                    levels: tuple[float, float] | None = None) -> None:
+        """Show ``heat`` (float32 (H, W) in slice pixel geometry) over the slice, or hide it.
+
+        Values below ``threshold`` are transparent; ``levels`` (low, high) map onto the colormap
+        (default: threshold .. max of the map); ``opacity`` 0..1. ``colormap`` is a pyqtgraph
+        colormap name ("inferno", "jet", "hot", "turbo", or any pyqtgraph colormap).
+        """
+        if heat is None:
+            self.overlay.clear()
+            self.overlay.setVisible(False)
+            return
+        heat = np.ascontiguousarray(heat, dtype=np.float32)
+        vol = self.state.volume
+        if vol is not None and heat.shape != vol.voxels.shape[1:3]:
+            raise ValueError(f"overlay shape {heat.shape} differs from the slice "
+                             f"{vol.voxels.shape[1:3]}")
+        from viewer.core.overlay import lookup_table
+
+        lut = np.concatenate([lookup_table(colormap, 256), np.full((256, 1), 255, np.uint8)], 1)
+        lut[0, 3] = 0  # below threshold: transparent
+        if levels is None:
+            top = float(np.nanmax(heat)) if heat.size else 1.0
+            levels = (threshold, top if top > threshold else threshold + 1e-6)
+        data = np.where(heat < threshold, levels[0] - 1.0, heat).astype(np.float32)
+        self.overlay.setImage(data, autoLevels=False, levels=levels, lut=lut)
+        self.overlay.setOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self.overlay.setVisible(True)
+
+    def overlay_visible(self) -> bool:
+        """Whether an overlay is shown."""
+        return self.overlay.isVisible()
+
+
+def fill_preset_menu(menu: QMenu, view: SliceView) -> None:
+    """(Re)fill ``menu`` with the view's presets: "1  Brain  W 80 L 40" -> apply on trigger."""
+    menu.clear()
+    presets = view.presets()
+    if not presets:
+        menu.addAction("No series loaded").setEnabled(False)
+        return
+    for n, preset in enumerate(presets):
+        act = menu.addAction(f"{preset.name}   W {preset.width:.0f} / L {preset.center:.0f}")
+        if n < 10:
+            act.setShortcut(QKeySequence(str(n)))
+        act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # shown only; view owns keys
+        act.triggered.connect(lambda _=False, n=n: view.apply_preset(n))
