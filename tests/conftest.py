@@ -15,6 +15,9 @@ _RUN_DIR = tempfile.mkdtemp(prefix="slicewise-tests-")
 os.environ.setdefault("SLICEWISE_DATA_DIR", os.path.join(_RUN_DIR, "data"))
 os.environ.setdefault("SLICEWISE_SETTINGS_DIR", os.path.join(_RUN_DIR, "settings"))
 
+# Qt fixtures (isolated settings for every test, phantoms, a main window) live in gui_support.
+pytest_plugins = ["tests.gui_support"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DICOM = (REPO / ".." / "shared" / "dicom").resolve()
 

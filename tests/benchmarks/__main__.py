@@ -11,13 +11,28 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 
+def isolate_user_folders() -> Path:
+    """Point settings, data and HOME-derived folders at a fresh temporary folder.
+
+    A benchmark must never read the reader's remembered settings (a remembered model or layout
+    once made the overlay benchmark hang) nor write into their data folder."""
+    run_dir = Path(tempfile.mkdtemp(prefix="slicewise-bench-"))
+    for var, sub in (("SLICEWISE_SETTINGS_DIR", "settings"), ("SLICEWISE_DATA_DIR", "data"),
+                     ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "share"),
+                     ("XDG_CACHE_HOME", "cache")):
+        os.environ[var] = str(run_dir / sub)
+    return run_dir
+
+
 def main(argv: list[str]) -> int:
+    isolate_user_folders()
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     wanted = [a if a.startswith("bench_") else f"bench_{a}" for a in argv]
     if wanted:

@@ -83,7 +83,7 @@ def _scroll_fps(app, win, slices: list[int], rounds: int) -> float:
 
 
 def main() -> dict:
-    from tests.ai_support import brain_volume
+    from tests.modules.ai.support import brain_volume
     from viewer.app import create_application, create_main_window
 
     app = create_application([])

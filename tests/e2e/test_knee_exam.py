@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.ai_support import ai_window
+from tests.modules.ai.support import ai_window
 
 pytestmark = pytest.mark.gui
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from tests.ui.conftest import make_volume, open_and_wait
+from tests.gui_support import make_volume, open_and_wait
 
 
 def test_open_series_shows_first_slice_and_info(qtbot, window, ct_folder):

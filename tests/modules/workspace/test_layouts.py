@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
-from tests.test_reformat import DIRECTIONS, marker_volume
+from tests.core.test_reformat import DIRECTIONS, marker_volume
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.layouts import LayoutContainer
 from viewer.ui.views.slice_view import SliceView
@@ -166,7 +166,7 @@ def test_every_action_has_a_unique_shortcut(window):
 
 
 def test_user_presets_are_saved_and_offered(window, qtbot):
-    from tests.ui.conftest import make_volume
+    from tests.gui_support import make_volume
     from viewer.modules.workspace.presets_editor import UserPreset, load_user_presets
 
     window.show_volume(make_volume("CT"))

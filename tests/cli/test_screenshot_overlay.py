@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QImage
 
-from tests.ai_support import brain_volume, use_demo_models
+from tests.modules.ai.support import brain_volume, use_demo_models
 
 pytestmark = pytest.mark.gui
 

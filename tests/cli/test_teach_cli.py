@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.teaching.conftest import write_tiny_model
+from tests.modules.teaching.conftest import write_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.ai_support import ai_window, brain_volume, wait_maps
+from tests.modules.ai.support import ai_window, brain_volume, wait_maps
 
 pytestmark = pytest.mark.gui
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.teaching.conftest import write_tiny_model
+from tests.modules.teaching.conftest import write_tiny_model
 
 pytestmark = pytest.mark.gui
 

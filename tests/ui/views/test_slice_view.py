@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from viewer.io.records import WindowPreset
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.slice_view import SliceView
-from tests.ui.conftest import make_volume
+from tests.gui_support import make_volume
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_fps_limits_and_single_frame():
 
 
 def test_timer_plays_native_stack_and_keys(window, qtbot):
-    from tests.ui.conftest import make_volume
+    from tests.gui_support import make_volume
 
     window.show_volume(make_volume())
     ws = window.workspace

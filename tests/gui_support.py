@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.gui
+
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from tests.ai_support import ai_window, brain_volume, wait_maps
-from tests.test_reformat import DIRECTIONS, marker_volume
+from tests.modules.ai.support import ai_window, brain_volume, wait_maps
+from tests.core.test_reformat import DIRECTIONS, marker_volume
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.layouts import LayoutContainer
 from viewer.ui.views.slice_view import SliceView
@@ -190,7 +190,7 @@ def test_single_view_draws_the_crosshair_through_the_navigator_point(container, 
 
 
 def test_measurement_tools_hide_the_single_view_crosshair(window):
-    from tests.ui.conftest import make_volume
+    from tests.gui_support import make_volume
 
     window.show_volume(make_volume("CT"))
     single = window.workspace.layouts.single

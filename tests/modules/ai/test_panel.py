@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.ai_support import REPO, ai_window, brain_volume, wait_maps
+from tests.modules.ai.support import REPO, ai_window, brain_volume, wait_maps
 
 pytestmark = pytest.mark.gui
 

@@ -8,7 +8,7 @@ import pytest
 
 from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ViewerState
-from tests.ui.conftest import make_volume
+from tests.gui_support import make_volume
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.teaching.test_summary import RECORDS
+from tests.modules.teaching.test_summary import RECORDS
 from viewer.modules.teaching.replay import AnswersError, load_answers, replay
 from viewer.modules.teaching.report import SESSION_FIELDS, html_report, write_session
 from viewer.modules.teaching.summary import summarise

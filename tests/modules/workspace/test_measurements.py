@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from tests.ui.conftest import open_and_wait
+from tests.gui_support import open_and_wait
 from viewer.io.records import Volume, WindowPreset
 from viewer.state.viewer_state import ViewerState
 from viewer.modules.workspace.measurements import MeasurementController, MeasurementsPanel, MeasurementStore
