@@ -64,10 +64,11 @@ def ct_folder(tmp_path) -> Path:
 
 @pytest.fixture
 def window(qtbot):
-    """A MainWindow (not shown on screen) that cancels its jobs on teardown."""
-    from viewer.ui.main_window import MainWindow
+    """A MainWindow with the workspace module (not shown on screen) that cancels its jobs on
+    teardown."""
+    from viewer.app import create_main_window
 
-    win = MainWindow()
+    win = create_main_window(modules=("workspace",))
     qtbot.addWidget(win)
     win.show()
     yield win

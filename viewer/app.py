@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 APP_NAME = "SliceWise"
@@ -45,19 +46,43 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-def create_main_window():
-    """The MainWindow with the AI module attached (inference panel, overlays, profile).
+MODULES = ("workspace", "ai", "teaching")
 
+
+def create_main_window(modules: Sequence[str] = MODULES):
+    """The MainWindow with its feature modules (all of them by default), wired together.
+
+    Each module gets what it needs as typed arguments: the AI module's map volume goes to the
+    workspace's plane views, the workspace's findings report and PNG captions read the AI
+    module's results, and teaching uses the AI module's public API (suspend, resume, style).
     Torch is not imported here: models load in worker threads on first use.
     """
-    from viewer.modules.ai.controller import AiController
     from viewer.ui.main_window import MainWindow
 
+    unknown = set(modules) - set(MODULES)
+    if unknown:
+        raise ValueError(f"unknown module(s): {', '.join(sorted(unknown))}")
     window = MainWindow()
-    window.ai_controller = AiController(window)
-    from viewer.modules.teaching.menu import install_teaching
+    workspace = ai = None
+    if "workspace" in modules:
+        from viewer.modules.workspace.module import Workspace
 
-    install_teaching(window)  # Teaching menu: quiz, presenter mode, case lists (window.teaching)
+        workspace = Workspace(window)
+        window.add_module(workspace)
+    if "ai" in modules:
+        from viewer.modules.ai.controller import AiController
+
+        ai = AiController(window)
+        window.add_module(ai)
+        if workspace is not None:
+            ai.map_volume_changed.connect(
+                lambda heat, style, visible: workspace.set_overlay_volume(heat, style,
+                                                                          visible=visible))
+            workspace.set_ai_results(ai.slice_probabilities, ai.caption)
+    if "teaching" in modules:
+        from viewer.modules.teaching.menu import TeachingModule
+
+        window.add_module(TeachingModule(window, ai))
     return window
 
 

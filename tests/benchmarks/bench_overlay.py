@@ -90,7 +90,7 @@ def main() -> dict:
     win = create_main_window()
     win.resize(1280, 820)
     win.show()
-    ctl = win.ai_controller
+    ctl = win.modules["ai"]
     ai = ctl.ai
     _spin(app, lambda: bool(ai.models))
     if "tumour" not in ai.models:

@@ -36,7 +36,7 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtWidgets import QApplication
 
-    from viewer.modules.ai.state import COLORMAPS, overlay_levels
+    from viewer.core.overlay import COLORMAPS, OverlayStyle
     from viewer.state.viewer_state import ViewerState
     from viewer.ui.views.slice_view import SliceView, configure_pyqtgraph
 
@@ -87,9 +87,7 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
             view.layout().activate()
             view.fit()
             if heats:
-                cut, low, high = overlay_levels(heats[n], threshold)
-                if cut != float("inf"):
-                    view.set_overlay(heats[n], colormap, opacity, cut, (low, high))
+                view.set_overlay(heats[n], OverlayStyle(colormap, opacity, threshold))
             images.append(view.canvas.grab().toImage())
         image = images[0]
         if layout != "1":

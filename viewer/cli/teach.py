@@ -107,7 +107,7 @@ def _gui(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
     app = create_application([])
     window = create_main_window()
     window.show()
-    teaching = window.teaching
+    teaching = window.modules["teaching"].controller
     if getattr(args, "present", False):
         presenter = teaching.start_presenter(cases, methods,
                                              full_screen=not getattr(args, "windowed", False))

@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from viewer.core.overlay import OverlayStyle, compose
 from viewer.io.records import Volume
 from viewer.core.measurements import Measurement
 
@@ -119,10 +120,10 @@ def montage(images: Sequence[np.ndarray], columns: int = 0, gap: int = 2) -> np.
 
 
 def slice_images(volume: Volume, slices: Sequence[int], window: tuple[float, float],
-                 heat: np.ndarray | None = None, **overlay) -> list[np.ndarray]:
+                 heat: np.ndarray | None = None, style: OverlayStyle | None = None
+                 ) -> list[np.ndarray]:
     """(y, x, 3) uint8 renderings of native ``slices`` through ``window``, with the slice's map
-    from ``heat`` ((z, y, x), optional) blended in (``overlay``: options of ``compose``)."""
-    from viewer.core.overlay import compose
+    from ``heat`` ((z, y, x), optional) laid over by the one overlay rule with ``style``."""
 
     out = []
     for k in slices:
@@ -132,8 +133,8 @@ def slice_images(volume: Volume, slices: Sequence[int], window: tuple[float, flo
         if volume.is_rgb:
             out.append(np.clip(img, 0, 255).astype(np.uint8))
             continue
-        out.append(compose(img, window, None if heat is None else heat[k],
-                           invert=volume.invert_display, **overlay))
+        out.append(compose(img, window, None if heat is None else heat[k], style,
+                           invert=volume.invert_display))
     return out
 
 

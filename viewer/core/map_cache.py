@@ -1,18 +1,39 @@
 """Heat maps kept for reuse (no Qt, no torch): a least-recently-used cache bounded by memory, and
 the per-slice maps of one series assembled into a volume for the three-plane views.
 
-Cache keys are ``(series_uid, slice_index, model, method, target)``; values are final
-:class:`viewer.modules.ai.state.MapResult` records. The bound counts the map arrays' bytes.
+Cache keys are ``(series_uid, slice_index, model, method, target)``; values are final map
+records (the AI module's ``MapResult``: anything with a ``tag``, ``final`` and ``nbytes``). The
+bound counts the map arrays' bytes.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Hashable
+from typing import Hashable, Protocol
 
 import numpy as np
 
-from viewer.modules.ai.state import MapResult
 from viewer.core.overlay import normalise_map
+
+
+class _Tag(Protocol):
+    series_uid: str
+    slice_index: int
+    model: str
+    method: str
+    target: str
+
+
+class MapResult(Protocol):
+    """What the cache needs of a map record."""
+
+    @property
+    def tag(self) -> _Tag: ...
+
+    @property
+    def final(self) -> bool: ...
+
+    @property
+    def nbytes(self) -> int: ...
 
 DEFAULT_BUDGET = 256 * 1024 * 1024  # bytes
 

@@ -1,37 +1,56 @@
-"""Heat-map overlays composed into RGB images without widgets (CLI exports, reports).
+"""The one overlay rule: a heat map and a style become colours and alpha (no Qt, no torch).
 
-Arrays are (y, x); the slice is in physical units, the map float32 with its raw range.
+Every place that shows a map calls :func:`overlay_rgba`: the slice view, the plane views, the
+linked occlusion view, the quiz, presenter mode, PNG and montage exports, the screenshot command
+and ``classify --out``. So the same map with the same style gives the same pixels everywhere.
+
+The rule (what the slice view has always shown): the map is normalised by its positive maximum
+(negative evidence counts as 0); values below ``threshold`` (a fraction of that maximum) and
+unknown values (NaN) are transparent; the colormap spans ``threshold`` .. maximum; every shown
+pixel has alpha ``opacity``. Arrays are ``(y, x)`` (rows, columns) in the slice's pixel grid.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 COLORMAPS = ("inferno", "jet", "hot", "turbo")
+LUT_SIZE = 256
 
 
-def lookup_table(name: str, n: int = 256) -> np.ndarray:
-    """(n, 3) uint8 colour table of a named colormap (pyqtgraph's, or matplotlib's 'jet' and 'hot')."""
-    import pyqtgraph as pg
+@dataclass(frozen=True)
+class OverlayStyle:
+    """How a map is shown: ``colormap`` (one of :data:`COLORMAPS`), ``opacity`` 0..1 and
+    ``threshold`` 0..1 (fraction of the map's positive maximum below which it is transparent)."""
 
-    if name == "jet":
-        x = np.linspace(0.0, 1.0, n)
-        r = np.clip(1.5 - np.abs(4 * x - 3), 0, 1)
-        g = np.clip(1.5 - np.abs(4 * x - 2), 0, 1)
-        b = np.clip(1.5 - np.abs(4 * x - 1), 0, 1)
-        return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
-    if name == "hot":
-        x = np.linspace(0.0, 1.0, n)
-        r, g, b = np.clip(3 * x, 0, 1), np.clip(3 * x - 1, 0, 1), np.clip(3 * x - 2, 0, 1)
-        return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
-    try:
-        cmap = pg.colormap.get(name)
-    except (FileNotFoundError, KeyError, ValueError):
-        cmap = None
-    if cmap is None:
+    colormap: str = "inferno"
+    opacity: float = 0.5
+    threshold: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.colormap not in COLORMAPS:
+            raise ValueError(f"unknown colormap {self.colormap!r}; choose one of "
+                             f"{', '.join(COLORMAPS)}")
+
+
+@lru_cache(maxsize=16)
+def _table(name: str, n: int) -> np.ndarray:
+    from matplotlib import colormaps
+
+    if name not in COLORMAPS:
         raise ValueError(f"unknown colormap {name!r}; choose one of {', '.join(COLORMAPS)}")
-    return cmap.getLookupTable(0.0, 1.0, n, alpha=False).astype(np.uint8)
+    rgba = colormaps[name].resampled(n)(np.linspace(0.0, 1.0, n))
+    table = np.round(rgba[:, :3] * 255.0).astype(np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+def lookup_table(name: str, n: int = LUT_SIZE) -> np.ndarray:
+    """(n, 3) uint8 colour table of a named colormap (matplotlib's tables)."""
+    return _table(name, int(n))
 
 
 def window_to_gray(image: np.ndarray, center: float, width: float, invert: bool = False) -> np.ndarray:
@@ -44,7 +63,7 @@ def window_to_gray(image: np.ndarray, center: float, width: float, invert: bool 
 
 
 def normalise_map(heat: np.ndarray) -> np.ndarray:
-    """Raw map -> [0, 1] by its positive range (negative evidence shown as 0)."""
+    """Raw map -> float32 [0, 1] by its positive maximum (negative evidence and NaN become 0)."""
     h = np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     np.clip(h, 0.0, None, out=h)
     top = float(h.max()) if h.size else 0.0
@@ -53,36 +72,75 @@ def normalise_map(heat: np.ndarray) -> np.ndarray:
     return h
 
 
-def compose(image: np.ndarray, window: tuple[float, float], heat: np.ndarray | None, *,
-            colormap: str = "inferno", opacity: float = 0.5, threshold: float = 0.2,
-            invert: bool = False) -> np.ndarray:
-    """(y, x, 3) uint8: the windowed slice with the map blended where it exceeds ``threshold``.
+def overlay_rgba(heat: np.ndarray, style: OverlayStyle, normalised: bool = False) -> np.ndarray:
+    """(y, x, 4) uint8 colours and alpha of a map under ``style``.
 
-    ``threshold`` and ``opacity`` are fractions of the map's positive maximum and of full cover.
+    ``heat``: float (y, x) with its raw range; ``normalised=True`` says it is already in 0..1
+    per slice with NaN where nothing is known (the plane views' map volume), so it is used as
+    it is. A map without positive evidence is fully transparent.
     """
-    gray = window_to_gray(image, *window, invert=invert)
-    rgb = np.repeat(gray[..., None], 3, axis=2).astype(np.float32)
-    if heat is None:
-        return rgb.astype(np.uint8)
-    if heat.shape != image.shape:
-        raise ValueError(f"map shape {heat.shape} does not match the slice {image.shape}")
-    h = normalise_map(heat)
-    lut = lookup_table(colormap).astype(np.float32)
-    colour = lut[np.clip((h * 255).astype(np.int32), 0, 255)]
-    alpha = (opacity * (h >= threshold) * np.clip(h * 1.5, 0, 1))[..., None]
-    out = rgb * (1.0 - alpha) + colour * alpha
+    if normalised:
+        h = np.asarray(heat, np.float32)
+        known = np.isfinite(h)
+        h = np.where(known, h, 0.0).astype(np.float32)
+    else:
+        h = normalise_map(heat)
+        known = np.isfinite(np.asarray(heat, np.float32))
+    cut = float(np.clip(style.threshold, 0.0, 1.0))
+    span = 1.0 - cut if cut < 1.0 else 1e-6
+    index = np.clip(((h - cut) * (LUT_SIZE / span)).astype(np.int32), 0, LUT_SIZE - 1)
+    out = np.empty(h.shape + (4,), np.uint8)
+    out[..., :3] = lookup_table(style.colormap)[index]
+    shown = known & (h >= cut) & (h > 0.0)
+    out[..., 3] = np.where(shown, np.uint8(round(float(np.clip(style.opacity, 0, 1)) * 255)), 0)
+    return out
+
+
+def display_range(heat: np.ndarray, threshold: float) -> tuple[float, float] | None:
+    """(low, high) raw map values the colormap spans under the rule (threshold x positive
+    maximum .. maximum), for colour-bar labels; None when the map has no positive evidence."""
+    finite = np.asarray(heat, np.float32)
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    if top <= 0:
+        return None
+    return (float(np.clip(threshold, 0.0, 1.0)) * top, top)
+
+
+def blend(gray_or_rgb: np.ndarray, rgba: np.ndarray | None) -> np.ndarray:
+    """(y, x, 3) uint8: an image (grey (y, x) or RGB (y, x, 3) uint8) with ``rgba`` laid over."""
+    base = np.asarray(gray_or_rgb)
+    if base.ndim == 2:
+        base = np.repeat(base[..., None], 3, axis=2)
+    base = base.astype(np.float32)
+    if rgba is None:
+        return np.clip(base + 0.5, 0, 255).astype(np.uint8)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    out = base * (1.0 - alpha) + rgba[..., :3].astype(np.float32) * alpha
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def compose(image: np.ndarray, window: tuple[float, float], heat: np.ndarray | None,
+            style: OverlayStyle | None = None, invert: bool = False) -> np.ndarray:
+    """(y, x, 3) uint8: the windowed slice (``window`` = (center, width)) with the map laid over
+    by :func:`overlay_rgba`; ``heat`` None gives the plain slice."""
+    gray = window_to_gray(image, *window, invert=invert)
+    if heat is None:
+        return blend(gray, None)
+    if heat.shape != image.shape[:2]:
+        raise ValueError(f"map shape {heat.shape} does not match the slice {image.shape[:2]}")
+    return blend(gray, overlay_rgba(heat, style or OverlayStyle()))
+
+
 def save_png(rgb: np.ndarray, path: Path) -> Path:
-    """Writes an (y, x, 3) uint8 array as PNG (Qt's encoder; no display needed)."""
-    from PySide6.QtGui import QImage
+    """Writes an (y, x, 3) or (y, x, 4) uint8 array as PNG (Pillow; no display needed)."""
+    from PIL import Image
 
     data = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w = data.shape[:2]
-    img = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not img.save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
+    try:
+        Image.fromarray(data).save(str(path), "PNG")
+    except (OSError, ValueError) as exc:
+        raise OSError(f"could not write {path}: {exc}") from exc
     return path

@@ -7,18 +7,20 @@ Its parts: :class:`~viewer.ui.window_docks.WindowDocks` (docks),
 and loading) and :class:`~viewer.ui.job_progress.JobProgress` (status-bar job indicator)."""
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from viewer.io.records import SeriesInfo, Volume
 from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
+from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
 from viewer.ui.settings import Settings
 from viewer.ui.views.slice_view import SliceView, fill_preset_menu
 from viewer.ui.study_opener import StudyOpener
@@ -40,14 +42,13 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.last_error: QMessageBox | None = None
         self.opener = StudyOpener(self)
+        self.registry = ActionRegistry()
+        self.modules: dict[str, Module] = {}
         self.setAcceptDrops(True)
         self.resize(1280, 820)
         self._build_widgets()
         self._build_actions()
         self._build_menus()
-        from viewer.modules.workspace.module import install_workspace
-
-        self.workspace = install_workspace(self)  # layouts, cine, measurements, exports
         self._connect()
         self._restore_layout()
         self._update_title()
@@ -105,12 +106,14 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
+        file_menu.setObjectName(MENU_FILE)
         file_menu.addActions([self.act_open_folder, self.act_open_files, self.act_sample])
         self.recent_menu = file_menu.addMenu("&Recent Studies")
         self.opener.install_recent_menu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         view_menu = mb.addMenu("&View")
+        view_menu.setObjectName(MENU_VIEW)
         self.preset_menu = view_menu.addMenu("&Window Presets")
         self.preset_menu.aboutToShow.connect(lambda: fill_preset_menu(self.preset_menu,
                                                                       self.slice_view))
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         panels = view_menu.addMenu("&Panels")
         panels.addActions([self.act_modules, self.act_messages])
         help_menu = mb.addMenu("&Help")
+        help_menu.setObjectName(MENU_HELP)
         help_menu.addActions([self.act_shortcuts, self.act_about])
 
     def _connect(self) -> None:
@@ -139,6 +143,39 @@ class MainWindow(QMainWindow):
         self.slice_view.preset_chosen.connect(self._on_view_preset_chosen)
         self.tags_dock.visibilityChanged.connect(self.docks.on_tags_visibility_changed)
         self.job_progress.connect()
+
+    # -- feature modules ---------------------------------------------------------------------
+    def add_module(self, module: Module) -> None:
+        """Register a feature module: its actions (window-wide shortcuts, listed in Help), its
+        menu before Help, and its shutdown on close. Call before the window is shown."""
+        if module.name in self.modules:
+            raise ValueError(f"a module named {module.name!r} is already added")
+        self.modules[module.name] = module
+        self.register_actions(module.actions())
+        menu = module.menu()
+        if menu is not None:
+            self.menuBar().insertMenu(self.menu_named(MENU_HELP).menuAction(), menu)
+        self._restore_layout()  # docks the module made take their remembered places
+
+    def register_actions(self, actions: Sequence[QAction]) -> None:
+        """Make ``actions`` window-wide shortcuts listed in Help > Keyboard shortcuts."""
+        for act in actions:
+            if act not in self.actions():
+                self.addAction(act)
+        self.registry.add(actions)
+
+    def unregister_actions(self, actions: Sequence[QAction]) -> None:
+        """Take back actions registered for a while (e.g. quiz keys when the quiz ends)."""
+        for act in actions:
+            self.removeAction(act)
+        self.registry.remove(actions)
+
+    def menu_named(self, object_name: str) -> QMenu:
+        """A menu of the menu bar by its objectName (``viewer.ui.module.MENU_*``)."""
+        menu = self.menuBar().findChild(QMenu, object_name)
+        if menu is None:
+            raise KeyError(f"no menu named {object_name!r}")
+        return menu
 
     def _restore_layout(self) -> None:
         geometry, dock_state = self.settings.geometry()
@@ -228,7 +265,7 @@ class MainWindow(QMainWindow):
         return ([self.act_open_folder, self.act_open_files, self.act_quit, self.act_anonymise,
                  self.act_tags, self.act_modules, self.act_messages, self.act_shortcuts]
                 + view.zoom_actions + view.navigation_actions + view.preset_actions
-                + list(getattr(self, "extra_actions", [])))
+                + list(self.registry))
 
     def show_shortcuts(self) -> ShortcutsDialog:
         from viewer.ui.shortcuts import every_action
@@ -239,7 +276,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def shutdown(self) -> None:
-        """Cancel jobs, wait briefly for workers and save the layout."""
+        """Shut the modules down, cancel jobs, wait briefly for workers and save the layout."""
+        for module in list(self.modules.values()):
+            try:
+                module.shutdown()
+            except Exception:  # noqa: BLE001 - one module must not stop the others saving
+                logging.getLogger(__name__).exception("module %s did not shut down", module.name)
         self.runner.shutdown(800)
         self.settings.set_geometry(self.saveGeometry(), self.saveState())
         self.settings.sync()

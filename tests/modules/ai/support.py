@@ -54,7 +54,7 @@ def ai_window(qtbot, monkeypatch, needed: tuple[str, ...] = ("tumour",)):
     win = create_main_window()
     qtbot.addWidget(win)
     win.show()
-    ctl = win.ai_controller
+    ctl = win.modules["ai"]
     qtbot.waitUntil(lambda: bool(ctl.ai.models), timeout=15000)
     return win, ctl
 

@@ -22,11 +22,20 @@ def _normalised(heat: np.ndarray) -> np.ndarray:
     return h / h.max()
 
 
-def _overlay_at(view, point) -> float:
-    """Overlay data of ``view`` (a PlaneView) under a patient point."""
+def _pixel(view, point) -> tuple[int, int]:
     x, y = view.geom.to_view(point)
     px = view.overlay.mapFromParent(QPointF(x, y))
-    return float(view.overlay.image[int(np.floor(px.y())), int(np.floor(px.x()))])
+    return int(np.floor(px.y())), int(np.floor(px.x()))
+
+
+def _overlay_at(view, point) -> float:
+    """Overlay map value of ``view`` (a PlaneView) under a patient point (NaN: no map there)."""
+    return float(view.overlay_layer.values[_pixel(view, point)])
+
+
+def _alpha_at(view, point) -> int:
+    """Alpha of the drawn overlay under a patient point (0 = transparent)."""
+    return int(view.overlay_layer.rgba[_pixel(view, point)][3])
 
 
 def _gradcam(qtbot, win, ctl, k: int) -> np.ndarray:
@@ -46,7 +55,7 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     win.show_volume(vol)
     heat3 = _gradcam(qtbot, win, ctl, 3)
     ctl.ai.follow = False
-    layouts = win.workspace.layouts
+    layouts = win.modules["workspace"].layouts
     layouts.set_layout("2x2")
     j, i = (int(a) for a in np.unravel_index(int(np.argmax(heat3)), heat3.shape))
     point = vol.index_to_patient(3, j, i)
@@ -57,17 +66,18 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
         assert _overlay_at(view, point) == pytest.approx(1.0)   # the map's maximum, normalised
     # the axial plane at depth 3 is slice 3's map, value for value where it is shown
     norm = _normalised(heat3)
-    shown = axial.overlay.image
+    shown = axial.overlay_layer.values
     above = norm >= 0.2
     np.testing.assert_allclose(shown[above], norm[above], rtol=1e-5)
-    assert np.all(shown[~above] < axial.overlay.levels[0])       # transparent below threshold
+    alpha = axial.overlay_layer.rgba[..., 3]
+    assert np.all(alpha[~above] == 0) and np.all(alpha[above & (norm > 0)] > 0)  # threshold
     # coronal: the row of slice 3 carries the map's row j; slices without a map are transparent
     for kk in range(vol.n_slices):
         value = _overlay_at(coronal, vol.index_to_patient(kk, j, i))
         if kk == 3:
             assert value == pytest.approx(norm[j, i])
         else:
-            assert value < coronal.overlay.levels[0], kk
+            assert _alpha_at(coronal, vol.index_to_patient(kk, j, i)) == 0, kk
     # a new map appears in the coronal row of its slice without any other action
     win.state.set_slice(5)
     heat5 = _gradcam(qtbot, win, ctl, 5)
@@ -75,7 +85,7 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     n5 = _normalised(heat5)
     value = _overlay_at(coronal, vol.index_to_patient(5, j, i))
     assert value == pytest.approx(n5[j, i]) if n5[j, i] >= 0.2 else value < 0.2
-    assert win.workspace.act_nifti.isEnabled()
+    assert win.modules["workspace"].act_nifti.isEnabled()
     # hiding the overlay (O) hides it in the plane views too
     ctl.act_toggle.trigger()
     assert not coronal.overlay.isVisible()
@@ -91,7 +101,7 @@ def test_plane_view_maps_come_from_the_cache_and_drop_with_the_series(qtbot, mon
     win.show_volume(vol)
     _gradcam(qtbot, win, ctl, 2)
     ai.follow = False
-    layouts = win.workspace.layouts
+    layouts = win.modules["workspace"].layouts
     layouts.set_layout("1x3")
     assert layouts.views["coronal"].overlay.isVisible()
     ai.set_method("occlusion")          # no occlusion map yet: nothing to show
@@ -101,7 +111,7 @@ def test_plane_view_maps_come_from_the_cache_and_drop_with_the_series(qtbot, mon
     win.show_volume(brain_volume(n=6, size=64, seed=5, uid="1.2.3.two"))
     assert not ctl.map_volume.known.any()
     assert all(not v.overlay.isVisible() for v in layouts.views.values())
-    assert win.workspace.heat_volume is None and not win.workspace.act_nifti.isEnabled()
+    assert win.modules["workspace"].heat_volume is None and not win.modules["workspace"].act_nifti.isEnabled()
 
 
 def test_heat_map_nifti_export_of_the_assembled_maps(qtbot, monkeypatch, tmp_path):
@@ -112,7 +122,7 @@ def test_heat_map_nifti_export_of_the_assembled_maps(qtbot, monkeypatch, tmp_pat
     win.show_volume(vol)
     heat = _gradcam(qtbot, win, ctl, 1)
     ctl.ai.follow = False
-    path = win.workspace.heatmap_job(tmp_path / "maps.nii")(None)
+    path = win.modules["workspace"].heatmap_job(tmp_path / "maps.nii")(None)
     img = sitk.ReadImage(str(path))
     data = sitk.GetArrayFromImage(img)
     assert data.shape == vol.shape and img.GetSpacing() == pytest.approx((0.8, 0.9, 4.0))
@@ -193,11 +203,11 @@ def test_measurement_tools_hide_the_single_view_crosshair(window):
     from tests.gui_support import make_volume
 
     window.show_volume(make_volume("CT"))
-    single = window.workspace.layouts.single
+    single = window.modules["workspace"].layouts.single
     assert single.crosshair_visible()
-    window.workspace.tool_actions["ruler"].trigger()
+    window.modules["workspace"].tool_actions["ruler"].trigger()
     assert not single.crosshair_visible()
-    window.workspace.tool_actions["navigate"].trigger()
+    window.modules["workspace"].tool_actions["navigate"].trigger()
     assert single.crosshair_visible()
 
 

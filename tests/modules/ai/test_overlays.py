@@ -76,7 +76,8 @@ def test_display_options_keys_and_probe(qtbot, monkeypatch):
     wait_maps(qtbot, ctl)
     ai.set_opacity(0.5)
     ctl.act_more.trigger()
-    assert ai.opacity == pytest.approx(0.6) and view.overlay.opacity() == pytest.approx(0.6)
+    shown_alpha = view.overlay_layer.rgba[..., 3]
+    assert ai.opacity == pytest.approx(0.6) and shown_alpha.max() == round(0.6 * 255)
     assert ctl.panel.controls.opacity_slider.value() == 60
     ctl.act_less.trigger()
     ctl.act_less.trigger()
@@ -87,12 +88,12 @@ def test_display_options_keys_and_probe(qtbot, monkeypatch):
     assert view.overlay_visible()
     for name in ("jet", "hot", "turbo", "inferno"):
         ctl.panel.controls.colormap_box.setCurrentText(name)
-        assert ai.colormap == name and view.overlay.lut is not None
+        assert ai.colormap == name and view.overlay_layer.style.colormap == name
     heat = ai.maps["gradcam"].heat
     ai.set_threshold(0.5)
-    shown = view.overlay.image
+    alpha = view.overlay_layer.rgba[..., 3]
     below = heat < 0.5 * heat.max()
-    assert np.all(shown[below] < view.overlay.levels[0])   # transparent below the threshold
+    assert np.all(alpha[below] == 0) and np.all(alpha[~below] > 0)  # transparent below threshold
     j, i = np.unravel_index(int(np.argmax(heat)), heat.shape)
     win.state.set_probe(win.state.probe_at(int(j), int(i)))
     assert f"map {heat[j, i]:.3g}" in win.probe_label.text()

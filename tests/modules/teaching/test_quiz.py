@@ -48,7 +48,7 @@ def _hidden(win, t) -> bool:
 
 
 def test_quiz_session_by_keyboard(qtbot, app_window, cases, tmp_path):
-    win, t = app_window, app_window.teaching
+    win, t = app_window, app_window.modules["teaching"].controller
     out = tmp_path / "session.csv"
     with qtbot.waitSignals([t.case_shown, t.ai_ready], timeout=30000):
         t.start_quiz(cases, out, methods=("gradcam",), reader="Dr Q")
@@ -114,7 +114,7 @@ def test_quiz_session_by_keyboard(qtbot, app_window, cases, tmp_path):
 
 
 def test_presenter_mode_hides_panels_and_toggles_ai(qtbot, app_window, cases):
-    win, t = app_window, app_window.teaching
+    win, t = app_window, app_window.modules["teaching"].controller
     p = t.start_presenter(cases, full_screen=False)
     qtbot.waitUntil(lambda: cases.cases[0].case_id in p.ai, timeout=30000)
     assert not win.menuBar().isVisible() and not win.statusBar().isVisible()
@@ -140,7 +140,7 @@ def test_add_current_slice_dialog_appends_a_case(qtbot, app_window, cases, tmp_p
     with qtbot.waitSignal(win.state.volume_loaded, timeout=20000):
         win.open_paths([case.study])
     win.state.set_slice(2)
-    dialog = win.teaching.menu.add_current_slice()
+    dialog = win.modules["teaching"].teaching_menu.add_current_slice()
     target = tmp_path / "mine.json"
     dialog.list_edit.setText(str(target))
     dialog.question_edit.setText("Tumour?")

@@ -74,13 +74,14 @@ def test_montage_and_png_series(tmp_path):
 
 
 def test_layout_png_with_caption_colorbar_and_clipboard(window, qtbot, tmp_path):
+    from viewer.core.overlay import OverlayStyle
     from viewer.modules.workspace.export_dialog import BAR_W, CAPTION_H, PngOptions
 
     vol, p = marker_volume(DIRECTIONS["axial"])
     window.show_volume(replace(vol, description="Marker"))
-    ws = window.workspace
+    ws = window.modules["workspace"]
     ws.layouts.set_layout("2x2")
-    ws.set_overlay_volume((vol.voxels / 1000).astype(np.float32), threshold=0.5)
+    ws.set_overlay_volume((vol.voxels / 1000).astype(np.float32), OverlayStyle(threshold=0.5))
     plain = ws.render_png(PngOptions(overlay=False, colorbar=False, caption=""))
     full = ws.render_png(PngOptions(caption=ws.caption()))
     assert full.width() == plain.width() + BAR_W and full.height() == plain.height() + CAPTION_H

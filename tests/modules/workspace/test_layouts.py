@@ -113,18 +113,21 @@ def test_links_zoom_and_window(container):
 
 
 def test_overlay_volume_reformats_with_image(container):
+    from viewer.core.overlay import OverlayStyle
+
     vol, p = marker_volume(DIRECTIONS["oblique"])
     st = container.state
     st.open_volume(vol)
     container.set_layout("1x3")
     container.nav.set_crosshair(p)
     heat = (vol.voxels / 1000.0).astype(np.float32)
-    container.set_overlay_volume(heat, threshold=0.5)
+    container.set_overlay_volume(heat, OverlayStyle(threshold=0.5))
     for view in container.visible_views():
         x, y = view.crosshair_view_pos()
         px = view.overlay.mapFromParent(QPointF(x, y))
         assert view.overlay.isVisible()
-        assert view.overlay.image[int(px.y()), int(px.x())] > 0.9
+        assert view.overlay_layer.values[int(px.y()), int(px.x())] > 0.9
+        assert view.overlay_layer.rgba[int(px.y()), int(px.x()), 3] > 0
     with pytest.raises(ValueError, match="differs"):
         container.set_overlay_volume(np.zeros((2, 2, 2), np.float32))
     container.set_overlay_volume(None)
@@ -170,7 +173,7 @@ def test_user_presets_are_saved_and_offered(window, qtbot):
     from viewer.modules.workspace.presets_editor import UserPreset, load_user_presets
 
     window.show_volume(make_volume("CT"))
-    dialog = window.workspace.edit_presets()
+    dialog = window.modules["workspace"].edit_presets()
     dialog.add_current()
     dialog.table.item(0, 0).setText("Soft tissue 2")
     dialog.accept()
@@ -179,7 +182,7 @@ def test_user_presets_are_saved_and_offered(window, qtbot):
     names = [p.name for p in window.slice_view.presets()]
     assert names[-1] == "Soft tissue 2"
     assert window.slice_view.apply_preset_named("Soft tissue 2")
-    bad = window.workspace.edit_presets()
+    bad = window.modules["workspace"].edit_presets()
     bad.add_current()
     bad.table.item(0, 2).setText("wide")
     bad.accept()                       # refused with a message, dialog stays open

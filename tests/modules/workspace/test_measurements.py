@@ -126,7 +126,7 @@ def test_window_from_region(rig):
 
 def test_session_restores_measurements_on_reopen(window, qtbot, ct_folder):
     open_and_wait(qtbot, window, [ct_folder])
-    ws = window.workspace
+    ws = window.modules["workspace"]
     view = window.slice_view
     m = ws.measure.draw(view, "ellipse", [(60.0, 40.0), (120.0, 70.0)])
     ws.measure.draw(view, "ruler", [(10.0, 10.0), (70.0, 10.0)])

@@ -43,7 +43,7 @@ def test_timer_plays_native_stack_and_keys(window, qtbot):
     from tests.gui_support import make_volume
 
     window.show_volume(make_volume())
-    ws = window.workspace
+    ws = window.modules["workspace"]
     bar = ws.cine_bar
     assert isinstance(bar, CineBar)
     start = window.state.slice_index

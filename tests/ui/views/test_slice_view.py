@@ -216,11 +216,15 @@ def test_progressive_loading_shows_loading_text(view):
 def test_overlay_api(view):
     heat = np.zeros((28, 64), np.float32)
     heat[10:20, 10:20] = 1.0
-    view.set_overlay(heat, "inferno", opacity=0.6, threshold=0.5)
-    assert view.overlay_visible() and view.overlay.opacity() == pytest.approx(0.6)
+    from viewer.core.overlay import OverlayStyle
+
+    view.set_overlay(heat, OverlayStyle("inferno", opacity=0.6, threshold=0.5))
+    alpha = view.overlay_layer.rgba[..., 3]
+    assert view.overlay_visible() and alpha.max() == round(0.6 * 255)
+    assert np.all(alpha[heat < 0.5] == 0)
     assert view.overlay.mapRectToParent(view.overlay.boundingRect()) == view.image_rect()
     with pytest.raises(ValueError):
-        view.set_overlay(np.zeros((5, 5), np.float32))
+        view.set_overlay(np.zeros((5, 5), np.float32), OverlayStyle())
     view.set_overlay(None)
     assert not view.overlay_visible()
 

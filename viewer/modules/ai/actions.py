@@ -1,8 +1,8 @@
 """AiActions: the AI module's actions with their shortcuts, and the AI menu.
 
 Part of :class:`viewer.modules.ai.controller.AiController` (composition-root code). The actions live on
-the main window (window-wide shortcuts) and are added to its ``extra_actions`` so that the
-keyboard-shortcut list shows them.
+the main window: ``MainWindow.add_module`` registers them as window-wide shortcuts (listed in
+the keyboard-shortcut list) and inserts the AI menu.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 
 class AiActions:
@@ -42,18 +43,17 @@ class AiActions:
         self.profile.setText("Probability &profile")
         self.shortcuts = [self.run_slice, self.run_series, self.cancel, self.toggle, self.more,
                           self.less, self.next_flag, self.prev_flag, self.panel]
-        menu = w.menuBar().addMenu("&AI")
+        self.menu = menu = QMenu("&AI", w)
+        menu.setObjectName("menu-ai")
         menu.addActions(self.shortcuts[:3])
         menu.addSeparator()
         menu.addActions(self.shortcuts[3:8])
         menu.addSeparator()
         menu.addActions([self.panel, self.profile])
-        w.extra_actions = list(getattr(w, "extra_actions", [])) + self.shortcuts
 
     def _act(self, text: str, keys: list[str], slot: Callable[..., Any]) -> QAction:
         act = QAction(text, self.window)
         act.setShortcuts([QKeySequence(k) for k in keys])
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         act.triggered.connect(slot)
-        self.window.addAction(act)
         return act

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+import numpy as np
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from viewer.modules.ai import service as svc
@@ -24,10 +26,11 @@ from viewer.modules.ai.device import DeviceChoice
 from viewer.modules.ai.exam import StudyJobs
 from viewer.modules.ai.maps import FOLLOW_DELAY_MS, MapRequests
 from viewer.modules.ai.overlay import MapOverlay
-from viewer.modules.ai.state import AiState, KneeResult, ModelCard, SweepResult
+from viewer.modules.ai.state import METHOD_NAMES, AiState, KneeResult, ModelCard, SweepResult
 from viewer.modules.ai.sweep import PROFILE_INTERVAL_MS, SeriesSweep
 from viewer.io.records import DiscoveryResult, Volume
 from viewer.state.jobs import JobError
+from viewer.core.exports import SliceProbability
 from viewer.core.map_cache import MapCache
 from viewer.state.viewer_state import Message, ProbeInfo
 from viewer.ui.dialogs import show_error
@@ -50,6 +53,9 @@ class AiController(QObject):
     ``overlay`` (MapOverlay), ``exam`` (StudyJobs), ``device`` (DeviceChoice).
     """
 
+    # (z, y, x) normalised map volume or None, OverlayStyle, overlay visible: for the plane views
+    map_volume_changed = Signal(object, object, bool)
+
     def __init__(self, window: Any, ai: AiState | None = None, pool: svc.ModelPool | None = None,
                  cache: MapCache | None = None) -> None:
         super().__init__(window)
@@ -58,6 +64,7 @@ class AiController(QObject):
         self.runner = window.runner
         self.settings = window.settings.q
         self.ai = ai or AiState(self)
+        self._suspended: list = []
         self.cache = cache or MapCache()
         self.pool = pool or svc.ModelPool(str(self.settings.value("ai/device", "auto")))
         self._restore_options()
@@ -103,7 +110,8 @@ class AiController(QObject):
         self.act_toggle, self.act_more, self.act_less = acts.toggle, acts.more, acts.less
         self.act_next_flag, self.act_prev_flag = acts.next_flag, acts.prev_flag
         self.act_panel, self.act_profile = acts.panel, acts.profile
-        self.actions = acts.shortcuts
+        self.shortcut_actions = acts.shortcuts
+        self.ai_menu = acts.menu
 
     def _connect(self) -> None:
         st, ai = self.state, self.ai
@@ -148,6 +156,38 @@ class AiController(QObject):
     @_clock.setter
     def _clock(self, clock: Callable[[], float]) -> None:
         self.series_sweep.clock = clock
+
+    # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
+    name = "ai"
+
+    def actions(self) -> list:
+        return list(self.shortcut_actions)
+
+    def menu(self):
+        return self.ai_menu
+
+    def shutdown(self) -> None:
+        """Stop following the slice and cancel every classifier job (quit does not wait for
+        the batch in flight)."""
+        self.ai.follow = False
+        self.explain.follow_timer.stop()
+        for key in KEYS:
+            self.runner.cancel(key)
+
+    def suspend(self) -> None:
+        """Quiet the free-running AI (a quiz or presenter needs the screen): jobs cancelled,
+        results cleared, actions disabled until :meth:`resume`."""
+        self.shutdown()
+        self.ai.clear_results()
+        self._suspended = [a for a in self.shortcut_actions if a.isEnabled()]
+        for a in self._suspended:
+            a.setEnabled(False)
+
+    def resume(self) -> None:
+        """Undo :meth:`suspend`."""
+        for a in self._suspended:
+            a.setEnabled(True)
+        self._suspended = []
 
     # -- public API --------------------------------------------------------------------------
     def run_slice(self) -> None:
@@ -196,6 +236,35 @@ class AiController(QObject):
     def jump_flagged(self, direction: int) -> None:
         """Go to the next (+1) / previous (-1) slice the sweep flagged."""
         self.series_sweep.jump_flagged(direction)
+
+    def slice_probabilities(self) -> list[SliceProbability]:
+        """Every probability of the series sweep of the series on screen (for the findings
+        report), slice by slice in class order; empty when no sweep of it was run."""
+        sweep, vol = self.ai.sweep, self.state.volume
+        if sweep is None or vol is None or sweep.series_uid != vol.series_uid:
+            return []
+        out = []
+        for k in range(sweep.probs.shape[0]):
+            for c, name in enumerate(sweep.classes):
+                p = float(sweep.probs[k, c])
+                if np.isfinite(p):
+                    out.append(SliceProbability(k, sweep.model, name, p))
+        return out
+
+    def caption(self) -> str:
+        """What the map on screen shows, for PNG captions: "tumour (demo weights) · Grad-CAM
+        for “tumour” · p 0.97"; empty when no map is shown."""
+        ai = self.ai
+        shown = [r for m, r in ai.maps.items() if r is not None]
+        if not shown or not ai.overlay_visible:
+            return ""
+        first = shown[0]
+        card = ai.card
+        model = first.tag.model + (" (demo weights)" if card is not None and card.demo else "")
+        methods = " + ".join(METHOD_NAMES.get(r.tag.method, r.tag.method) for r in shown)
+        p = first.prediction.probabilities.get(first.target)
+        prob = f" · p {p:.2f}" if p is not None else ""
+        return f"{model} · {methods} for “{first.target}”{prob}"
 
     def map_value(self, j: int, i: int) -> float | None:
         """The displayed map's value at row ``j``, column ``i`` of the current slice."""

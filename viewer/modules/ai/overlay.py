@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from viewer.modules.ai.compare import CompareView
-from viewer.modules.ai.state import MapResult, overlay_levels
+from viewer.modules.ai.state import MapResult
 from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
 
@@ -63,11 +63,7 @@ class MapOverlay:
         if heat is None or not ai.overlay_visible:
             view.set_overlay(None)
             return
-        cut, low, high = overlay_levels(heat, ai.threshold)
-        if not np.isfinite(cut):
-            view.set_overlay(None)  # an all-zero map has nothing to show
-            return
-        view.set_overlay(heat, ai.colormap, ai.opacity, cut, (low, high))
+        view.set_overlay(heat, ai.style())
 
     def refresh(self, *_args) -> None:
         """Redraw the overlay of the slice view (and of the linked occlusion view)."""
@@ -138,10 +134,5 @@ class MapOverlay:
                                    "views; the slice view (layout 1) shows them.")
 
     def _push_map_volume(self) -> None:
-        workspace = getattr(self.ctl.window, "workspace", None)
-        if workspace is None:
-            return
         ai = self.ctl.ai
-        workspace.set_overlay_volume(self.map_volume.volume, visible=ai.overlay_visible,
-                                     colormap=ai.colormap, opacity=ai.opacity,
-                                     threshold=ai.threshold, levels=(ai.threshold, 1.0))
+        self.ctl.map_volume_changed.emit(self.map_volume.volume, ai.style(), ai.overlay_visible)

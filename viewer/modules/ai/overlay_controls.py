@@ -7,7 +7,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QLabel, QSlider, QWidget)
 
 from viewer.modules.ai.state import (COLORMAPS, METHOD_NAMES, METHODS, PREDICTED, AiState, MapResult,
-                             overlay_levels)
+)
+from viewer.core.overlay import display_range
 from viewer.ui.views.colour_bar import ColourBar
 
 
@@ -149,8 +150,8 @@ class OverlayControls(QWidget):
             self.colour_bar.set_range(0.0, 1.0, "no map")
             self.scores_label.setText("")
             return
-        cut, _low, high = overlay_levels(first.heat, self.ai.threshold)
+        span = display_range(first.heat, self.ai.threshold) or (0.0, 1.0)
         name = METHOD_NAMES.get(first.tag.method, "")
-        self.colour_bar.set_range(0.0 if cut == float("inf") else cut, high, name)
+        self.colour_bar.set_range(span[0], span[1], name)
         self.scores_label.setText("\n".join(describe_scores(maps.get(m))
                                             for m in ("gradcam", "occlusion") if m in maps))

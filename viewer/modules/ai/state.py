@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from viewer.core.overlay import COLORMAPS, OverlayStyle
+
 METHODS = ("gradcam", "occlusion", "both")
 METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion", "both": "Both side by side"}
-COLORMAPS = ("inferno", "jet", "hot", "turbo")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PREDICTED = ""  # target meaning "the predicted class"
 
@@ -161,17 +162,6 @@ class KneeResult:
     request_id: int = 0
 
 
-def overlay_levels(heat: np.ndarray, threshold: float) -> tuple[float, float, float]:
-    """(cut, low, high) for showing a raw map: values below ``cut`` = ``threshold`` (0..1) x the
-    positive maximum are transparent; the colormap spans (low, high) = (cut, max)."""
-    finite = heat[np.isfinite(heat)]
-    top = float(finite.max()) if finite.size else 0.0
-    if top <= 0:
-        return (np.inf, 0.0, 1.0)
-    cut = float(threshold) * top
-    return (cut, cut, top if top > cut else cut + 1e-6)
-
-
 class AiState(QObject):
     """The reader's AI choices and the current results (see module docstring).
 
@@ -238,6 +228,10 @@ class AiState(QObject):
         if method != self.method:
             self.method = method
             self.options_changed.emit()
+
+    def style(self) -> OverlayStyle:
+        """The reader's display choices for heat maps (colormap, opacity, threshold)."""
+        return OverlayStyle(self.colormap, self.opacity, self.threshold)
 
     def set_colormap(self, name: str) -> None:
         if name not in COLORMAPS:

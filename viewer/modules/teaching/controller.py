@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from viewer.state.jobs import JobError
-from viewer.core.overlay import normalise_map
+from viewer.core.overlay import OverlayStyle
+from viewer.modules.ai.controller import AiController
 from viewer.modules.teaching.ai import CaseAI, Pointing, key_slice
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
@@ -28,8 +28,6 @@ from viewer.ui.dialogs import show_error
 from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
 
 log = logging.getLogger(__name__)
-OVERLAY = {"colormap": "inferno", "opacity": 0.5, "threshold": 0.2}
-AI_JOB_KEYS = ("explain", "sweep", "knee", "contrast")
 _SAVE_LOCK = threading.Lock()
 
 
@@ -58,9 +56,10 @@ class TeachingController(QObject):
     session_written = Signal(object)
     quiz_ended = Signal()
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, ai_module: AiController | None = None) -> None:
         super().__init__(window)
         self.window = window
+        self.ai_module = ai_module
         self.state = window.state
         self.runner = window.runner
         self.session: QuizSession | None = None
@@ -77,11 +76,9 @@ class TeachingController(QObject):
         self._saved_docks: list[QDockWidget] = []
         self._saved_anonymise = False
         self._filter: QuizKeyFilter | None = None
-        self._disabled: list[QAction] = []
         self.last_error = None
         self._selection = -1
         self.state.slice_changed.connect(self._on_state_slice_changed)
-        window.installEventFilter(self)
 
     # -- quiz lifecycle -----------------------------------------------------------------------
     @property
@@ -141,8 +138,7 @@ class TeachingController(QObject):
             a.setVisible(True)
         self._filter = QuizKeyFilter(w, self.panel)
         QApplication.instance().installEventFilter(self._filter)
-        w.extra_actions = list(getattr(w, "extra_actions", [])) + [
-            a for a in self.panel.quiz_actions if a not in getattr(w, "extra_actions", [])]
+        w.register_actions(self.panel.quiz_actions)
         w.slice_view.set_overlay(None)
 
     def _leave_mode(self) -> None:
@@ -153,8 +149,7 @@ class TeachingController(QObject):
             self._filter = None
         self._keys.restore()
         if self.panel is not None:
-            w.extra_actions = [a for a in getattr(w, "extra_actions", [])
-                               if a not in self.panel.quiz_actions]
+            w.unregister_actions(self.panel.quiz_actions)
         if self.dock is not None:  # its key actions go with it (no clash outside quiz mode)
             w.removeDockWidget(self.dock)
             self.dock.deleteLater()
@@ -167,25 +162,18 @@ class TeachingController(QObject):
         w.slice_view.set_overlay(None)
 
     def _quiet_free_ai(self, quiet: bool) -> None:
-        """Stop the free-running AI module (issue-4 AiController) from showing results in quiz
-        mode: its jobs are cancelled, results cleared, actions disabled."""
-        ac = getattr(self.window, "ai_controller", None)
-        if ac is None:
+        """Keep the free-running AI module from showing results in quiz mode (its public
+        suspend / resume: jobs cancelled, results cleared, actions disabled)."""
+        if self.ai_module is None:
             return
         if quiet:
-            for key in AI_JOB_KEYS:
-                self.runner.cancel(key)
-            ai = getattr(ac, "ai", None)
-            if ai is not None:
-                ai.follow = False
-                ai.clear_results()
-            self._disabled = [a for a in getattr(ac, "actions", []) if a.isEnabled()]
-            for a in self._disabled:
-                a.setEnabled(False)
+            self.ai_module.suspend()
         else:
-            for a in self._disabled:
-                a.setEnabled(True)
-            self._disabled = []
+            self.ai_module.resume()
+
+    def overlay_style(self) -> OverlayStyle:
+        """The reader's heat-map style from the AI module (defaults without one)."""
+        return self.ai_module.ai.style() if self.ai_module is not None else OverlayStyle()
 
     def _connect_panel(self, p: QuizPanel) -> None:
         p.option_chosen.connect(self._on_panel_option_chosen)
@@ -410,8 +398,7 @@ class TeachingController(QObject):
         if heat is None or vol is None or heat.shape != vol.voxels.shape[1:3]:
             self.window.slice_view.set_overlay(None)
             return
-        self.window.slice_view.set_overlay(normalise_map(heat), OVERLAY["colormap"],
-                                           OVERLAY["opacity"], OVERLAY["threshold"], (0.0, 1.0))
+        self.window.slice_view.set_overlay(heat, self.overlay_style())
 
     def _on_state_slice_changed(self, k: int) -> None:
         s = self.session
@@ -472,16 +459,10 @@ class TeachingController(QObject):
             self.end_quiz(write=True)
         if self.presenter is not None and self.presenter.mode.active:
             self.presenter.stop()
-        self.presenter = PresenterSession(self.window, cases, methods, self.device)
+        self.presenter = PresenterSession(self.window, cases, methods, self.device,
+                                          ai_module=self.ai_module)
         self.presenter.start(full_screen)
         return self.presenter
-
-    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
-        """Closing the window during a quiz writes the session first."""
-        if obj is self.window and ev.type() == QEvent.Type.Close and self.session is not None:
-            self.session.pause()
-            self.write_session(wait=True)
-        return False
 
 
 def default_session_path(cases: CaseList) -> Path:

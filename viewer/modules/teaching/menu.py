@@ -1,8 +1,9 @@
 """The Teaching menu of the main window: quiz and presenter mode on the built-in teaching set or
 a case list, "Add current slice to case list…", and ending the quiz.
 
-``install_teaching(window)`` attaches a :class:`TeachingController` as ``window.teaching`` and
-adds the menu. Case lists and the teaching set are read in JobRunner jobs.
+:class:`TeachingModule` is the feature module the composition root adds to the window: the
+controller, its menu and its shortcuts. Case lists and the teaching set are read in JobRunner
+jobs.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from viewer.modules.ai.controller import AiController
 
 from viewer.state.jobs import JobError
 from viewer.modules.teaching.caselist import CaseList
@@ -32,7 +36,8 @@ class TeachingMenu:
 
     def __init__(self, window: Any, controller: TeachingController) -> None:
         self.window, self.teaching = window, controller
-        menu = window.menuBar().addMenu("T&eaching")
+        menu = QMenu("T&eaching", window)
+        menu.setObjectName("menu-teaching")
         self.menu = menu
 
         def act(text: str, slot, key: str = "") -> QAction:
@@ -40,7 +45,6 @@ class TeachingMenu:
             if key:
                 a.setShortcut(QKeySequence(key))
             a.triggered.connect(slot)
-            window.addAction(a)
             menu.addAction(a)
             return a
 
@@ -55,8 +59,7 @@ class TeachingMenu:
         self.act_end = act("&End quiz and write report", self._on_end_triggered)
         self.actions = [self.act_quiz_demo, self.act_quiz_list, self.act_present_demo,
                         self.act_present_list, self.act_add, self.act_end]
-        window.extra_actions = list(getattr(window, "extra_actions", [])) + [
-            self.act_present_demo, self.act_add]
+        self.shortcut_actions = [self.act_present_demo, self.act_add]
 
     def _fail(self, title: str) -> Callable[[JobError], None]:
         return lambda e: setattr(self.teaching, "last_error",
@@ -144,9 +147,25 @@ def _model_names() -> list[str]:
         return []
 
 
-def install_teaching(window: Any) -> TeachingController:
-    """Attach the teaching controller and its menu to ``window`` (``window.teaching``)."""
-    controller = TeachingController(window)
-    controller.menu = TeachingMenu(window, controller)
-    window.teaching = controller
-    return controller
+class TeachingModule:
+    """The teaching feature module (:class:`viewer.ui.module.Module`): quiz, presenter mode and
+    case lists, using the AI module's public API (suspend, resume, style) when one is given."""
+
+    name = "teaching"
+
+    def __init__(self, window: Any, ai_module: AiController | None = None) -> None:
+        self.controller = TeachingController(window, ai_module)
+        self.teaching_menu = TeachingMenu(window, self.controller)
+
+    def actions(self) -> list[QAction]:
+        return list(self.teaching_menu.shortcut_actions)
+
+    def menu(self) -> QMenu:
+        return self.teaching_menu.menu
+
+    def shutdown(self) -> None:
+        """Write a running quiz's session at once (nothing answered is lost on quit)."""
+        c = self.controller
+        if c.session is not None:
+            c.session.pause()
+            c.write_session(wait=True)

@@ -11,13 +11,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from viewer.core.overlay import normalise_map
+from viewer.core.overlay import OverlayStyle
+from viewer.modules.ai.controller import AiController
 from viewer.modules.teaching.ai import METHOD_NAMES, CaseAI, key_slice
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.presenter import PresenterMode
 from viewer.modules.teaching.quiz_panel import QuizKeyFilter
 
-COLORMAP = "inferno"
 
 
 class PresenterSession(QObject):
@@ -29,8 +29,9 @@ class PresenterSession(QObject):
     ended = Signal()
 
     def __init__(self, window: Any, cases: CaseList, methods: tuple[str, ...] = ("gradcam",),
-                 device: str | None = None) -> None:
+                 device: str | None = None, ai_module: AiController | None = None) -> None:
         super().__init__(window)
+        self.ai_module = ai_module
         self.window, self.cases = window, cases
         self.methods, self.device = tuple(methods) or ("gradcam",), device
         self.mode = PresenterMode(window)
@@ -48,10 +49,8 @@ class PresenterSession(QObject):
     def start(self, full_screen: bool = True) -> None:
         w = self.window
         w.state.set_anonymise(True)
-        ac = getattr(w, "ai_controller", None)
-        if ac is not None and getattr(ac, "ai", None) is not None:
-            ac.ai.follow = False
-            ac.ai.clear_results()
+        if self.ai_module is not None:
+            self.ai_module.suspend()
         self.mode.enter(full_screen)
         self._filter = QuizKeyFilter(w, self.mode)
         QApplication.instance().installEventFilter(self._filter)
@@ -125,7 +124,7 @@ class PresenterSession(QObject):
         ai = self.ai.get(case.case_id)
         if ai is None:
             return
-        self.mode.set_ai_text(self.ai_text(ai), COLORMAP)
+        self.mode.set_ai_text(self.ai_text(ai), self.style().colormap)
         self._apply_overlay()
 
     def _apply_overlay(self) -> None:
@@ -139,7 +138,11 @@ class PresenterSession(QObject):
         if heat is None or st.volume is None or heat.shape != st.volume.voxels.shape[1:3]:
             self.window.slice_view.set_overlay(None)
             return
-        self.window.slice_view.set_overlay(normalise_map(heat), COLORMAP, 0.5, 0.2, (0.0, 1.0))
+        self.window.slice_view.set_overlay(heat, self.style())
+
+    def style(self) -> OverlayStyle:
+        """The reader's heat-map style from the AI module (defaults without one)."""
+        return self.ai_module.ai.style() if self.ai_module is not None else OverlayStyle()
 
     def _on_mode_ai_toggled(self, on: bool) -> None:
         self._apply_overlay()
@@ -157,6 +160,8 @@ class PresenterSession(QObject):
             self.window.runner.cancel(key)
         self.window.slice_view.set_overlay(None)
         self.window.state.set_anonymise(self._anonymise)
+        if self.ai_module is not None:
+            self.ai_module.resume()
         try:
             self.window.state.slice_changed.disconnect(self._on_state_slice_changed)
         except (RuntimeError, TypeError):

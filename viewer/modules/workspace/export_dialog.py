@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from viewer.core.overlay import lookup_table
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QLinearGradient, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
@@ -41,12 +42,11 @@ def caption_text(state, model_text: str = "", include_patient: bool = False) -> 
     return " — ".join(parts)
 
 
-def colorbar_levels(overlay_item) -> tuple[str, float, float] | None:
-    """(label, low, high) of a visible overlay ImageItem, None when no overlay is shown."""
-    if overlay_item is None or not overlay_item.isVisible() or overlay_item.image is None:
-        return None
-    low, high = (float(v) for v in overlay_item.getLevels())
-    return ("map", low, high)
+def colorbar_levels(layer) -> tuple[str, float, float] | None:
+    """(label, low, high) of a visible OverlayLayer (the map values its colours span), None
+    when no overlay is shown."""
+    span = layer.colour_range() if layer is not None else None
+    return None if span is None else ("map", span[0], span[1])
 
 
 def decorate(image: QImage, caption: str = "", colorbar: tuple | None = None,
@@ -85,13 +85,13 @@ def render(workspace, options: PngOptions) -> QImage:
     """The picture to export from a Workspace (layout or active view) per ``options``."""
     layouts = workspace.layouts
     target = layouts.active_view() if options.what == "view" else layouts.stack.currentWidget()
-    overlays = _overlay_items(layouts)
+    overlays = _overlay_layers(layouts)
     hidden = []
     if not options.overlay:
-        for item in overlays:
-            if item.isVisible():
-                item.setVisible(False)
-                hidden.append(item)
+        for layer in overlays:
+            if layer.visible:
+                layer.item.setVisible(False)
+                hidden.append(layer.item)
     try:
         if hasattr(target, "canvas") and options.what == "view":
             image = target.canvas.grab().toImage()
@@ -102,23 +102,23 @@ def render(workspace, options: PngOptions) -> QImage:
             item.setVisible(True)
     bar, lut = None, None
     if options.overlay and options.colorbar:
-        for item in overlays:
-            bar = colorbar_levels(item)
+        for layer in overlays:
+            bar = colorbar_levels(layer)
             if bar is not None:
-                lut = item.lut if isinstance(item.lut, np.ndarray) else None
+                lut = lookup_table(layer.style.colormap)
                 break
     return decorate(image, options.caption, bar, lut)
 
 
-def _overlay_items(layouts) -> list:
-    """Overlay ImageItems of the native SliceView (possibly wrapped) and the plane views."""
+def _overlay_layers(layouts) -> list:
+    """Overlay layers of the native SliceView (possibly wrapped) and the plane views."""
     from viewer.ui.views.slice_view import SliceView
 
     single = layouts.single
     if not isinstance(single, SliceView):
         single = single.findChild(SliceView)
-    items = [single.overlay] if single is not None else []
-    return items + [v.overlay for v in layouts.views.values()]
+    layers = [single.overlay_layer] if single is not None else []
+    return layers + [v.overlay_layer for v in layouts.views.values()]
 
 
 def copy_to_clipboard(image: QImage) -> None:

@@ -1,11 +1,11 @@
 """The Slicer-style workspace added to the main window: layouts with linked plane views, cine,
 measurements (panel + per-study session file), user window presets, exports and their keys.
 
-``install_workspace(window)`` is called once by ``MainWindow``. Hooks for other modules:
-``Workspace.set_overlay_volume(heat)`` shows a 3D map (float32 ``(z, y, x)``) in the plane views
-and enables the NIfTI export; ``Workspace.probabilities_provider`` is a callable returning
-``Sequence[viewer.core.exports.SliceProbability]`` (set by the inference panel) for the report;
-``Workspace.caption_provider`` returns "model, class, probability" text for PNG captions.
+A feature module built by :func:`viewer.app.create_main_window`. Its public hooks, wired there:
+``Workspace.set_overlay_volume(heat, style)`` shows a 3D map (float32 ``(z, y, x)``) in the plane
+views and enables the NIfTI export; ``Workspace.set_ai_results(probabilities, caption)`` tells
+the findings report where the per-slice probabilities are and PNG captions what model, method
+and class the map shows.
 """
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QToolBar
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu, QToolBar
 
 from viewer.core.exports import SliceProbability
+from viewer.core.overlay import OverlayStyle
 from viewer.core.measurements import Measurement
 from viewer.core.reformat import extract, plane_geometry
 from viewer.state.viewer_state import value_unit
+from viewer.ui.dialogs import show_error
+from viewer.ui.main_window import MainWindow
+from viewer.ui.module import MENU_FILE, MENU_VIEW
 from viewer.ui.views.cine import CineBar, CineController
 from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
 from viewer.modules.workspace.measurements import (TOOL_KEYS, TOOLS, MeasurementController, MeasurementsPanel,
@@ -63,9 +67,12 @@ def restored_stats(m: Measurement, volume) -> Measurement:
 
 
 class Workspace(QObject):
-    """Owns the layout container, cine, measurements and exports of one MainWindow."""
+    """Owns the layout container, cine, measurements and exports of one MainWindow; a feature
+    module (:class:`viewer.ui.module.Module`) added by the composition root."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    name = "workspace"
+
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window, self.state = window, window.state
         single = window.takeCentralWidget()
@@ -73,8 +80,10 @@ class Workspace(QObject):
         window.setCentralWidget(self.layouts)
         self.nav = self.layouts.nav
         self.heat_volume: np.ndarray | None = None
+        self.heat_style: OverlayStyle | None = None
         self.probabilities_provider: Callable[[], Sequence[SliceProbability]] | None = None
         self.caption_provider: Callable[[], str] | None = None
+        self.tools_menu: QMenu | None = None
         self.store = MeasurementStore(self)
         self.measure = MeasurementController(self.state, self.store, self)
         self.measure.add_view(window.slice_view)
@@ -117,7 +126,6 @@ class Workspace(QObject):
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         act.setCheckable(checkable)
         act.triggered.connect(slot)
-        self.window.addAction(act)
         return act
 
     def _make_actions(self) -> None:
@@ -144,23 +152,41 @@ class Workspace(QObject):
         self.act_nifti = self._act("Export heat map as &NIfTI…", "Ctrl+Shift+N",
                                    self.export_heatmap)
         self.act_nifti.setEnabled(False)
-        self.actions = (list(self.layouts.actions_list)
+        self.action_list = (list(self.layouts.actions_list)
                         + [self.act_play, self.act_faster, self.act_slower, self.act_bounce]
                         + list(self.tool_actions.values())
                         + [self.act_panel, self.act_presets, self.act_export_png, self.act_copy,
                            self.act_montage, self.act_series, self.act_report, self.act_nifti])
-        self.window.extra_actions = list(getattr(self.window, "extra_actions", [])) + self.actions
+
+    # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
+    def actions(self) -> list[QAction]:
+        return list(self.action_list)
+
+    def menu(self) -> QMenu | None:
+        return self.tools_menu
+
+    def shutdown(self) -> None:
+        """Write pending measurements now (the delayed save would never run)."""
+        self.cine.pause()
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self.save_session()
+
+    def set_ai_results(self, probabilities: Callable[[], Sequence[SliceProbability]],
+                       caption: Callable[[], str]) -> None:
+        """Where the findings report finds per-slice probabilities and PNG captions the model,
+        method and class (given by the composition root from the AI module)."""
+        self.probabilities_provider = probabilities
+        self.caption_provider = caption
 
     def _make_menus(self) -> None:
-        mb = self.window.menuBar()
-        menus = {a.text().replace("&", ""): a for a in mb.actions()}
-        file_menu = menus["File"].menu()
+        file_menu = self.window.menu_named(MENU_FILE)
         export = file_menu.addMenu("&Export")
         file_menu.insertMenu(file_menu.actions()[-2] if len(file_menu.actions()) > 1
                              else file_menu.actions()[0], export)
         export.addActions([self.act_export_png, self.act_copy, self.act_montage, self.act_series,
                            self.act_report, self.act_nifti])
-        view_menu = menus["View"].menu()
+        view_menu = self.window.menu_named(MENU_VIEW)
         layout_menu = view_menu.addMenu("&Layout")
         layout_menu.addActions([self.layouts.layout_actions[n] for n in LAYOUTS])
         layout_menu.addSeparator()
@@ -168,8 +194,9 @@ class Workspace(QObject):
         cine = view_menu.addMenu("&Cine")
         cine.addActions([self.act_play, self.act_faster, self.act_slower, self.act_bounce])
         view_menu.addAction(self.act_presets)
-        tools = mb.addMenu("&Tools")
-        mb.insertMenu(menus["Help"], tools)
+        tools = QMenu("&Tools", self.window)
+        tools.setObjectName("menu-tools")
+        self.tools_menu = tools
         tools.addActions(list(self.tool_actions.values()))
         tools.addSeparator()
         tools.addAction(self.act_panel)
@@ -197,13 +224,14 @@ class Workspace(QObject):
         if hasattr(single, "set_crosshair_visible"):
             single.set_crosshair_visible(tool == "navigate")  # lines would hide what is measured
 
-    def set_overlay_volume(self, heat: np.ndarray | None, *, visible: bool = True,
-                           **style) -> None:
+    def set_overlay_volume(self, heat: np.ndarray | None, style: OverlayStyle | None = None, *,
+                           visible: bool = True) -> None:
         """Keep a 3D heat map (``(z, y, x)``, the series' voxel grid; None forgets it) for the
         exports (NIfTI, montage, PNG series) and show it in the plane views unless ``visible``
         is False; ``style`` as :meth:`LayoutContainer.set_overlay_volume`."""
         self.heat_volume = heat
-        self.layouts.set_overlay_volume(heat if visible else None, **style)
+        self.heat_style = style
+        self.layouts.set_overlay_volume(heat if visible else None, style)
         self.act_nifti.setEnabled(heat is not None)
 
     # -- measurements and session -----------------------------------------------------------
@@ -365,6 +393,7 @@ class Workspace(QObject):
     def montage_job(self, path: Path):
         """A job writing every n-th native slice (at most 36) as one montage PNG."""
         vol, window, heat = self.state.volume, self.state.window, self.heat_volume
+        style = self.heat_style
         step = max(1, int(np.ceil(vol.n_slices / MONTAGE_MAX)))
 
         def job(ctx):
@@ -372,12 +401,13 @@ class Workspace(QObject):
             from viewer.core.overlay import save_png
 
             return save_png(montage(slice_images(vol, range(0, vol.n_slices, step), window,
-                                                 heat)), path)
+                                                 heat, style)), path)
         return job
 
     def series_job(self, folder: Path):
         """A job writing every native slice as ``slice_NNN.png`` into ``folder``."""
         vol, window, heat = self.state.volume, self.state.window, self.heat_volume
+        style = self.heat_style
 
         def job(ctx):
             from viewer.core.exports import slice_images, write_png_series
@@ -385,7 +415,7 @@ class Workspace(QObject):
             out = []
             for k in range(vol.n_slices):
                 ctx.check()
-                out += write_png_series(slice_images(vol, [k], window, heat), folder,
+                out += write_png_series(slice_images(vol, [k], window, heat, style), folder,
                                         numbers=[k + 1])
                 ctx.report((k + 1, vol.n_slices))
             return out
@@ -419,7 +449,7 @@ class Workspace(QObject):
         return self.window.runner.submit(
             "export", job, label=label,
             on_result=lambda r: self.window.statusBar().showMessage(f"{label}: done", 4000),
-            on_error=lambda e: self.window._show_job_error("Export failed", e))
+            on_error=lambda e: show_error(self.window, "Export failed", e.message or str(e)))
 
     def _default(self, name: str) -> str:
         return str(Path(self.window.settings.last_folder()) / name)
@@ -428,7 +458,3 @@ class Workspace(QObject):
 def _raise(exc: Exception):
     raise exc
 
-
-def install_workspace(window: QMainWindow) -> Workspace:
-    """Add the workspace to ``window`` (a MainWindow) and return it."""
-    return Workspace(window)

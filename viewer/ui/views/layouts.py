@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from viewer.core.overlay import OverlayStyle
 from viewer.state.navigation import Navigator
 from viewer.core.reformat import PLANES, native_plane
 from viewer.state.viewer_state import ViewerState, value_unit
@@ -202,13 +203,11 @@ class LayoutContainer(QWidget):
         nxt.setFocus()
 
     # -- overlays, links ---------------------------------------------------------------------
-    def set_overlay_volume(self, heat: np.ndarray | None, colormap: str = "inferno",
-                           opacity: float = 0.5, threshold: float = 0.0,
-                           levels: tuple[float, float] | None = None) -> None:
-        """Show a 3D map (float32 ``(z, y, x)``, the series' voxel grid) in every plane view,
-        reformatted with the image; None hides it."""
+    def set_overlay_volume(self, heat: np.ndarray | None, style: OverlayStyle | None = None) -> None:
+        """Show a 3D map (float32 ``(z, y, x)``, the series' voxel grid, each slice normalised to
+        0..1, NaN unknown) in every plane view, reformatted with the image; None hides it."""
         for view in self.views.values():
-            view.set_overlay_volume(heat, colormap, opacity, threshold, levels)
+            view.set_overlay_volume(heat, style)
 
     def _on_view_changed(self, source: str) -> None:
         if not self.nav.linked:

@@ -18,6 +18,8 @@ from viewer.io.geometry import edge_labels
 from viewer.state.navigation import Navigator
 from viewer.core.reformat import PlaneGeometry, extract
 from viewer.state.viewer_state import ProbeInfo, ViewerState, display_name, value_unit
+from viewer.core.overlay import OverlayStyle
+from viewer.ui.views.overlay_layer import OverlayLayer
 from viewer.ui.views.canvas import Annotations, SliceCanvas, SliceViewBox
 from viewer.ui.views.slice_view import (CROSSHAIR_COLOR, FIT_PADDING, PAGE, ZOOM_STEP, view_mm_per_pixel,
                                   configure_pyqtgraph)
@@ -59,16 +61,15 @@ class PlaneView(QWidget):
         self.view_box = PlaneViewBox()
         self.canvas.setCentralItem(self.view_box)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.overlay = pg.ImageItem(axisOrder="row-major")
-        self.overlay.setZValue(10)
-        self.overlay.setVisible(False)
         pen = QPen(CROSSHAIR_COLOR, 1)
         pen.setCosmetic(True)
         self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
         self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        for item, z in ((self.image, 0), (self.overlay, 10), (self.h_line, 20), (self.v_line, 20)):
+        for item, z in ((self.image, 0), (self.h_line, 20), (self.v_line, 20)):
             item.setZValue(z)
             self.view_box.addItem(item, ignoreBounds=item in (self.h_line, self.v_line))
+        self.overlay_layer = OverlayLayer(self.view_box)
+        self.overlay = self.overlay_layer.item
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.addWidget(self.canvas)
@@ -79,7 +80,7 @@ class PlaneView(QWidget):
         self._fitted = True
         self._drag_scale = 1.0
         self._overlay_volume: np.ndarray | None = None
-        self._overlay_style: tuple = ()
+        self._overlay_style: OverlayStyle | None = None
         self._connect()
 
     def _connect(self) -> None:
@@ -134,7 +135,7 @@ class PlaneView(QWidget):
         self.geom = self.nav.planes.get(self.plane)
         self.local_window = None
         self._overlay_volume = None
-        self.overlay.setVisible(False)
+        self.overlay_layer.clear()
         if self.geom is None:
             return
         sample = volume.voxels[::4, ::4, ::4]
@@ -156,7 +157,7 @@ class PlaneView(QWidget):
     def _on_state_volume_closed(self) -> None:
         self.geom = None
         self.image.clear()
-        self.overlay.setVisible(False)
+        self.overlay_layer.clear()
         self._refresh_annotations()
 
     def _on_state_window_changed(self, *_args) -> None:
@@ -214,39 +215,24 @@ class PlaneView(QWidget):
         self._show_overlay()
         self._refresh_annotations()
 
-    def set_overlay_volume(self, heat: np.ndarray | None, colormap: str = "inferno",
-                           opacity: float = 0.5, threshold: float = 0.0,
-                           levels: tuple[float, float] | None = None) -> None:
-        """Show a 3D map (float32 ``(z, y, x)`` in the series' voxel grid) reformatted like the
-        image; None hides it. Arguments as ``SliceView.set_overlay``."""
-        self._overlay_volume = heat
+    def set_overlay_volume(self, heat: np.ndarray | None, style: OverlayStyle | None = None) -> None:
+        """Show a 3D map (float32 ``(z, y, x)`` in the series' voxel grid, each slice normalised
+        to 0..1, NaN where unknown) reformatted like the image; None hides it."""
         if heat is not None:
             vol = self.state.volume
             if vol is None or heat.shape[:3] != vol.shape:
-                raise ValueError(f"overlay volume shape {None if heat is None else heat.shape} "
-                                 f"differs from the series {None if vol is None else vol.shape}")
-            if levels is None:
-                top = float(np.nanmax(heat)) if heat.size else 1.0
-                levels = (threshold, top if top > threshold else threshold + 1e-6)
-        self._overlay_style = (colormap, opacity, threshold, levels)
+                raise ValueError(f"overlay volume shape {heat.shape} differs from the series "
+                                 f"{None if vol is None else vol.shape}")
+        self._overlay_volume = heat
+        self._overlay_style = style
         self._show_overlay()
 
     def _show_overlay(self) -> None:
-        if self._overlay_volume is None or self.geom is None:
-            self.overlay.clear()
-            self.overlay.setVisible(False)
+        if self._overlay_volume is None or self.geom is None or self._overlay_style is None:
+            self.overlay_layer.clear()
             return
-        colormap, opacity, threshold, levels = self._overlay_style
-        heat = self._extract(self._overlay_volume, float(levels[0]) - 1.0)
-        from viewer.core.overlay import lookup_table
-
-        lut = np.concatenate([lookup_table(colormap, 256), np.full((256, 1), 255, np.uint8)], 1)
-        lut[0, 3] = 0  # below threshold: transparent
-        # below the threshold, and NaN (no map known there): transparent
-        data = np.where(heat >= threshold, heat, levels[0] - 1.0).astype(np.float32)
-        self.overlay.setImage(data, autoLevels=False, levels=levels, lut=lut)
-        self.overlay.setOpacity(float(np.clip(opacity, 0.0, 1.0)))
-        self.overlay.setVisible(True)
+        heat = self._extract(self._overlay_volume, float("nan"))
+        self.overlay_layer.show(heat, self._overlay_style, normalised=True)
 
     def _refresh_annotations(self) -> None:
         st, vol, g = self.state, self.state.volume, self.geom

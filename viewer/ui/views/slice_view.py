@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QVBoxLayout, 
 from viewer.io.records import Volume, WindowPreset
 from viewer.state.viewer_state import ViewerState, display_name
 from viewer.ui.views.marked_slider import MarkedSlider
+from viewer.core.overlay import OverlayStyle
+from viewer.ui.views.overlay_layer import OverlayLayer
 from viewer.ui.views.canvas import Annotations, SliceCanvas, SliceViewBox
 
 ZOOM_STEP = 1.25
@@ -79,11 +81,9 @@ class SliceView(QWidget):
         self.view_box = SliceViewBox()
         self.canvas.setCentralItem(self.view_box)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.overlay = pg.ImageItem(axisOrder="row-major")
-        self.overlay.setZValue(10)
-        self.overlay.setVisible(False)
         self.view_box.addItem(self.image)
-        self.view_box.addItem(self.overlay)
+        self.overlay_layer = OverlayLayer(self.view_box)
+        self.overlay = self.overlay_layer.item
         pen = QPen(CROSSHAIR_COLOR, 1)
         pen.setCosmetic(True)
         self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
@@ -437,39 +437,19 @@ class SliceView(QWidget):
             line.setVisible(value is not None)
 
     # -- overlay (heat maps) --------------------------------------------------------------
-    def set_overlay(self, heat: np.ndarray | None, colormap: str = "inferno",
-                    opacity: float = 0.5, threshold: float = 0.0,
-                    levels: tuple[float, float] | None = None) -> None:
-        """Show ``heat`` (float32 (H, W) in slice pixel geometry) over the slice, or hide it.
-
-        Values below ``threshold`` are transparent; ``levels`` (low, high) map onto the colormap
-        (default: threshold .. max of the map); ``opacity`` 0..1. ``colormap`` is a pyqtgraph
-        colormap name ("inferno", "jet", "hot", "turbo", or any pyqtgraph colormap).
-        """
-        if heat is None:
-            self.overlay.clear()
-            self.overlay.setVisible(False)
-            return
-        heat = np.ascontiguousarray(heat, dtype=np.float32)
-        vol = self.state.volume
-        if vol is not None and heat.shape != vol.voxels.shape[1:3]:
-            raise ValueError(f"overlay shape {heat.shape} differs from the slice "
-                             f"{vol.voxels.shape[1:3]}")
-        from viewer.core.overlay import lookup_table
-
-        lut = np.concatenate([lookup_table(colormap, 256), np.full((256, 1), 255, np.uint8)], 1)
-        lut[0, 3] = 0  # below threshold: transparent
-        if levels is None:
-            top = float(np.nanmax(heat)) if heat.size else 1.0
-            levels = (threshold, top if top > threshold else threshold + 1e-6)
-        data = np.where(heat < threshold, levels[0] - 1.0, heat).astype(np.float32)
-        self.overlay.setImage(data, autoLevels=False, levels=levels, lut=lut)
-        self.overlay.setOpacity(float(np.clip(opacity, 0.0, 1.0)))
-        self.overlay.setVisible(True)
+    def set_overlay(self, heat: np.ndarray | None, style: OverlayStyle | None = None) -> None:
+        """Show ``heat`` (float (H, W) in slice pixel geometry, raw range) over the slice by the
+        core overlay rule with ``style``, or hide it (``heat`` or ``style`` None)."""
+        if heat is not None:
+            vol = self.state.volume
+            if vol is not None and heat.shape != vol.voxels.shape[1:3]:
+                raise ValueError(f"overlay shape {heat.shape} differs from the slice "
+                                 f"{vol.voxels.shape[1:3]}")
+        self.overlay_layer.show(heat, style)
 
     def overlay_visible(self) -> bool:
         """Whether an overlay is shown."""
-        return self.overlay.isVisible()
+        return self.overlay_layer.visible
 
 
 def fill_preset_menu(menu: QMenu, view: SliceView) -> None:
