@@ -12,8 +12,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from viewer.io.geometry import analyse_stack, normal_from_orientation, orientation_label, \
-    same_orientation
+from viewer.io.dicomdir import is_dicomdir, list_dicomdir
+from viewer.io.geometry import analyse_stack, same_orientation, series_orientation_label
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
 from viewer.io.scan import ScannedImage, scan
@@ -34,28 +34,6 @@ def _walk(folder: Path) -> list[str]:
     return out
 
 
-def _dicomdir_files(path: str, skipped: list[SkippedFile]) -> list[str]:
-    """The image files a DICOMDIR lists (those that exist), relative to its folder."""
-    try:
-        ds = read_dataset(path)
-    except UnreadableFile as exc:
-        skipped.append(SkippedFile(path, f"DICOMDIR could not be read: {exc.args[0]}"))
-        return []
-    base = Path(path).parent
-    out: list[str] = []
-    for record in ds.get("DirectoryRecordSequence", []):
-        file_id = record.get("ReferencedFileID")
-        if not file_id:
-            continue
-        parts = [file_id] if isinstance(file_id, str) else list(file_id)
-        target = base.joinpath(*parts)
-        if target.is_file():
-            out.append(str(target))
-        else:
-            skipped.append(SkippedFile(str(target), "Listed in the DICOMDIR but missing on disk"))
-    return out
-
-
 def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile]) -> list[str]:
     files: list[str] = []
     for raw in paths:
@@ -63,8 +41,13 @@ def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile])
         if p.is_dir():
             files.extend(_walk(p))
         elif p.is_file():
-            if p.name.upper() == "DICOMDIR":
-                files.extend(_dicomdir_files(str(p), skipped))
+            if is_dicomdir(p):
+                listing = list_dicomdir(p)
+                files.extend(listing.files)
+                skipped.extend(listing.skipped)
+                if listing.scan_folder:
+                    itself = os.path.realpath(p)
+                    files.extend(f for f in _walk(p.parent) if os.path.realpath(f) != itself)
             else:
                 files.append(str(p))
         else:
@@ -102,12 +85,14 @@ def _split(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
 
 
 def _label(orientation: Sequence[float]) -> str:
-    if len(orientation) != 6:
-        return "oblique"
-    try:
-        return orientation_label(normal_from_orientation(orientation))
-    except ValueError:
-        return "oblique"
+    """Plane label; "unknown" without ImageOrientationPatient (never an invented "oblique")."""
+    return series_orientation_label(orientation)
+
+
+def _shared_patient_orientation(members: Sequence[FileHeader]) -> tuple[str, ...]:
+    """PatientOrientation common to all members, () when absent or when they disagree."""
+    values = {m.patient_orientation for m in members}
+    return values.pop() if len(values) == 1 else ()
 
 
 def _multiframe_geometry(members: list[FileHeader]) -> tuple[list[FileHeader], int, list[str]]:
@@ -192,6 +177,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         photometric=first.photometric,
         transfer_syntax=first.transfer_syntax,
         warnings=tuple(warnings),
+        patient_orientation=_shared_patient_orientation(members),
     )
 
 

@@ -52,6 +52,7 @@ class FileHeader:
     frame_positions: tuple[tuple[float, float, float] | None, ...] = ()
     spacing_between_slices: float | None = None
     window: tuple[float, float] | None = None
+    patient_orientation: tuple[str, ...] = ()  # PatientOrientation (0020,0020): row, column
 
 
 def _floats(value: Any) -> tuple[float, ...]:
@@ -63,6 +64,15 @@ def _floats(value: Any) -> tuple[float, ...]:
         return tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return ()
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A multi-valued text attribute as a tuple of stripped strings (empty when absent)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, (str, bytes)):
+        value = str(value).split("\\")
+    return tuple(str(v).strip() for v in value)
 
 
 def _first(value: Any) -> float | None:
@@ -214,6 +224,7 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
         transfer_syntax=str(getattr(meta, "TransferSyntaxUID", "") or ""),
         frame_positions=tuple(frame_positions),
         spacing_between_slices=between,
+        patient_orientation=_strings(ds.get("PatientOrientation")),
         window=(center, width) if center is not None and width is not None and width > 0
         else None,
     )

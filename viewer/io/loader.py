@@ -133,6 +133,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
         presets=presets, warnings=tuple(dict.fromkeys(warnings)),
         slice_files=tuple(path for _ in order), invert_display=first.photometric == "MONOCHROME1",
         is_rgb=rgb, orientation=series.orientation,
+        patient_orientation=series.patient_orientation,
     )
     yield LoadProgress(len(order), len(order), volume, loaded, True)
 
@@ -170,7 +171,7 @@ def iter_load(
         study_description=series.study_description, patient=series.patient,
         warnings=tuple(warnings), slice_files=tuple(files),
         invert_display=first.photometric == "MONOCHROME1", is_rgb=rgb,
-        orientation=series.orientation,
+        orientation=series.orientation, patient_orientation=series.patient_orientation,
     )
 
     def read_single(k: int) -> None:

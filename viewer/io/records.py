@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-Orientation = str  # "axial" | "coronal" | "sagittal" | "oblique"
+Orientation = str  # "axial" | "coronal" | "sagittal" | "oblique" | "unknown" (no IOP)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,10 @@ class SeriesInfo:
     photometric: str = "MONOCHROME2"
     transfer_syntax: str = ""
     warnings: tuple[str, ...] = ()
+    #: PatientOrientation (0020,0020) shared by every image (row, column direction letters), or
+    #: () when absent or when the images disagree. Gives edge letters when orientation is
+    #: "unknown" (no ImageOrientationPatient).
+    patient_orientation: tuple[str, ...] = ()
 
     @property
     def n_slices(self) -> int:
@@ -122,6 +126,9 @@ class Volume:
     invert_display: bool = False
     is_rgb: bool = False
     orientation: Orientation = "oblique"
+    #: PatientOrientation letters (row, column) for volumes without ImageOrientationPatient
+    #: (``orientation == "unknown"``); see ``viewer.io.geometry.volume_edge_labels``.
+    patient_orientation: tuple[str, ...] = ()
 
     @property
     def n_slices(self) -> int:

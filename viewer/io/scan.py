@@ -37,6 +37,7 @@ _STUDY_UID = (0x0020, 0x000D)
 _SERIES_UID = (0x0020, 0x000E)
 _SERIES_NUMBER = (0x0020, 0x0011)
 _INSTANCE_NUMBER = (0x0020, 0x0013)
+_PATIENT_ORIENTATION = (0x0020, 0x0020)
 _POSITION = (0x0020, 0x0032)
 _ORIENTATION = (0x0020, 0x0037)
 _SAMPLES = (0x0028, 0x0002)
@@ -44,7 +45,7 @@ _FRAMES = (0x0028, 0x0008)
 _ROWS = (0x0028, 0x0010)
 _COLUMNS = (0x0028, 0x0011)
 _TAGS = (_SOP_CLASS, _MODALITY, _STUDY_UID, _SERIES_UID, _SERIES_NUMBER, _INSTANCE_NUMBER,
-         _POSITION, _ORIENTATION, _SAMPLES, _FRAMES, _ROWS, _COLUMNS)
+         _PATIENT_ORIENTATION, _POSITION, _ORIENTATION, _SAMPLES, _FRAMES, _ROWS, _COLUMNS)
 #: Modalities of non-image objects: always read by pydicom (which names the reason).
 _NON_IMAGE_MODALITIES = frozenset({"SR", "RTSTRUCT", "PR", "ECG", "HD", "AU", "DOC", "KO",
                                    "RTPLAN", "RTRECORD"})
@@ -66,6 +67,7 @@ class ScannedImage:
     samples_per_pixel: int
     rows: int
     columns: int
+    patient_orientation: tuple[str, ...] = ()
 
     @property
     def template_key(self) -> tuple:
@@ -86,7 +88,8 @@ class ScannedImage:
             series_instance_uid=self.series_instance_uid, series_number=self.series_number,
             instance_number=self.instance_number, position=self.position,
             orientation=self.orientation, samples_per_pixel=self.samples_per_pixel,
-            rows=self.rows, columns=self.columns, frames=1, frame_positions=())
+            rows=self.rows, columns=self.columns, frames=1, frame_positions=(),
+            patient_orientation=self.patient_orientation)
 
 
 @lru_cache(maxsize=64)
@@ -106,6 +109,11 @@ def _optional_int(value: str | None) -> int | None:
 def _numbers(value: str | None) -> tuple[float, ...]:
     text = _text(value)
     return tuple(float(v) for v in text.split("\\")) if text else ()
+
+
+def _codes(value: str | None) -> tuple[str, ...]:
+    text = _text(value)
+    return tuple(v.strip() for v in text.split("\\")) if text else ()
 
 
 def _image(path: str, values: dict[tuple[int, int], str | None]) -> ScannedImage | None:
@@ -129,6 +137,7 @@ def _image(path: str, values: dict[tuple[int, int], str | None]) -> ScannedImage
             orientation=orientation if len(orientation) == 6 else (),
             samples_per_pixel=_optional_int(values[_SAMPLES]) or 1,
             rows=int(_text(values[_ROWS])), columns=int(_text(values[_COLUMNS])),
+            patient_orientation=_codes(values[_PATIENT_ORIENTATION]),
         )
     except (ValueError, TypeError):
         return None
