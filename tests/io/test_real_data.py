@@ -45,16 +45,20 @@ def test_compressed_forms_decode_identically(shared_dicom) -> None:
         np.testing.assert_array_equal(v.voxels, volumes[0].voxels)
 
 
-def test_transfer_syntaxes_identical_and_duplicates_warned(shared_dicom) -> None:
+def test_transfer_syntaxes_mosaic_identical_and_duplicates_warned(shared_dicom) -> None:
+    # One Siemens EPI mosaic (6x6 tiles of 64x64, 35 slices 3.6 mm apart) in nine syntaxes.
     series, volume = _one("transfer_syntaxes")
-    assert volume.shape == (9, 384, 384)
-    for k in range(9):
-        np.testing.assert_array_equal(volume.voxels[k], volume.voxels[0])
-    reference = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
-    np.testing.assert_array_equal(volume.voxels[0], reference)
-    assert "9 images share one position: shown as separate images, not a volume" \
+    assert volume.shape == (35, 64, 64)
+    assert volume.spacing == pytest.approx((3.6, 3.25, 3.25), abs=0.01)
+    assert "4-D series: 9 time points of 35 slices; SliceWise shows the first time point" \
         in volume.warnings
-    assert not any("pydicom" in w for w in volume.warnings)  # SimpleITK read all nine
+    grid = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
+    tiles = grid.reshape(6, 64, 6, 64).transpose(0, 2, 1, 3).reshape(36, 64, 64)[:35]
+    np.testing.assert_array_equal(volume.voxels, tiles)  # tile order = slice order here
+    for path in sorted(glob.glob(str(shared_path("transfer_syntaxes") / "*.dcm"))):
+        single = load_series(discover(path).series[0])
+        np.testing.assert_array_equal(single.voxels, volume.voxels)
+        assert not any("pydicom" in w for w in single.warnings)  # SimpleITK read all nine
 
 
 @pytest.mark.parametrize("folder, spacing_z, expected", [
@@ -95,11 +99,16 @@ def test_non_isotropic_rescale_exact(shared_dicom) -> None:
 
 
 def test_mr_12bit_signed_values(shared_dicom) -> None:
-    _, volume = _one("mr_12bit")
-    assert volume.shape == (3, 384, 384)
-    assert any(w.startswith("3 images share one position") for w in volume.warnings)
-    for k, path in enumerate(volume.slice_files):
-        np.testing.assert_array_equal(volume.voxels[k], pydicom.dcmread(path).pixel_array)
+    # The three files are Siemens fMRI mosaics (6x6 tiles of 64x64, 35 slices) at one position.
+    series, volume = _one("mr_12bit")
+    assert volume.shape == (35, 64, 64)
+    assert "4-D series: 3 time points of 35 slices; SliceWise shows the first time point" \
+        in volume.warnings
+    for path in series.files:
+        single = load_series(discover(path).series[0])
+        grid = pydicom.dcmread(path).pixel_array
+        tiles = grid.reshape(6, 64, 6, 64).transpose(0, 2, 1, 3).reshape(36, 64, 64)[:35]
+        np.testing.assert_array_equal(single.voxels, tiles)
     assert volume.voxels.min() < 0  # the signed file really holds negative values
 
 

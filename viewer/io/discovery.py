@@ -141,6 +141,7 @@ def _split_note(parts: list[tuple[str, list[FileHeader]]], index: int) -> str:
 def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) -> SeriesInfo:
     first = members[0]
     warnings: list[str] = [split_note] if split_note else []
+    warnings.extend(first.notes)
     step: float | None = None
     if first.frames > 1:
         members, frames, extra = _multiframe_geometry(members)
@@ -178,6 +179,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         transfer_syntax=first.transfer_syntax,
         warnings=tuple(warnings),
         patient_orientation=_shared_patient_orientation(members),
+        mosaic_tiles=first.mosaic_tiles,
     )
 
 

@@ -13,6 +13,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from viewer.io.mosaic import is_mosaic, mosaic_geometry
 from viewer.io.records import PatientInfo
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -53,6 +54,12 @@ class FileHeader:
     spacing_between_slices: float | None = None
     window: tuple[float, float] | None = None
     patient_orientation: tuple[str, ...] = ()  # PatientOrientation (0020,0020): row, column
+    #: Siemens mosaic: number of slices packed in the one stored image (0 = not a mosaic). Then
+    #: ``rows``/``columns`` are one tile's, ``frames`` the tile count and ``frame_positions``
+    #: each tile's position (see viewer.io.mosaic).
+    mosaic_tiles: int = 0
+    #: Notes about this file's geometry for the reader (e.g. an unsplittable mosaic).
+    notes: tuple[str, ...] = ()
 
 
 def _floats(value: Any) -> tuple[float, ...]:
@@ -191,6 +198,23 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
             frame_positions.append(pos if len(pos) == 3 else None)  # type: ignore[arg-type]
         if frame_positions and frame_positions[0] is not None:
             position = frame_positions[0]  # type: ignore[assignment]
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    mosaic_tiles = 0
+    notes: list[str] = []
+    if is_mosaic(ds) and frames == 1:
+        mosaic = mosaic_geometry(ds, orientation, position if len(position) == 3 else None,
+                                 spacing if len(spacing) >= 2 else (1.0, 1.0))
+        if mosaic is None:
+            notes.append("Siemens mosaic whose slice count cannot be read (no CSA header): "
+                         "shown as one grid of tiles, positions are those of the grid")
+        else:
+            mosaic_tiles = frames = mosaic.tiles
+            rows, columns = mosaic.tile_rows, mosaic.tile_cols
+            frame_positions = list(mosaic.positions)
+            if frame_positions:
+                position = frame_positions[0]  # type: ignore[assignment]
+            if mosaic.note:
+                notes.append(mosaic.note)
     center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
     if center is None or width is None:
         voi = _group_item(ds, 0, "FrameVOILUTSequence")
@@ -213,8 +237,8 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
             birth_date=str(ds.get("PatientBirthDate", "") or ""),
             sex=str(ds.get("PatientSex", "") or ""),
         ),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
+        rows=rows,
+        columns=columns,
         frames=frames,
         orientation=orientation if len(orientation) == 6 else (),
         position=position if len(position) == 3 else None,  # type: ignore[arg-type]
@@ -225,6 +249,8 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
         frame_positions=tuple(frame_positions),
         spacing_between_slices=between,
         patient_orientation=_strings(ds.get("PatientOrientation")),
+        mosaic_tiles=mosaic_tiles,
+        notes=tuple(notes),
         window=(center, width) if center is not None and width is not None and width > 0
         else None,
     )

@@ -22,6 +22,7 @@ from viewer.io.errors import DicomLoadError
 from viewer.io.geometry import analyse_stack, direction_matrix
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.mosaic import split_mosaic
 from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_into, \
     read_with_pydicom
 from viewer.io.presets import auto_window, presets_for
@@ -93,6 +94,18 @@ def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
     return (header_preset or auto), presets
 
 
+def _mosaic_tiles(series: SeriesInfo, frames: np.ndarray) -> np.ndarray:
+    """A Siemens mosaic's one decoded image cut into its slices (geometry: viewer.io.mosaic);
+    any other file's frames unchanged."""
+    if not series.mosaic_tiles or frames.shape[0] != 1:
+        return frames
+    try:
+        return split_mosaic(frames, series.mosaic_tiles, (series.rows, series.columns))
+    except ValueError as exc:
+        raise DicomLoadError(series.files[0], f"the mosaic cannot be cut into slices ({exc})"
+                             ) from exc
+
+
 def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProgress]:
     """A multi-frame series: the first file (first time point of a 4-D series), in one step
     (SimpleITK decodes a file's frames together)."""
@@ -111,6 +124,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
                             "from the first frame only; values may be off")
     else:
         frames = _decode_one(path, rgb, warnings)
+    frames = _mosaic_tiles(series, frames)
     positions = first.frame_positions
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     if positions and all(p is not None for p in positions) and len(positions) == len(frames):

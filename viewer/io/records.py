@@ -80,6 +80,10 @@ class SeriesInfo:
     #: () when absent or when the images disagree. Gives edge letters when orientation is
     #: "unknown" (no ImageOrientationPatient).
     patient_orientation: tuple[str, ...] = ()
+    #: Siemens mosaic: slices packed as tiles in each stored image (0 = not a mosaic). Then
+    #: ``rows``/``columns`` are one tile's size, ``frames_per_file`` the tile count, and the
+    #: loader cuts each file's image into tiles (viewer.io.mosaic.split_mosaic).
+    mosaic_tiles: int = 0
 
     @property
     def n_slices(self) -> int:
