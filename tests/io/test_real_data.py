@@ -116,7 +116,6 @@ def test_mr_12bit_signed_values(shared_dicom) -> None:
     ("philips_enhanced", (8, 256, 256), (1.2, 1.0, 1.0)),
     ("siemens_multiframe", (8, 256, 256), (0.9, 0.9375, 0.9375)),
     ("hyperfine", (8, 138, 112), (5.0, 1.61, 1.59)),
-    ("philips_fmap.dcm", (64, 64, 64), (1.0, 4.0, 4.0)),
 ])
 def test_multiframe_volumes(shared_dicom, name, shape, spacing) -> None:
     _, volume = _one("multiframe", name)
@@ -125,15 +124,32 @@ def test_multiframe_volumes(shared_dicom, name, shape, spacing) -> None:
     assert len(volume.slice_files) == shape[0]
 
 
-def test_enhanced_frames_ordered_by_position_and_rescaled_per_frame(shared_dicom) -> None:
-    _, volume = _one("multiframe", "philips_fmap.dcm")
-    assert any("64 images share 32 positions" in w for w in volume.warnings)
-    ds = pydicom.dcmread(volume.slice_files[0])
+def test_field_map_file_is_two_series_4_mm_apart_rescaled_per_frame(shared_dicom) -> None:
+    # philips_fmap.dcm: 32 magnitude + 32 field-map frames at the same 32 positions.
+    result = discover(shared_path("multiframe", "philips_fmap.dcm"))
+    assert len(result.series) == 2 and len({s.uid for s in result.series}) == 2
+    ds = pydicom.dcmread(result.series[0].files[0])
     groups = ds.PerFrameFunctionalGroupsSequence
-    for k in (0, 40):
-        pvt = groups[k].PixelValueTransformationSequence[0]
-        expected = ds.pixel_array[k] * float(pvt.RescaleSlope) + float(pvt.RescaleIntercept)
-        np.testing.assert_allclose(volume.voxels[k], expected, rtol=1e-5, atol=1e-3)
+    pixels = ds.pixel_array
+    for series, kind in zip(result.series, ("M", "FIELD_MAP")):
+        volume = load_series(series)
+        assert volume.shape == (32, 64, 64)
+        assert volume.spacing == pytest.approx((4.0, 4.0, 4.0), abs=0.01)
+        frames = [k for k in range(64)
+                  if groups[k].MRImageFrameTypeSequence[0].FrameType[3] == kind]
+        assert len(frames) == 32
+        frames.sort(key=lambda k: float(groups[k].PlanePositionSequence[0]
+                                        .ImagePositionPatient[2]))
+        for z, k in enumerate(frames):
+            ipp = np.asarray(groups[k].PlanePositionSequence[0].ImagePositionPatient, float)
+            assert np.linalg.norm(volume.index_to_patient(z, 0, 0) - ipp) < 0.01
+            pvt = groups[k].PixelValueTransformationSequence[0]
+            expected = pixels[k] * float(pvt.RescaleSlope) + float(pvt.RescaleIntercept)
+            np.testing.assert_allclose(volume.voxels[z], expected, rtol=1e-5, atol=1e-3)
+        voi = groups[frames[0]].FrameVOILUTSequence[0]
+        assert (volume.window.center, volume.window.width) == (
+            float(voi.WindowCenter), float(voi.WindowWidth))
+        assert not any("share" in w for w in volume.warnings)
     _, sag = _one("multiframe", "philips_enhanced")
     first = sag.index_to_patient(0, 0, 0)
     last = sag.index_to_patient(7, 0, 0)

@@ -16,6 +16,7 @@ from viewer.io.dicomdir import is_dicomdir, list_dicomdir
 from viewer.io.geometry import analyse_stack, same_orientation, series_orientation_label
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.multiframe import split_by_frame_group
 from viewer.io.scan import ScannedImage, scan
 from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
 
@@ -63,8 +64,20 @@ def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile])
 
 
 def _split(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
-    """Split one SeriesInstanceUID into parts of one image size and one orientation.
-    Returns (uid suffix, members) pairs."""
+    """Split one SeriesInstanceUID into parts of one frame set (of multi-frame files holding
+    several), one image size and one orientation. Returns (uid suffix, members) pairs."""
+    by_set: "OrderedDict[str, list[FileHeader]]" = OrderedDict()
+    for h in headers:
+        by_set.setdefault(h.frame_group, []).append(h)
+    parts: list[tuple[str, list[FileHeader]]] = []
+    for f_index, in_set in enumerate(by_set.values()):
+        set_suffix = f".f{f_index + 1}" if len(by_set) > 1 else ""
+        parts.extend((set_suffix + suffix, g) for suffix, g in _split_geometry(in_set))
+    return parts
+
+
+def _split_geometry(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
+    """Split headers of one frame set into parts of one image size and one orientation."""
     by_size: "OrderedDict[tuple[int, int, int, int], list[FileHeader]]" = OrderedDict()
     for h in headers:
         by_size.setdefault((h.rows, h.columns, h.frames > 1, h.samples_per_pixel), []).append(h)
@@ -124,6 +137,10 @@ def _multiframe_geometry(members: list[FileHeader]) -> tuple[list[FileHeader], i
 def _split_note(parts: list[tuple[str, list[FileHeader]]], index: int) -> str:
     """The note on a series that had to be split (by orientation and/or image size)."""
     firsts = [p[1][0] for p in parts]
+    if len({h.frame_group for h in firsts}) > 1:
+        labels = [h.frame_group for h in firsts]
+        return (f"This file holds {len(parts)} image sets ({', '.join(labels)}): split into "
+                f"separate series; this is part {index + 1} of {len(parts)} ({labels[index]})")
     sizes = {(h.rows, h.columns, h.frames > 1) for h in firsts}
     orientations = [_label(h.orientation) for h in firsts]
     if len(sizes) == 1:
@@ -163,7 +180,8 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         series_instance_uid=first.series_instance_uid,
         study_instance_uid=first.study_instance_uid,
         modality=first.modality,
-        description=first.description,
+        description=(f"{first.description} ({first.frame_group})" if first.frame_group
+                     else first.description),
         study_description=first.study_description,
         patient=first.patient,
         files=files,
@@ -180,6 +198,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         warnings=tuple(warnings),
         patient_orientation=_shared_patient_orientation(members),
         mosaic_tiles=first.mosaic_tiles,
+        frame_indices=first.frame_indices,
     )
 
 
@@ -251,4 +270,5 @@ def discover(
                     templates[image.template_key] = header  # GDCM and pydicom agree
         if progress is not None:
             progress(index + 1, total)
+    headers = [part for h in headers for part in split_by_frame_group(h)]
     return DiscoveryResult(series=tuple(group_headers(headers)), skipped=tuple(skipped))

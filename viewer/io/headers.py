@@ -14,6 +14,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from viewer.io.mosaic import is_mosaic, mosaic_geometry
+from viewer.io.multiframe import FrameGroup, frame_groups
 from viewer.io.records import PatientInfo
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -60,6 +61,13 @@ class FileHeader:
     mosaic_tiles: int = 0
     #: Notes about this file's geometry for the reader (e.g. an unsplittable mosaic).
     notes: tuple[str, ...] = ()
+    #: Enhanced multi-frame file with several image sets (frame types, stacks, ...): one
+    #: ``FrameGroup`` per set; discovery turns each into its own header
+    #: (viewer.io.multiframe.split_by_frame_group), which then has ``frame_indices`` (0-based
+    #: frames of the file) and ``frame_group`` (the set's label) set.
+    frame_groups: tuple[FrameGroup, ...] = ()
+    frame_indices: tuple[int, ...] = ()
+    frame_group: str = ""
 
 
 def _floats(value: Any) -> tuple[float, ...]:
@@ -183,6 +191,7 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
     position = _floats(ds.get("ImagePositionPatient"))
     spacing = _floats(ds.get("PixelSpacing"))
     frame_positions: list[tuple[float, float, float] | None] = []
+    groups: tuple[FrameGroup, ...] = ()
     between = _first(ds.get("SpacingBetweenSlices"))
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
         plane = _group_item(ds, 0, "PlaneOrientationSequence")
@@ -198,6 +207,7 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
             frame_positions.append(pos if len(pos) == 3 else None)  # type: ignore[arg-type]
         if frame_positions and frame_positions[0] is not None:
             position = frame_positions[0]  # type: ignore[assignment]
+        groups = frame_groups(ds)
     rows, columns = int(ds.Rows), int(ds.Columns)
     mosaic_tiles = 0
     notes: list[str] = []
@@ -251,6 +261,7 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
         patient_orientation=_strings(ds.get("PatientOrientation")),
         mosaic_tiles=mosaic_tiles,
         notes=tuple(notes),
+        frame_groups=groups,
         window=(center, width) if center is not None and width is not None and width > 0
         else None,
     )

@@ -84,6 +84,9 @@ class SeriesInfo:
     #: ``rows``/``columns`` are one tile's size, ``frames_per_file`` the tile count, and the
     #: loader cuts each file's image into tiles (viewer.io.mosaic.split_mosaic).
     mosaic_tiles: int = 0
+    #: Multi-frame file holding several image sets (e.g. magnitude and field map): the frames
+    #: of this series, 0-based in storage order, in each of ``files``; () = all frames.
+    frame_indices: tuple[int, ...] = ()
 
     @property
     def n_slices(self) -> int:
