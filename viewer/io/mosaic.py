@@ -23,10 +23,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # nibabel.nicom warns that its DICOM *readers* are young
-    from nibabel.nicom import csareader
-
 
 @dataclass(frozen=True)
 class MosaicGeometry:
@@ -53,9 +49,11 @@ def is_mosaic(ds: Any) -> bool:
 
 
 def _csa(ds: Any) -> dict | None:
+    """The parsed Siemens CSA image header, or None (absent, damaged, nibabel missing)."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # nibabel.nicom warns that its DICOM readers are young
+            from nibabel.nicom import csareader  # imported on first mosaic only
             return csareader.get_csa_header(ds, "image")
     except Exception:  # noqa: BLE001 - an anonymiser may have damaged the private block
         return None

@@ -53,8 +53,8 @@ class SeriesInfo:
 
     ``files`` are in slice order (by ImagePositionPatient projected on the slice normal) when the
     geometry allows it. ``uid`` is unique within a discovery result: it is the SeriesInstanceUID,
-    with a suffix such as ``".o2"`` or ``".s2"`` when one UID had to be split by orientation or
-    image size.
+    with a suffix such as ``".o2"``, ``".s2"`` or ``".f2"`` when one UID had to be split by
+    orientation, image size or image set of a multi-frame file (e.g. magnitude / field map).
     """
 
     uid: str
