@@ -45,16 +45,20 @@ def test_compressed_forms_decode_identically(shared_dicom) -> None:
         np.testing.assert_array_equal(v.voxels, volumes[0].voxels)
 
 
-def test_transfer_syntaxes_identical_and_duplicates_warned(shared_dicom) -> None:
+def test_transfer_syntaxes_mosaic_identical_and_duplicates_warned(shared_dicom) -> None:
+    # One Siemens EPI mosaic (6x6 tiles of 64x64, 35 slices 3.6 mm apart) in nine syntaxes.
     series, volume = _one("transfer_syntaxes")
-    assert volume.shape == (9, 384, 384)
-    for k in range(9):
-        np.testing.assert_array_equal(volume.voxels[k], volume.voxels[0])
-    reference = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
-    np.testing.assert_array_equal(volume.voxels[0], reference)
-    assert "9 images share one position: shown as separate images, not a volume" \
+    assert volume.shape == (35, 64, 64)
+    assert volume.spacing == pytest.approx((3.6, 3.25, 3.25), abs=0.01)
+    assert "4-D series: 9 time points of 35 slices; SliceWise shows the first time point" \
         in volume.warnings
-    assert not any("pydicom" in w for w in volume.warnings)  # SimpleITK read all nine
+    grid = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
+    tiles = grid.reshape(6, 64, 6, 64).transpose(0, 2, 1, 3).reshape(36, 64, 64)[:35]
+    np.testing.assert_array_equal(volume.voxels, tiles)  # tile order = slice order here
+    for path in sorted(glob.glob(str(shared_path("transfer_syntaxes") / "*.dcm"))):
+        single = load_series(discover(path).series[0])
+        np.testing.assert_array_equal(single.voxels, volume.voxels)
+        assert not any("pydicom" in w for w in single.warnings)  # SimpleITK read all nine
 
 
 @pytest.mark.parametrize("folder, spacing_z, expected", [
@@ -95,11 +99,16 @@ def test_non_isotropic_rescale_exact(shared_dicom) -> None:
 
 
 def test_mr_12bit_signed_values(shared_dicom) -> None:
-    _, volume = _one("mr_12bit")
-    assert volume.shape == (3, 384, 384)
-    assert any(w.startswith("3 images share one position") for w in volume.warnings)
-    for k, path in enumerate(volume.slice_files):
-        np.testing.assert_array_equal(volume.voxels[k], pydicom.dcmread(path).pixel_array)
+    # The three files are Siemens fMRI mosaics (6x6 tiles of 64x64, 35 slices) at one position.
+    series, volume = _one("mr_12bit")
+    assert volume.shape == (35, 64, 64)
+    assert "4-D series: 3 time points of 35 slices; SliceWise shows the first time point" \
+        in volume.warnings
+    for path in series.files:
+        single = load_series(discover(path).series[0])
+        grid = pydicom.dcmread(path).pixel_array
+        tiles = grid.reshape(6, 64, 6, 64).transpose(0, 2, 1, 3).reshape(36, 64, 64)[:35]
+        np.testing.assert_array_equal(single.voxels, tiles)
     assert volume.voxels.min() < 0  # the signed file really holds negative values
 
 
@@ -107,7 +116,6 @@ def test_mr_12bit_signed_values(shared_dicom) -> None:
     ("philips_enhanced", (8, 256, 256), (1.2, 1.0, 1.0)),
     ("siemens_multiframe", (8, 256, 256), (0.9, 0.9375, 0.9375)),
     ("hyperfine", (8, 138, 112), (5.0, 1.61, 1.59)),
-    ("philips_fmap.dcm", (64, 64, 64), (1.0, 4.0, 4.0)),
 ])
 def test_multiframe_volumes(shared_dicom, name, shape, spacing) -> None:
     _, volume = _one("multiframe", name)
@@ -116,15 +124,32 @@ def test_multiframe_volumes(shared_dicom, name, shape, spacing) -> None:
     assert len(volume.slice_files) == shape[0]
 
 
-def test_enhanced_frames_ordered_by_position_and_rescaled_per_frame(shared_dicom) -> None:
-    _, volume = _one("multiframe", "philips_fmap.dcm")
-    assert any("64 images share 32 positions" in w for w in volume.warnings)
-    ds = pydicom.dcmread(volume.slice_files[0])
+def test_field_map_file_is_two_series_4_mm_apart_rescaled_per_frame(shared_dicom) -> None:
+    # philips_fmap.dcm: 32 magnitude + 32 field-map frames at the same 32 positions.
+    result = discover(shared_path("multiframe", "philips_fmap.dcm"))
+    assert len(result.series) == 2 and len({s.uid for s in result.series}) == 2
+    ds = pydicom.dcmread(result.series[0].files[0])
     groups = ds.PerFrameFunctionalGroupsSequence
-    for k in (0, 40):
-        pvt = groups[k].PixelValueTransformationSequence[0]
-        expected = ds.pixel_array[k] * float(pvt.RescaleSlope) + float(pvt.RescaleIntercept)
-        np.testing.assert_allclose(volume.voxels[k], expected, rtol=1e-5, atol=1e-3)
+    pixels = ds.pixel_array
+    for series, kind in zip(result.series, ("M", "FIELD_MAP")):
+        volume = load_series(series)
+        assert volume.shape == (32, 64, 64)
+        assert volume.spacing == pytest.approx((4.0, 4.0, 4.0), abs=0.01)
+        frames = [k for k in range(64)
+                  if groups[k].MRImageFrameTypeSequence[0].FrameType[3] == kind]
+        assert len(frames) == 32
+        frames.sort(key=lambda k: float(groups[k].PlanePositionSequence[0]
+                                        .ImagePositionPatient[2]))
+        for z, k in enumerate(frames):
+            ipp = np.asarray(groups[k].PlanePositionSequence[0].ImagePositionPatient, float)
+            assert np.linalg.norm(volume.index_to_patient(z, 0, 0) - ipp) < 0.01
+            pvt = groups[k].PixelValueTransformationSequence[0]
+            expected = pixels[k] * float(pvt.RescaleSlope) + float(pvt.RescaleIntercept)
+            np.testing.assert_allclose(volume.voxels[z], expected, rtol=1e-5, atol=1e-3)
+        voi = groups[frames[0]].FrameVOILUTSequence[0]
+        assert (volume.window.center, volume.window.width) == (
+            float(voi.WindowCenter), float(voi.WindowWidth))
+        assert not any("share" in w for w in volume.warnings)
     _, sag = _one("multiframe", "philips_enhanced")
     first = sag.index_to_patient(0, 0, 0)
     last = sag.index_to_patient(7, 0, 0)

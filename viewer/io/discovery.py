@@ -12,10 +12,11 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from viewer.io.geometry import analyse_stack, normal_from_orientation, orientation_label, \
-    same_orientation
+from viewer.io.dicomdir import is_dicomdir, list_dicomdir
+from viewer.io.geometry import analyse_stack, same_orientation, series_orientation_label
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.multiframe import split_by_frame_group
 from viewer.io.scan import ScannedImage, scan
 from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
 
@@ -34,28 +35,6 @@ def _walk(folder: Path) -> list[str]:
     return out
 
 
-def _dicomdir_files(path: str, skipped: list[SkippedFile]) -> list[str]:
-    """The image files a DICOMDIR lists (those that exist), relative to its folder."""
-    try:
-        ds = read_dataset(path)
-    except UnreadableFile as exc:
-        skipped.append(SkippedFile(path, f"DICOMDIR could not be read: {exc.args[0]}"))
-        return []
-    base = Path(path).parent
-    out: list[str] = []
-    for record in ds.get("DirectoryRecordSequence", []):
-        file_id = record.get("ReferencedFileID")
-        if not file_id:
-            continue
-        parts = [file_id] if isinstance(file_id, str) else list(file_id)
-        target = base.joinpath(*parts)
-        if target.is_file():
-            out.append(str(target))
-        else:
-            skipped.append(SkippedFile(str(target), "Listed in the DICOMDIR but missing on disk"))
-    return out
-
-
 def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile]) -> list[str]:
     files: list[str] = []
     for raw in paths:
@@ -63,8 +42,13 @@ def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile])
         if p.is_dir():
             files.extend(_walk(p))
         elif p.is_file():
-            if p.name.upper() == "DICOMDIR":
-                files.extend(_dicomdir_files(str(p), skipped))
+            if is_dicomdir(p):
+                listing = list_dicomdir(p)
+                files.extend(listing.files)
+                skipped.extend(listing.skipped)
+                if listing.scan_folder:
+                    itself = os.path.realpath(p)
+                    files.extend(f for f in _walk(p.parent) if os.path.realpath(f) != itself)
             else:
                 files.append(str(p))
         else:
@@ -80,8 +64,20 @@ def _expand(paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile])
 
 
 def _split(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
-    """Split one SeriesInstanceUID into parts of one image size and one orientation.
-    Returns (uid suffix, members) pairs."""
+    """Split one SeriesInstanceUID into parts of one frame set (of multi-frame files holding
+    several), one image size and one orientation. Returns (uid suffix, members) pairs."""
+    by_set: "OrderedDict[str, list[FileHeader]]" = OrderedDict()
+    for h in headers:
+        by_set.setdefault(h.frame_group, []).append(h)
+    parts: list[tuple[str, list[FileHeader]]] = []
+    for f_index, in_set in enumerate(by_set.values()):
+        set_suffix = f".f{f_index + 1}" if len(by_set) > 1 else ""
+        parts.extend((set_suffix + suffix, g) for suffix, g in _split_geometry(in_set))
+    return parts
+
+
+def _split_geometry(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
+    """Split headers of one frame set into parts of one image size and one orientation."""
     by_size: "OrderedDict[tuple[int, int, int, int], list[FileHeader]]" = OrderedDict()
     for h in headers:
         by_size.setdefault((h.rows, h.columns, h.frames > 1, h.samples_per_pixel), []).append(h)
@@ -102,12 +98,14 @@ def _split(headers: list[FileHeader]) -> list[tuple[str, list[FileHeader]]]:
 
 
 def _label(orientation: Sequence[float]) -> str:
-    if len(orientation) != 6:
-        return "oblique"
-    try:
-        return orientation_label(normal_from_orientation(orientation))
-    except ValueError:
-        return "oblique"
+    """Plane label; "unknown" without ImageOrientationPatient (never an invented "oblique")."""
+    return series_orientation_label(orientation)
+
+
+def _shared_patient_orientation(members: Sequence[FileHeader]) -> tuple[str, ...]:
+    """PatientOrientation common to all members, () when absent or when they disagree."""
+    values = {m.patient_orientation for m in members}
+    return values.pop() if len(values) == 1 else ()
 
 
 def _multiframe_geometry(members: list[FileHeader]) -> tuple[list[FileHeader], int, list[str]]:
@@ -139,6 +137,10 @@ def _multiframe_geometry(members: list[FileHeader]) -> tuple[list[FileHeader], i
 def _split_note(parts: list[tuple[str, list[FileHeader]]], index: int) -> str:
     """The note on a series that had to be split (by orientation and/or image size)."""
     firsts = [p[1][0] for p in parts]
+    if len({h.frame_group for h in firsts}) > 1:
+        labels = [h.frame_group for h in firsts]
+        return (f"This file holds {len(parts)} image sets ({', '.join(labels)}): split into "
+                f"separate series; this is part {index + 1} of {len(parts)} ({labels[index]})")
     sizes = {(h.rows, h.columns, h.frames > 1) for h in firsts}
     orientations = [_label(h.orientation) for h in firsts]
     if len(sizes) == 1:
@@ -156,6 +158,7 @@ def _split_note(parts: list[tuple[str, list[FileHeader]]], index: int) -> str:
 def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) -> SeriesInfo:
     first = members[0]
     warnings: list[str] = [split_note] if split_note else []
+    warnings.extend(first.notes)
     step: float | None = None
     if first.frames > 1:
         members, frames, extra = _multiframe_geometry(members)
@@ -177,7 +180,8 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         series_instance_uid=first.series_instance_uid,
         study_instance_uid=first.study_instance_uid,
         modality=first.modality,
-        description=first.description,
+        description=(f"{first.description} ({first.frame_group})" if first.frame_group
+                     else first.description),
         study_description=first.study_description,
         patient=first.patient,
         files=files,
@@ -192,6 +196,9 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         photometric=first.photometric,
         transfer_syntax=first.transfer_syntax,
         warnings=tuple(warnings),
+        patient_orientation=_shared_patient_orientation(members),
+        mosaic_tiles=first.mosaic_tiles,
+        frame_indices=first.frame_indices,
     )
 
 
@@ -263,4 +270,5 @@ def discover(
                     templates[image.template_key] = header  # GDCM and pydicom agree
         if progress is not None:
             progress(index + 1, total)
+    headers = [part for h in headers for part in split_by_frame_group(h)]
     return DiscoveryResult(series=tuple(group_headers(headers)), skipped=tuple(skipped))

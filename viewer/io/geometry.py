@@ -93,7 +93,8 @@ def edge_labels(direction: np.ndarray) -> dict[str, str]:
     ``direction`` is a Volume's 3x3 matrix (columns: LPS unit vectors of i, j, k). Returns a dict
     with keys ``"left"``, ``"right"``, ``"top"``, ``"bottom"`` and values such as ``"A"``, ``"P"``,
     ``"S"``, ``"I"``, ``"R"``, ``"L"``, or two letters (``"RA"``) for oblique planes, strongest
-    component first.
+    component first. Only meaningful when the direction comes from ImageOrientationPatient: for
+    a volume use ``volume_edge_labels``, which gives no invented letters.
     """
     d = np.asarray(direction, dtype=float)
     i_axis, j_axis = d[:, 0], d[:, 1]
@@ -103,6 +104,62 @@ def edge_labels(direction: np.ndarray) -> dict[str, str]:
         "bottom": _letters(j_axis),
         "top": _letters(-j_axis),
     }
+
+
+#: Orientation label of images without ImageOrientationPatient (projection images, ultrasound,
+#: secondary captures): the plane is not known, so it is neither "oblique" nor a named plane.
+UNKNOWN = "unknown"
+
+
+#: Opposite of each single-letter PatientOrientation code (DICOM PS3.3 C.7.6.1.1.1).
+_OPPOSITE = {"A": "P", "P": "A", "R": "L", "L": "R", "H": "F", "F": "H"}
+#: Quadruped codes with an unambiguous opposite (others get no opposite letter).
+_OPPOSITE_WORDS = {"LE": "RT", "RT": "LE", "CR": "CD", "CD": "CR", "PR": "DI", "DI": "PR"}
+
+
+def _opposite(code: str) -> str:
+    """The opposite of a PatientOrientation value (``"AL"`` -> ``"PR"``), or "" if unknown."""
+    code = code.strip().upper()
+    if code in _OPPOSITE_WORDS:
+        return _OPPOSITE_WORDS[code]
+    if code and all(c in _OPPOSITE for c in code):
+        return "".join(_OPPOSITE[c] for c in code)
+    return ""
+
+
+def patient_orientation_labels(patient_orientation: Sequence[str]) -> dict[str, str]:
+    """Edge letters from PatientOrientation (0020,0020): its first value is the direction of
+    the rows (toward the right edge, increasing column index x), its second that of the columns
+    (toward the bottom edge, increasing row index y). Letters are the header's own (A/P, R/L,
+    H/F). All four values are "" when the attribute is absent or malformed."""
+    values = [str(v).strip().upper() for v in patient_orientation]
+    if len(values) != 2 or not all(values):
+        return {"left": "", "right": "", "top": "", "bottom": ""}
+    row, column = values
+    return {"right": row, "left": _opposite(row), "bottom": column, "top": _opposite(column)}
+
+
+def volume_edge_labels(volume: object) -> dict[str, str]:
+    """Edge letters of a loaded ``Volume`` (keys left/right/top/bottom).
+
+    From ImageOrientationPatient (``volume.direction``) when the volume has it; otherwise
+    (``volume.orientation == "unknown"``: radiographs, ultrasound, secondary captures) from
+    PatientOrientation when the header has it, else no letters at all: never invented ones.
+    """
+    if getattr(volume, "orientation", "") == UNKNOWN:
+        return patient_orientation_labels(getattr(volume, "patient_orientation", ()))
+    return edge_labels(np.asarray(getattr(volume, "direction")))
+
+
+def series_orientation_label(orientation: Sequence[float]) -> str:
+    """``"axial"``/``"coronal"``/``"sagittal"``/``"oblique"`` from six ImageOrientationPatient
+    cosines, ``"unknown"`` without them (or when they are degenerate)."""
+    if len(orientation) != 6:
+        return UNKNOWN
+    try:
+        return orientation_label(normal_from_orientation(orientation))
+    except ValueError:
+        return UNKNOWN
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from viewer.io.mosaic import is_mosaic, mosaic_geometry
+from viewer.io.multiframe import FrameGroup, frame_groups
 from viewer.io.records import PatientInfo
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -52,6 +54,20 @@ class FileHeader:
     frame_positions: tuple[tuple[float, float, float] | None, ...] = ()
     spacing_between_slices: float | None = None
     window: tuple[float, float] | None = None
+    patient_orientation: tuple[str, ...] = ()  # PatientOrientation (0020,0020): row, column
+    #: Siemens mosaic: number of slices packed in the one stored image (0 = not a mosaic). Then
+    #: ``rows``/``columns`` are one tile's, ``frames`` the tile count and ``frame_positions``
+    #: each tile's position (see viewer.io.mosaic).
+    mosaic_tiles: int = 0
+    #: Notes about this file's geometry for the reader (e.g. an unsplittable mosaic).
+    notes: tuple[str, ...] = ()
+    #: Enhanced multi-frame file with several image sets (frame types, stacks, ...): one
+    #: ``FrameGroup`` per set; discovery turns each into its own header
+    #: (viewer.io.multiframe.split_by_frame_group), which then has ``frame_indices`` (0-based
+    #: frames of the file) and ``frame_group`` (the set's label) set.
+    frame_groups: tuple[FrameGroup, ...] = ()
+    frame_indices: tuple[int, ...] = ()
+    frame_group: str = ""
 
 
 def _floats(value: Any) -> tuple[float, ...]:
@@ -63,6 +79,15 @@ def _floats(value: Any) -> tuple[float, ...]:
         return tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return ()
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A multi-valued text attribute as a tuple of stripped strings (empty when absent)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, (str, bytes)):
+        value = str(value).split("\\")
+    return tuple(str(v).strip() for v in value)
 
 
 def _first(value: Any) -> float | None:
@@ -166,6 +191,7 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
     position = _floats(ds.get("ImagePositionPatient"))
     spacing = _floats(ds.get("PixelSpacing"))
     frame_positions: list[tuple[float, float, float] | None] = []
+    groups: tuple[FrameGroup, ...] = ()
     between = _first(ds.get("SpacingBetweenSlices"))
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
         plane = _group_item(ds, 0, "PlaneOrientationSequence")
@@ -181,6 +207,24 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
             frame_positions.append(pos if len(pos) == 3 else None)  # type: ignore[arg-type]
         if frame_positions and frame_positions[0] is not None:
             position = frame_positions[0]  # type: ignore[assignment]
+        groups = frame_groups(ds)
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    mosaic_tiles = 0
+    notes: list[str] = []
+    if is_mosaic(ds) and frames == 1:
+        mosaic = mosaic_geometry(ds, orientation, position if len(position) == 3 else None,
+                                 spacing if len(spacing) >= 2 else (1.0, 1.0))
+        if mosaic is None:
+            notes.append("Siemens mosaic whose slice count cannot be read (no CSA header): "
+                         "shown as one grid of tiles, positions are those of the grid")
+        else:
+            mosaic_tiles = frames = mosaic.tiles
+            rows, columns = mosaic.tile_rows, mosaic.tile_cols
+            frame_positions = list(mosaic.positions)
+            if frame_positions:
+                position = frame_positions[0]  # type: ignore[assignment]
+            if mosaic.note:
+                notes.append(mosaic.note)
     center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
     if center is None or width is None:
         voi = _group_item(ds, 0, "FrameVOILUTSequence")
@@ -203,8 +247,8 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
             birth_date=str(ds.get("PatientBirthDate", "") or ""),
             sex=str(ds.get("PatientSex", "") or ""),
         ),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
+        rows=rows,
+        columns=columns,
         frames=frames,
         orientation=orientation if len(orientation) == 6 else (),
         position=position if len(position) == 3 else None,  # type: ignore[arg-type]
@@ -214,6 +258,10 @@ def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
         transfer_syntax=str(getattr(meta, "TransferSyntaxUID", "") or ""),
         frame_positions=tuple(frame_positions),
         spacing_between_slices=between,
+        patient_orientation=_strings(ds.get("PatientOrientation")),
+        mosaic_tiles=mosaic_tiles,
+        notes=tuple(notes),
+        frame_groups=groups,
         window=(center, width) if center is not None and width is not None and width > 0
         else None,
     )

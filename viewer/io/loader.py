@@ -22,6 +22,8 @@ from viewer.io.errors import DicomLoadError
 from viewer.io.geometry import analyse_stack, direction_matrix
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.mosaic import split_mosaic
+from viewer.io.multiframe import header_for
 from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_into, \
     read_with_pydicom
 from viewer.io.presets import auto_window, presets_for
@@ -93,10 +95,26 @@ def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
     return (header_preset or auto), presets
 
 
+def _series_frames(series: SeriesInfo, frames: np.ndarray) -> np.ndarray:
+    """The slices of ``series`` among one file's decoded frames: a Siemens mosaic's image cut
+    into tiles (viewer.io.mosaic), the frames of one image set of a multi-frame file holding
+    several (viewer.io.multiframe), else the frames unchanged."""
+    if series.frame_indices:
+        return frames[list(series.frame_indices)]
+    if not series.mosaic_tiles or frames.shape[0] != 1:
+        return frames
+    try:
+        return split_mosaic(frames, series.mosaic_tiles, (series.rows, series.columns))
+    except ValueError as exc:
+        raise DicomLoadError(series.files[0], f"the mosaic cannot be cut into slices ({exc})"
+                             ) from exc
+
+
 def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProgress]:
     """A multi-frame series: the first file (first time point of a 4-D series), in one step
     (SimpleITK decodes a file's frames together)."""
     path = series.files[0]
+    first = header_for(first, series.frame_indices)  # one image set's geometry and window
     rgb = first.samples_per_pixel == 3
     warnings = list(series.warnings)
     ds = read_dataset(path)
@@ -111,6 +129,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
                             "from the first frame only; values may be off")
     else:
         frames = _decode_one(path, rgb, warnings)
+    frames = _series_frames(series, frames)
     positions = first.frame_positions
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     if positions and all(p is not None for p in positions) and len(positions) == len(frames):
@@ -133,6 +152,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
         presets=presets, warnings=tuple(dict.fromkeys(warnings)),
         slice_files=tuple(path for _ in order), invert_display=first.photometric == "MONOCHROME1",
         is_rgb=rgb, orientation=series.orientation,
+        patient_orientation=series.patient_orientation,
     )
     yield LoadProgress(len(order), len(order), volume, loaded, True)
 
@@ -170,7 +190,7 @@ def iter_load(
         study_description=series.study_description, patient=series.patient,
         warnings=tuple(warnings), slice_files=tuple(files),
         invert_display=first.photometric == "MONOCHROME1", is_rgb=rgb,
-        orientation=series.orientation,
+        orientation=series.orientation, patient_orientation=series.patient_orientation,
     )
 
     def read_single(k: int) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-Orientation = str  # "axial" | "coronal" | "sagittal" | "oblique"
+Orientation = str  # "axial" | "coronal" | "sagittal" | "oblique" | "unknown" (no IOP)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class SeriesInfo:
 
     ``files`` are in slice order (by ImagePositionPatient projected on the slice normal) when the
     geometry allows it. ``uid`` is unique within a discovery result: it is the SeriesInstanceUID,
-    with a suffix such as ``".o2"`` or ``".s2"`` when one UID had to be split by orientation or
-    image size.
+    with a suffix such as ``".o2"``, ``".s2"`` or ``".f2"`` when one UID had to be split by
+    orientation, image size or image set of a multi-frame file (e.g. magnitude / field map).
     """
 
     uid: str
@@ -76,6 +76,17 @@ class SeriesInfo:
     photometric: str = "MONOCHROME2"
     transfer_syntax: str = ""
     warnings: tuple[str, ...] = ()
+    #: PatientOrientation (0020,0020) shared by every image (row, column direction letters), or
+    #: () when absent or when the images disagree. Gives edge letters when orientation is
+    #: "unknown" (no ImageOrientationPatient).
+    patient_orientation: tuple[str, ...] = ()
+    #: Siemens mosaic: slices packed as tiles in each stored image (0 = not a mosaic). Then
+    #: ``rows``/``columns`` are one tile's size, ``frames_per_file`` the tile count, and the
+    #: loader cuts each file's image into tiles (viewer.io.mosaic.split_mosaic).
+    mosaic_tiles: int = 0
+    #: Multi-frame file holding several image sets (e.g. magnitude and field map): the frames
+    #: of this series, 0-based in storage order, in each of ``files``; () = all frames.
+    frame_indices: tuple[int, ...] = ()
 
     @property
     def n_slices(self) -> int:
@@ -122,6 +133,9 @@ class Volume:
     invert_display: bool = False
     is_rgb: bool = False
     orientation: Orientation = "oblique"
+    #: PatientOrientation letters (row, column) for volumes without ImageOrientationPatient
+    #: (``orientation == "unknown"``); see ``viewer.io.geometry.volume_edge_labels``.
+    patient_orientation: tuple[str, ...] = ()
 
     @property
     def n_slices(self) -> int:

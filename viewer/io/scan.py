@@ -5,8 +5,9 @@ position, orientation) but the descriptive ones (patient, descriptions, window, 
 from the first file of each series part. pydicom spends about 0.5 ms of Python per file on a
 full header; GDCM's C++ scanner reads the few tags below in about 0.08 ms. ``scan`` returns the
 values of the files it can vouch for (a plain single-frame image with every needed tag well
-formed); anything else (multi-frame, non-image, damaged, odd values) is left to pydicom, so that
-every skip reason and every multi-frame geometry still comes from the one pydicom path.
+formed); anything else (multi-frame, Siemens mosaic, non-image, damaged, odd values) is left
+to pydicom, so that every skip reason and every multi-frame or mosaic geometry still comes from
+the one pydicom path.
 
 When python-gdcm is not installed, ``AVAILABLE`` is False and ``scan`` returns nothing: discovery
 then reads every header with pydicom (same results, slower).
@@ -31,20 +32,22 @@ except ImportError:  # pragma: no cover - depends on the environment
 AVAILABLE = gdcm is not None
 
 #: Tags read from every file, as (group, element). The scanner stops after the largest one.
+_IMAGE_TYPE = (0x0008, 0x0008)
 _SOP_CLASS = (0x0008, 0x0016)
 _MODALITY = (0x0008, 0x0060)
 _STUDY_UID = (0x0020, 0x000D)
 _SERIES_UID = (0x0020, 0x000E)
 _SERIES_NUMBER = (0x0020, 0x0011)
 _INSTANCE_NUMBER = (0x0020, 0x0013)
+_PATIENT_ORIENTATION = (0x0020, 0x0020)
 _POSITION = (0x0020, 0x0032)
 _ORIENTATION = (0x0020, 0x0037)
 _SAMPLES = (0x0028, 0x0002)
 _FRAMES = (0x0028, 0x0008)
 _ROWS = (0x0028, 0x0010)
 _COLUMNS = (0x0028, 0x0011)
-_TAGS = (_SOP_CLASS, _MODALITY, _STUDY_UID, _SERIES_UID, _SERIES_NUMBER, _INSTANCE_NUMBER,
-         _POSITION, _ORIENTATION, _SAMPLES, _FRAMES, _ROWS, _COLUMNS)
+_TAGS = (_IMAGE_TYPE, _SOP_CLASS, _MODALITY, _STUDY_UID, _SERIES_UID, _SERIES_NUMBER, _INSTANCE_NUMBER,
+         _PATIENT_ORIENTATION, _POSITION, _ORIENTATION, _SAMPLES, _FRAMES, _ROWS, _COLUMNS)
 #: Modalities of non-image objects: always read by pydicom (which names the reason).
 _NON_IMAGE_MODALITIES = frozenset({"SR", "RTSTRUCT", "PR", "ECG", "HD", "AU", "DOC", "KO",
                                    "RTPLAN", "RTRECORD"})
@@ -66,6 +69,7 @@ class ScannedImage:
     samples_per_pixel: int
     rows: int
     columns: int
+    patient_orientation: tuple[str, ...] = ()
 
     @property
     def template_key(self) -> tuple:
@@ -86,7 +90,8 @@ class ScannedImage:
             series_instance_uid=self.series_instance_uid, series_number=self.series_number,
             instance_number=self.instance_number, position=self.position,
             orientation=self.orientation, samples_per_pixel=self.samples_per_pixel,
-            rows=self.rows, columns=self.columns, frames=1, frame_positions=())
+            rows=self.rows, columns=self.columns, frames=1, frame_positions=(),
+            patient_orientation=self.patient_orientation)
 
 
 @lru_cache(maxsize=64)
@@ -108,12 +113,18 @@ def _numbers(value: str | None) -> tuple[float, ...]:
     return tuple(float(v) for v in text.split("\\")) if text else ()
 
 
+def _codes(value: str | None) -> tuple[str, ...]:
+    text = _text(value)
+    return tuple(v.strip() for v in text.split("\\")) if text else ()
+
+
 def _image(path: str, values: dict[tuple[int, int], str | None]) -> ScannedImage | None:
     """The scanned values of ``path`` when it is a plain single-frame image, else None."""
     sop = _text(values[_SOP_CLASS])
     modality = _text(values[_MODALITY]).upper()
     if (not sop or not _is_image_class(sop) or modality in _NON_IMAGE_MODALITIES
             or values[_FRAMES] is not None or values[_ROWS] is None
+            or "MOSAIC" in _text(values[_IMAGE_TYPE]).upper()
             or values[_COLUMNS] is None):
         return None
     try:
@@ -129,6 +140,7 @@ def _image(path: str, values: dict[tuple[int, int], str | None]) -> ScannedImage
             orientation=orientation if len(orientation) == 6 else (),
             samples_per_pixel=_optional_int(values[_SAMPLES]) or 1,
             rows=int(_text(values[_ROWS])), columns=int(_text(values[_COLUMNS])),
+            patient_orientation=_codes(values[_PATIENT_ORIENTATION]),
         )
     except (ValueError, TypeError):
         return None
