@@ -240,7 +240,9 @@ class PlaneView(QWidget):
         if vol is None or g is None:
             self.canvas.set_annotations(a)
             return
-        a.letters = edge_labels(np.column_stack([g.u, g.v, g.n]))
+        # a projection image without ImageOrientationPatient has no patient axes to reformat by
+        a.letters = ({} if vol.orientation == "unknown"
+                     else edge_labels(np.column_stack([g.u, g.v, g.n])))
         title = PLANE_TITLES[self.plane] + ("  (resampled)" if g.resampled else "")
         name = display_name(vol.patient.name.replace("^", " ").strip(), st.anonymise)
         a.top_left = [t for t in (title, name if not st.anonymise else "") if t]

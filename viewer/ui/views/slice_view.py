@@ -297,9 +297,9 @@ class SliceView(QWidget):
             a.centre = "No series loaded\nFile ▸ Open Folder… (Ctrl+O) or drop a folder here"
             self.canvas.set_annotations(a)
             return
-        from viewer.io import edge_labels
+        from viewer.io.geometry import volume_edge_labels
 
-        a.letters = edge_labels(np.asarray(vol.direction))
+        a.letters = volume_edge_labels(vol)
         name = display_name(vol.patient.name.replace("^", " ").strip(), st.anonymise)
         a.top_left = [t for t in (name if not st.anonymise else "", vol.description,
                                   vol.study_description) if t]
