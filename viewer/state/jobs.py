@@ -249,6 +249,10 @@ class JobRunner(QObject):
         rid = self._latest.get(key)
         return rid is not None and rid in self._jobs
 
+    def active_threads(self) -> int:
+        """Worker threads still running a job (0 once every job ended or was abandoned)."""
+        return int(self._pool.activeThreadCount())
+
     def is_busy(self) -> bool:
         """True while any job that is still the latest for its key runs."""
         return any(rid in self._jobs for rid in self._latest.values())

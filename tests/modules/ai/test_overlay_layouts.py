@@ -219,7 +219,7 @@ def test_growing_sweep_redraws_the_profile_at_most_every_interval(qtbot, monkeyp
     ctl.ai.set_model("tumour")
     win.show_volume(brain_volume(n=10, size=64))
     clock = [100.0]
-    ctl._clock = lambda: clock[0]
+    ctl.series_sweep.clock = lambda: clock[0]
     drawn = []
     real = ctl.profile.set_profile
     monkeypatch.setattr(ctl.profile, "set_profile", lambda *a, **k: (drawn.append(a[0]),
@@ -237,12 +237,12 @@ def test_growing_sweep_redraws_the_profile_at_most_every_interval(qtbot, monkeyp
     for done in (2, 4, 6):                    # chunks within one interval: coalesced
         clock[0] += PROFILE_INTERVAL_MS / 1000 / 10
         ctl.ai.set_sweep(sweep(done))
-    assert len(drawn) == 1 and ctl._profile_timer.isActive()
+    assert len(drawn) == 1 and ctl.series_sweep.timer.isActive()
     qtbot.waitUntil(lambda: len(drawn) == 2, timeout=2000)   # the latest chunk, once
     assert np.count_nonzero(~np.isnan(drawn[-1][:, 1])) == 6
     assert ctl.profile._curves[0] is curve    # same curve item, new data only
     ctl.ai.set_sweep(sweep(10))               # complete: drawn at once
-    assert len(drawn) == 3 and not ctl._profile_timer.isActive()
+    assert len(drawn) == 3 and not ctl.series_sweep.timer.isActive()
     assert ctl.profile._curves[0] is curve
     np.testing.assert_allclose(curve.yData, 0.7)
 

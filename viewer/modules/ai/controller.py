@@ -145,18 +145,6 @@ class AiController(QObject):
         """The dock of :attr:`compare_view`, None until first shown."""
         return self.overlay.compare.dock
 
-    @property
-    def _profile_timer(self) -> QTimer:
-        return self.series_sweep.timer
-
-    @property
-    def _clock(self) -> Callable[[], float]:
-        return self.series_sweep.clock
-
-    @_clock.setter
-    def _clock(self, clock: Callable[[], float]) -> None:
-        self.series_sweep.clock = clock
-
     # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
     name = "ai"
 
