@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inference.results import Explanation, Prediction
 from tests.modules.teaching.test_summary import RECORDS
 from viewer.modules.teaching.replay import AnswersError, load_answers, replay
 from viewer.modules.teaching.report import SESSION_FIELDS, html_report, write_session
@@ -65,6 +66,10 @@ def test_replay_first_runs_the_ai_on_every_case(demo_cases, tmp_path):
         heat = ai.maps["gradcam"]
         assert heat.shape == (128, 128) and heat.dtype == np.float32
         assert set(ai.pointing) == ({"gradcam"} if case.truth in ("tumour", "lesion") else set())
+        # the classifier's own records, scored once by inference (no teaching copy)
+        assert type(ai.prediction) is Prediction and type(ai.explanations["gradcam"]) is Explanation
+        for p in ai.pointing.values():
+            assert p.tolerance_px == pytest.approx(15 * 128 / 224)
     s = summarise(records, "", [c.options for c in demo_cases.cases])
     assert s.accuracy_before_all.k == 4  # the first option is right for the 4 normal cases
     assert s.ai_accuracy.n == 8

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from viewer.state.jobs import JobError
 from viewer.core.overlay import normalise_map
-from viewer.modules.teaching.ai import CaseAI, Pointing, key_slice
+from inference.results import Pointing
+from viewer.modules.teaching.ai import CaseAI, key_slice
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 from viewer.ui.dialogs import show_error
@@ -35,7 +36,7 @@ _SAVE_LOCK = threading.Lock()
 
 def pointing_text(p: Pointing) -> str:
     return (f"{'hit' if p.hit else 'miss'} within {p.tolerance_px:.0f} px; "
-            f"{'inside' if p.exact else 'outside'} the lesion mask exactly")
+            f"{'inside' if p.inside else 'outside'} the lesion mask exactly")
 
 
 def ai_view(ai: CaseAI | None) -> AiView:
