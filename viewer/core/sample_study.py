@@ -20,7 +20,7 @@ from viewer.io.records import PatientInfo
 
 SAMPLE_VERSION = "2"             # 2: ground-truth masks written beside the series
 _MARKER = ".slicewise-sample-complete"
-TRUTH_FILE = "ground-truth-masks.npz"
+TRUTH_FILE = ".ground-truth-masks.npz"   # hidden: discovery skips it silently
 _UID_ROOT = "1.2.826.0.1.3680043.8.498.1000000000000000000001"
 STUDY_UID = _UID_ROOT
 BRAIN_SERIES_UID = _UID_ROOT + ".1"
@@ -82,9 +82,9 @@ def _write(folder: Path) -> None:
 
 
 def sample_truth(series_uid: str, root: Path | None = None) -> np.ndarray | None:
-    """The ground-truth lesion mask, bool (z, y, x), the sample study's series ``series_uid``
-    (its SeriesInstanceUID) was written with; None for any other series or when the sample
-    study in ``root`` (default: :func:`sample_study_dir`) has no masks file."""
+    """The ground-truth lesion mask (bool (z, y, x)) that the sample study's series
+    ``series_uid`` (its SeriesInstanceUID) was written with; None for any other series or when
+    the sample study in ``root`` (default: :func:`sample_study_dir`) has no masks file."""
     path = (sample_study_dir() if root is None else Path(root)) / TRUTH_FILE
     if not path.is_file():
         return None

@@ -12,13 +12,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from inference.results import Explanation, Pointing, Prediction
 from viewer.io.records import Volume
 from viewer.modules.teaching.caselist import Case
+
+if TYPE_CHECKING:  # the records are plain data; importing them here would load inference early
+    from inference.results import Explanation, Pointing, Prediction
 
 log = logging.getLogger(__name__)
 METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -21,12 +21,14 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from viewer.state.jobs import JobError
 from viewer.core.overlay import normalise_map
-from inference.results import Pointing
 from viewer.modules.teaching.ai import CaseAI, key_slice
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 from viewer.ui.dialogs import show_error
 from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
+
+if TYPE_CHECKING:  # teaching widgets never load inference (tests/modules/teaching/test_imports.py)
+    from inference.results import Pointing
 
 log = logging.getLogger(__name__)
 OVERLAY = {"colormap": "inferno", "opacity": 0.5, "threshold": 0.2}
