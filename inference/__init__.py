@@ -1,7 +1,8 @@
 """SliceWise inference: model registry, classifiers, explanations, phantoms, training and evaluation.
 
 Never imports Qt, pyqtgraph, pydicom or ``viewer``. Heavy modules (torch) load lazily on first
-use of ``load_model`` & co., so ``import inference.phantoms`` stays numpy-only.
+use of ``load_model`` & co., so ``import inference.phantoms`` and ``inference.results`` (the
+``Prediction`` / ``Explanation`` / ``MapScores`` records) stay numpy-only.
 
     from inference import list_models, load_model, ModelLoadError
     clf = load_model("tumour"); pred = clf.predict(slice_yx); exp = clf.explain(slice_yx, "gradcam")
@@ -15,8 +16,11 @@ from inference.errors import InputError, ModelLoadError
 _LAZY = {
     "list_models": "inference.registry", "ModelSpec": "inference.registry",
     "load_model": "inference.predict", "describe_models": "inference.predict",
-    "check_input": "inference.checks", "Classifier": "inference.predict",
-    "Prediction": "inference.predict", "Explanation": "inference.predict",
+    "check_input": "inference.checks", "Classifier": "inference.classifier",
+    "KneeExamClassifier": "inference.predict_knee",
+    "Prediction": "inference.results", "Explanation": "inference.results",
+    "MapScores": "inference.results", "Pointing": "inference.results",
+    "broken_models": "inference.registry", "BrokenModel": "inference.registry",
     "describe_device": "inference.devices", "select_device": "inference.devices",
 }
 

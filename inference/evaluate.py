@@ -22,11 +22,13 @@ import torch.nn.functional as F
 from inference import recipes
 from inference.registry import ALIASES
 from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_curve
+from inference.explain.faithfulness import POINTING_TOLERANCE_RULE, score_map
+from inference.explain.gradcam import gradcam
+from inference.explain.occlusion import occlusion
+from inference.explain.sanity import randomised_copy, rank_correlation
 from inference.predict import Classifier, load_model
-from inference.preprocess import to_slice, to_tensor
-from inference.registry import get_spec, read_manifest, write_manifest
-
-POINTING_TOLERANCE_224 = 15.0
+from inference.preprocess import stack_to_tensor, to_slice, to_tensor
+from inference.registry import spec_from_json, write_manifest
 
 
 def _load(args: argparse.Namespace) -> Classifier:
@@ -58,9 +60,6 @@ def _classification(clf: Classifier, samples: list[recipes.Sample]) -> tuple[dic
 
 def _model_maps(clf: Classifier, x: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
     """Grad-CAM (upsampled) and occlusion maps on the (size, size) model grid."""
-    from inference.explain.gradcam import gradcam
-    from inference.explain.occlusion import occlusion
-
     size = x.shape[-1]
     cam = gradcam(clf.module, x, clf.spec.target_layer, k)
     cam = F.interpolate(cam[None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
@@ -72,46 +71,37 @@ def _model_maps(clf: Classifier, x: torch.Tensor, k: int) -> dict[str, torch.Ten
 
 
 def map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> dict[str, Any]:
-    """Map scores on up to ``n_maps`` positive samples with a lesion mask."""
-    from inference.explain.faithfulness import deletion_auc, energy_in_mask, insertion_auc, pointing_game
-
+    """Map scores on up to ``n_maps`` positive samples with a lesion mask, each map scored by
+    :func:`inference.explain.faithfulness.score_map` in the sample's slice geometry."""
     k = 1
     rows: dict[str, dict[str, list[float]]] = {m: {"pointing_game": [], "pointing_game_inside": [],
                                                    "energy_in_mask": [], "deletion_auc": [],
                                                    "insertion_auc": []} for m in ("gradcam", "occlusion")}
     used = [s for s in samples if s.mask is not None and int(s.target) == 1 and np.asarray(s.mask).any()]
     used = used[:n_maps]
-    forward = clf.forward_probs()
     for s in used:
         x, geom = to_tensor(s.image, clf.spec.input)
-        xb = x[None]
-        tol = POINTING_TOLERANCE_224 * max(s.image.shape) / 224.0
-        for method, m in _model_maps(clf, xb, k).items():
-            sl = to_slice(m, geom)
+        for method, m in _model_maps(clf, x[None], k).items():
+            sc = score_map(clf, s.image, to_slice(m, geom), k, mask=s.mask, insertion=True)
+            assert sc.pointing is not None and sc.energy_in_mask is not None
             r = rows[method]
-            r["pointing_game"].append(float(pointing_game(sl, s.mask, tol)))
-            r["pointing_game_inside"].append(float(pointing_game(sl, s.mask, 0.0)))
-            r["energy_in_mask"].append(energy_in_mask(sl, s.mask))
-            with torch.inference_mode():
-                r["deletion_auc"].append(deletion_auc(forward, xb, m, k, steps=16))
-                r["insertion_auc"].append(insertion_auc(forward, xb, m, k, steps=16))
+            r["pointing_game"].append(float(sc.pointing.hit))
+            r["pointing_game_inside"].append(float(sc.pointing.inside))
+            r["energy_in_mask"].append(sc.energy_in_mask)
+            r["deletion_auc"].append(float(sc.deletion_auc))
+            r["insertion_auc"].append(float(sc.insertion_auc))
     out: dict[str, Any] = {m: {key: (float(np.mean(v)) if v else None) for key, v in r.items()}
                            for m, r in rows.items()}
     out["n"] = len(used)
-    out["tolerance"] = (f"{POINTING_TOLERANCE_224:g} px at a 224 px field of view, scaled to the slice "
-                        "(max(H, W) / 224 * 15 px); pointing_game_inside: maximum exactly inside the mask")
+    out["tolerance"] = f"{POINTING_TOLERANCE_RULE}; pointing_game_inside: maximum exactly inside the mask"
     return out
 
 
 def sanity(clf: Classifier, samples: list[recipes.Sample], n: int, seed: int = 0) -> dict[str, Any]:
     """Mean Spearman rank correlation of Grad-CAM maps, trained vs fully randomised model."""
-    from inference.explain.gradcam import gradcam
-    from inference.explain.sanity import randomised_copy, rank_correlation
-
     rnd = randomised_copy(clf.module, seed=seed).eval()
     cors, examples = [], []
     if clf.spec.task == "knee":                  # per-slice maps of each plane's network
-        from inference.preprocess import stack_to_tensor
         for s in samples[:n]:
             k = int(np.argmax(s.target)) if s.target.any() else 0
             for plane in clf.spec.planes:
@@ -206,7 +196,6 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                                     for c, m in result["per_class"].items()}
         data = spec.to_json()
         data["metrics"] = metrics
-        from inference.registry import spec_from_json
         write_manifest(spec_from_json(data, spec.manifest_path), spec.manifest_path)
     return result
 

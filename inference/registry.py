@@ -3,6 +3,8 @@
 Built-in manifests live in ``resources/models/<name>.json``. Other packages register models through
 the ``slicewise.models`` entry-point group; an entry point's value is either a path to a manifest
 (``"/abs/path/model.json"``) or an object reference that loads to a path or to a callable returning one.
+A manifest or plug-in that cannot be read is listed by ``broken_models()`` with its error and
+skipped; the other models stay available.
 Weights are never unpickled: only a ``.safetensors`` file whose sha256 matches the manifest is read.
 """
 from __future__ import annotations
@@ -121,34 +123,70 @@ def builtin_models_dir() -> Path:
     return _REPO_MODELS
 
 
-def _entry_point_manifests() -> list[Path]:
-    found = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+@dataclass(frozen=True)
+class BrokenModel:
+    """A model that cannot be listed: ``name`` (the manifest's file stem or the entry point's
+    name), ``source`` (manifest path or entry point value) and ``error`` (radiologist-readable)."""
+
+    name: str
+    source: str
+    error: str
+
+
+def _entry_point_manifests() -> tuple[list[Path], list[BrokenModel]]:
+    """Manifest paths of the ``slicewise.models`` entry points, and the plug-ins that failed."""
+    found: list[Path] = []
+    broken: list[BrokenModel] = []
+    try:
+        eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    except Exception as exc:  # broken package metadata must not hide the built-in models
+        return [], [BrokenModel("(plug-ins)", ENTRY_POINT_GROUP, f"model plug-ins cannot be listed: {exc}")]
+    for ep in eps:
         value: Any = ep.value
         if not str(value).endswith(".json"):
             try:
                 value = ep.load()
                 value = value() if callable(value) else value
             except Exception as exc:  # a broken plug-in must not hide the others: report it
-                raise ModelLoadError(f"model plug-in {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+                broken.append(BrokenModel(ep.name, str(ep.value),
+                                          f"model plug-in {ep.name!r} ({ep.value}) failed to load: {exc}"))
+                continue
         found.append(Path(str(value)))
-    return found
+    return found, broken
+
+
+def discover_models() -> tuple[dict[str, Path], list[BrokenModel]]:
+    """({model name: manifest path}, broken models): built-in models first, then entry-point
+    models (a name already taken keeps the first). A manifest or plug-in that cannot be read is
+    reported in the second list and skipped; it never hides the others."""
+    out: dict[str, Path] = {}
+    broken: list[BrokenModel] = []
+    d = builtin_models_dir()
+    builtin = sorted(d.glob("*.json")) if d.is_dir() else []
+    plugins, broken_plugins = _entry_point_manifests()
+    for p in [*builtin, *plugins]:
+        try:
+            name = read_manifest(p).name
+        except ModelLoadError as exc:
+            broken.append(BrokenModel(p.stem, str(p), str(exc)))
+            continue
+        out.setdefault(name, p)
+    return out, broken + broken_plugins
 
 
 def manifests() -> dict[str, Path]:
-    """{model name: manifest path}: built-in models first, then entry-point models."""
-    out: dict[str, Path] = {}
-    d = builtin_models_dir()
-    for p in sorted(d.glob("*.json")) if d.is_dir() else []:
-        out[read_manifest(p).name] = p
-    for p in _entry_point_manifests():
-        out.setdefault(read_manifest(p).name, p)
-    return out
+    """{model name: manifest path} of every usable model (see ``discover_models``)."""
+    return discover_models()[0]
 
 
 def list_models() -> list[str]:
-    """Names of every available model."""
+    """Names of every available model (broken ones are in ``broken_models()``)."""
     return list(manifests())
+
+
+def broken_models() -> list[BrokenModel]:
+    """Model manifests and plug-ins that could not be read, each with its error."""
+    return discover_models()[1]
 
 
 # Other spellings users (and the public API's examples) use for built-in models.
@@ -166,6 +204,9 @@ def get_spec(name: str, manifest_path: str | Path | None = None) -> ModelSpec:
     if name not in known:
         name = ALIASES.get(name.lower(), name)
     if name not in known:
+        for b in broken_models():
+            if b.name == name:
+                raise ModelLoadError(b.error)
         raise ModelLoadError(f"no model called {name!r}; available: {', '.join(known) or 'none'}")
     return read_manifest(known[name])
 

@@ -4,7 +4,8 @@ Torch only: this package never imports Qt, pyqtgraph, pydicom or ``viewer``.
 """
 from __future__ import annotations
 
-from .faithfulness import deletion_auc, energy_in_mask, insertion_auc, pointing_game
+from .faithfulness import (deletion_auc, energy_in_mask, insertion_auc, pointing, pointing_game,
+                           pointing_tolerance, score_map)
 from .gradcam import cam, gradcam
 from .occlusion import OcclusionStep, iter_occlusion, occlusion
 from .sanity import randomised_copy, rank_correlation
@@ -18,7 +19,10 @@ __all__ = [
     "insertion_auc",
     "iter_occlusion",
     "occlusion",
+    "pointing",
     "pointing_game",
+    "pointing_tolerance",
     "randomised_copy",
     "rank_correlation",
+    "score_map",
 ]

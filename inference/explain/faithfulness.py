@@ -6,20 +6,37 @@
 * ``pointing_game`` (Zhang et al. 2016): is the map's maximum on the lesion (within a
   tolerance in pixels)? State the tolerance with the figure (15 px at a 224 px input is usual).
 * ``energy_in_mask``: share of the map's positive mass inside the lesion mask.
+* ``score_map``: every score of one slice map as a :class:`inference.results.MapScores`; the
+  single place where the viewer, the teaching module and ``inference.evaluate`` get map scores,
+  with ONE definition of each setting (``pointing_tolerance``, ``DELETION_STEPS``).
 
 Maps and masks are (H, W) (rows, columns) in the input's pixel grid; ``x`` is (1, C, H, W).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from inference.preprocess import place
+from inference.results import MapScores, Pointing
+
 from .base import baseline_image
 
-__all__ = ["deletion_auc", "insertion_auc", "pointing_game", "energy_in_mask"]
+__all__ = ["DELETION_STEPS", "POINTING_TOLERANCE_RULE", "deletion_auc", "energy_in_mask",
+           "insertion_auc", "pointing", "pointing_game", "pointing_tolerance", "score_map"]
+
+#: Pointing-game tolerance: 15 px at a 224 px field of view (Zhang et al. 2016), i.e. 15 / 224 of
+#: the slice's longer side (which fills the model input), whatever the model's input size.
+POINTING_TOLERANCE_224 = 15.0
+POINTING_TOLERANCE_RULE = "15 px at a 224 px field of view, scaled to the slice (max(H, W) / 224 * 15 px)"
+#: Steps of the deletion / insertion curves (17 points from 0 to 100 % of the pixels).
+DELETION_STEPS = 16
+NO_MASK = "no ground-truth mask for this series"
+NO_LESION = "ground truth: no lesion on this slice"
 
 Forward = Callable[[Tensor], Tensor]
 
@@ -173,3 +190,54 @@ def energy_in_mask(saliency: np.ndarray | Tensor, mask: np.ndarray) -> float:
     if total <= 0:
         return 0.0
     return float(positive[m].sum() / total)
+
+
+def pointing_tolerance(shape: Sequence[int]) -> float:
+    """The pointing-game tolerance in pixels of an (H, W) slice: 15 px at 224 px, scaled."""
+    return POINTING_TOLERANCE_224 * max(int(shape[0]), int(shape[1])) / 224.0
+
+
+def pointing(saliency: np.ndarray | Tensor, mask: np.ndarray) -> Pointing:
+    """Pointing game of an (H, W) map on an (H, W) mask with the one tolerance
+    (:func:`pointing_tolerance`), and whether the maximum is exactly inside the mask."""
+    tol = pointing_tolerance(np.shape(saliency))
+    return Pointing(pointing_game(saliency, mask, tol), pointing_game(saliency, mask, 0.0), float(tol))
+
+
+def score_map(clf: Any, image: np.ndarray, heat: np.ndarray, target: str | int, *,
+              mask: np.ndarray | None = None, spacing: tuple[float, float] | None = None,
+              deletion: bool = True, insertion: bool = False,
+              steps: int = DELETION_STEPS) -> MapScores:
+    """Scores of ``heat`` (float32 (H, W) in the pixel geometry of ``image``) for ``target``.
+
+    ``clf`` is a slice :class:`inference.classifier.Classifier`; ``image`` the (H, W) slice in
+    physical units it explained, with its (row, column) ``spacing`` in mm. Deletion / insertion
+    AUCs run on the model's input grid: the map is placed there as the slice was (same resize and
+    padding; the padding takes the value 0). ``mask``: bool (H, W) ground truth or None;
+    pointing game and energy in the mask are computed when it holds a lesion.
+    """
+    heat = np.asarray(heat, dtype=np.float32)
+    if heat.shape != np.shape(image)[:2]:
+        raise ValueError(f"The map {heat.shape} must be in the slice's pixel geometry {np.shape(image)[:2]}.")
+    point = energy = None
+    note = ""
+    if mask is None:
+        note = NO_MASK
+    elif not np.asarray(mask).any():
+        note = NO_LESION
+    else:
+        point, energy = pointing(heat, mask), energy_in_mask(heat, mask)
+    auc_del = auc_ins = None
+    if deletion or insertion:
+        classes = list(clf.spec.classes)
+        k = target if isinstance(target, int) else classes.index(target)
+        x, geom = clf.model_input(image, spacing)
+        xb = x[None].to(clf.device)
+        sal = place(np.nan_to_num(heat), geom)[0]
+        forward = clf.forward_probs()
+        with torch.inference_mode():
+            if deletion:
+                auc_del = deletion_auc(forward, xb, sal, k, steps=steps)
+            if insertion:
+                auc_ins = insertion_auc(forward, xb, sal, k, steps=steps)
+    return MapScores(auc_del, auc_ins, point, energy, note)

@@ -18,3 +18,15 @@ def test_inference_imports_no_gui_or_dicom_modules(tiny_model) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_matplotlib_is_a_main_dependency() -> None:
+    """inference.evaluate draws its figures with matplotlib: it must not arrive only through the
+    test extras (captum, grad-cam)."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    doc = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    names = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in doc["project"]["dependencies"]}
+    assert "matplotlib" in names

@@ -174,3 +174,50 @@ def test_public_api_spelling_tumor_loads_the_tumour_model() -> None:
 
     clf = load_model("tumor", device="cpu")
     assert clf.spec.name == "tumour"
+
+
+def _plugins(monkeypatch, eps) -> None:
+    monkeypatch.setattr(registry.metadata, "entry_points",
+                        lambda *, group: eps if group == registry.ENTRY_POINT_GROUP else [])
+
+
+def test_broken_plugin_is_reported_and_the_others_still_load(tiny_model, monkeypatch) -> None:
+    """A plug-in whose entry point raises used to raise from list_models() and hide every model."""
+    from importlib.metadata import EntryPoint
+
+    good = tiny_model("ct-lesion", name="plugin-ok")
+    eps = [EntryPoint(name="plugin-bad", value="no_such_slicewise_plugin_module:manifest",
+                      group=registry.ENTRY_POINT_GROUP),
+           EntryPoint(name="plugin-ok", value=str(good), group=registry.ENTRY_POINT_GROUP)]
+    _plugins(monkeypatch, eps)
+    names = list_models()
+    assert "plugin-ok" in names and all(n in names for n in SHIPPED)
+    broken = registry.broken_models()
+    assert [b.name for b in broken] == ["plugin-bad"]
+    assert "no_such_slicewise_plugin_module" in broken[0].error
+    assert inference.load_model("plugin-ok", device="cpu").spec.name == "plugin-ok"
+    with pytest.raises(ModelLoadError, match="failed to load"):
+        load_model("plugin-bad")
+    assert {r["name"] for r in describe_models()} >= {"plugin-ok", *SHIPPED}
+
+
+def test_manifest_that_does_not_parse_is_reported_not_fatal(tiny_model, monkeypatch, tmp_path) -> None:
+    good = tiny_model("tumour", name="good-one")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(good, folder / good.name)
+    shutil.copy(good.with_suffix(".safetensors"), folder / good.with_suffix(".safetensors").name)
+    (folder / "garbled.json").write_text("{ not json", encoding="utf-8")
+    (folder / "partial.json").write_text(json.dumps({"name": "partial"}), encoding="utf-8")
+    plugin = tmp_path / "plugin.json"
+    plugin.write_text("[]", encoding="utf-8")
+    from importlib.metadata import EntryPoint
+
+    _plugins(monkeypatch, [EntryPoint(name="p", value=str(plugin), group=registry.ENTRY_POINT_GROUP)])
+    monkeypatch.setattr(registry, "builtin_models_dir", lambda: folder)
+    assert list_models() == ["good-one"]
+    broken = {b.name: b for b in registry.broken_models()}
+    assert set(broken) == {"garbled", "partial", "plugin"}
+    assert all(isinstance(b.error, str) and b.error for b in broken.values())
+    assert str(folder / "garbled.json") in broken["garbled"].error
+    assert load_model("good-one", device="cpu").spec.name == "good-one"

@@ -6,11 +6,12 @@ import sys
 
 
 def run_models(*, as_json: bool) -> int:
-    from inference import describe_models
+    from inference import broken_models, describe_models
 
     models = describe_models()
+    broken = [{"name": b.name, "source": b.source, "error": b.error} for b in broken_models()]
     if as_json:
-        json.dump({"models": models}, sys.stdout, indent=2)
+        json.dump({"models": models, "broken": broken}, sys.stdout, indent=2)
         print()
         return 0
     for m in models:
@@ -22,4 +23,6 @@ def run_models(*, as_json: bool) -> int:
         shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
         if shown:
             print("    metrics: " + ", ".join(f"{k} {v:.3g}" for k, v in list(shown.items())[:6]))
+    for b in broken:
+        print(f"{b['name']:10} BROKEN, not loaded: {b['error']}")
     return 0

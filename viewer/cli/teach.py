@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from viewer.cli.errors import CommandError
+from viewer.modules.ai.service import ModelPool
 
 METHODS = ("gradcam", "occlusion")
 
@@ -74,7 +75,8 @@ def _replay(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
             print(f"  case {done + 1}/{total}: {case_id}", file=sys.stderr, flush=True)
 
     try:
-        result = replay(cases, answers, methods, progress=progress)
+        result = replay(cases, ModelPool(getattr(args, "device", None) or "auto"), answers, methods,
+                        progress=progress)
     except AnswersError as exc:
         raise CommandError(str(exc)) from exc
     session = result.session

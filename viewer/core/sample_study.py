@@ -3,6 +3,10 @@
 The images come from the project's own phantoms (``inference.phantoms``, numpy only), so the demo
 classifiers have something to find. They are written once into the user's data directory
 (``$SLICEWISE_DATA_DIR`` or the platform's per-user data folder) and reused afterwards.
+
+DICOM carries no lesion mask, so the phantoms' ground-truth masks are kept beside the series in
+``TRUTH_FILE`` (a compressed ``.npz``, one bool (z, y, x) array per SeriesInstanceUID); the AI
+module reads them with :func:`sample_truth` for the pointing game.
 """
 from __future__ import annotations
 
@@ -14,8 +18,13 @@ import numpy as np
 
 from viewer.io.records import PatientInfo
 
-SAMPLE_VERSION = "1"
+SAMPLE_VERSION = "2"             # 2: ground-truth masks written beside the series
 _MARKER = ".slicewise-sample-complete"
+TRUTH_FILE = ".ground-truth-masks.npz"   # hidden: discovery skips it silently
+_UID_ROOT = "1.2.826.0.1.3680043.8.498.1000000000000000000001"
+STUDY_UID = _UID_ROOT
+BRAIN_SERIES_UID = _UID_ROOT + ".1"
+CT_SERIES_UID = _UID_ROOT + ".2"
 
 
 def data_dir() -> Path:
@@ -54,16 +63,32 @@ def _write(folder: Path) -> None:
 
     patient = PatientInfo(name="SAMPLE^SYNTHETIC", patient_id="SW-SAMPLE-0001",
                           birth_date="19700101", sex="O")
-    study_uid = "1.2.826.0.1.3680043.8.498.1000000000000000000001"
-    brain, _ = brain_mr_volume(seed=7, n_slices=24, size=256, tumour=True)
+    study_uid = STUDY_UID
+    brain, brain_mask = brain_mr_volume(seed=7, n_slices=24, size=256, tumour=True)
     write_series(folder / "brain_mr", brain, spacing=(5.0, 0.9, 0.9),
                  origin=(-115.0, -115.0, -60.0), direction=np.eye(3), modality="MR",
                  series_description="Synthetic brain MR T1 post-contrast (sample)",
                  study_description="SliceWise sample study (synthetic phantoms)",
-                 patient=patient, study_uid=study_uid, series_number=1)
-    ct, _ = ct_volume(seed=11, n_slices=24, size=256, lesion=True)
+                 patient=patient, study_uid=study_uid, series_uid=BRAIN_SERIES_UID,
+                 series_number=1)
+    ct, ct_mask = ct_volume(seed=11, n_slices=24, size=256, lesion=True)
     write_series(folder / "ct_abdomen", ct, spacing=(5.0, 1.4, 1.4),
                  origin=(-179.0, -179.0, -120.0), direction=np.eye(3), modality="CT",
                  series_description="Synthetic CT abdomen (sample)",
                  study_description="SliceWise sample study (synthetic phantoms)",
-                 patient=patient, window=(40.0, 400.0), study_uid=study_uid, series_number=2)
+                 patient=patient, window=(40.0, 400.0), study_uid=study_uid,
+                 series_uid=CT_SERIES_UID, series_number=2)
+    np.savez_compressed(folder / TRUTH_FILE, **{BRAIN_SERIES_UID: brain_mask, CT_SERIES_UID: ct_mask})
+
+
+def sample_truth(series_uid: str, root: Path | None = None) -> np.ndarray | None:
+    """The ground-truth lesion mask (bool (z, y, x)) that the sample study's series
+    ``series_uid`` (its SeriesInstanceUID) was written with; None for any other series or when
+    the sample study in ``root`` (default: :func:`sample_study_dir`) has no masks file."""
+    path = (sample_study_dir() if root is None else Path(root)) / TRUTH_FILE
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as masks:
+        if series_uid not in masks.files:
+            return None
+        return np.asarray(masks[series_uid], dtype=bool)

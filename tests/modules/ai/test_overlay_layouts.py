@@ -269,7 +269,8 @@ def test_worker_threads_run_below_the_gui_priority(qtbot):
 def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatch):
     """With target "predicted class" the plane views show only maps of the class explained on
     the current slice: another slice's "no tumour" evidence is never drawn as tumour evidence."""
-    from viewer.modules.ai.state import MapResult, PredictionRecord, ResultTag
+    from inference.results import Explanation, Prediction
+    from viewer.modules.ai.state import MapResult, ResultTag
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
@@ -281,10 +282,10 @@ def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatc
 
     def result(k: int, cls: str) -> MapResult:
         tag = ResultTag(vol.series_uid, k, "tumour", "gradcam", "", 10_000 + k)
-        pred = PredictionRecord("tumour", {"no tumour": 0.5, "tumour": 0.5}, cls)
+        pred = Prediction("tumour", {"no tumour": 0.5, "tumour": 0.5}, cls)
         heat = np.zeros((32, 32), np.float32)
         heat[10:20, 10:20] = 1.0
-        return MapResult(tag, heat, cls, pred)
+        return MapResult(tag, Explanation(heat, "gradcam", cls, "tumour", pred))
 
     win.state.set_slice(2)
     for k, cls in ((1, "no tumour"), (2, "tumour"), (4, "tumour")):

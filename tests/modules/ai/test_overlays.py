@@ -32,20 +32,22 @@ def test_ai_state_drops_stale_results():
 
 
 def test_map_cache_is_lru_within_its_memory_bound():
-    from viewer.modules.ai.state import MapResult, PredictionRecord
+    from inference.results import Explanation, Prediction
+    from viewer.modules.ai.state import MapResult
     from viewer.core.map_cache import MapCache, cache_key
 
-    pred = PredictionRecord("m", {"a": 1.0}, "a")
+    pred = Prediction("m", {"a": 1.0}, "a")
     one = np.zeros((64, 64), np.float32)  # 16 KiB
     cache = MapCache(budget=3 * one.nbytes)
-    results = [MapResult(_tag(slice_index=k), one.copy(), "a", pred) for k in range(4)]
+    results = [MapResult(_tag(slice_index=k), Explanation(one.copy(), "gradcam", "a", "m", pred))
+               for k in range(4)]
     for r in results[:3]:
         cache.put(r)
     assert cache.get(cache_key(results[0])) is results[0]  # 0 is now most recent
     cache.put(results[3])
     assert len(cache) == 3 and cache.nbytes <= cache.budget
     assert cache_key(results[1]) not in cache and cache_key(results[0]) in cache
-    cache.put(MapResult(_tag(slice_index=9), one, "a", pred, final=False))
+    cache.put(MapResult(_tag(slice_index=9), Explanation(one, "gradcam", "a", "m", pred, final=False)))
     assert len(cache) == 3  # coarse maps are not cached
 
 
@@ -146,16 +148,24 @@ def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatc
     assert not ctl.compare_dock.isVisibleTo(win)
 
 
-def test_pointing_game_on_the_sample_phantom(qtbot, monkeypatch):
+def test_pointing_game_on_the_sample_phantom(qtbot, monkeypatch, tmp_path):
+    """The sample study's brain MR, loaded from its DICOM files, gets the pointing game from the
+    mask kept beside the series; its scores come with the map."""
+    monkeypatch.setenv("SLICEWISE_DATA_DIR", str(tmp_path))
+    from viewer.core.sample_study import BRAIN_SERIES_UID, ensure_sample_study
+    from viewer.io import discover, load_series
+
+    root = ensure_sample_study()
+    info = next(s for s in discover([root]).series if s.uid == BRAIN_SERIES_UID)
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    vol = brain_volume(n=24, size=256, seed=7, description="Synthetic brain MR T1 post-contrast (sample)")
-    win.show_volume(vol)
+    win.show_volume(load_series(info))
     win.state.set_slice(9)  # the tumour's largest cross-section in the sample phantom
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     pg = ctl.ai.maps["gradcam"].pointing
     assert pg is not None and pg.tolerance_px == pytest.approx(15 * 256 / 224)
+    assert ctl.ai.maps["gradcam"].explanation.scores.energy_in_mask is not None
     assert "pointing game" in ctl.panel.controls.scores_label.text()
     win.state.set_slice(20)  # no lesion there
     wait_maps(qtbot, ctl)

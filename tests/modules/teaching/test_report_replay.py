@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inference.results import Explanation, Prediction
 from tests.modules.teaching.test_summary import RECORDS
+from viewer.modules.ai.service import ModelPool
 from viewer.modules.teaching.replay import AnswersError, load_answers, replay
 from viewer.modules.teaching.report import SESSION_FIELDS, html_report, write_session
 from viewer.modules.teaching.summary import summarise
@@ -54,7 +56,7 @@ def test_teaching_set_is_anonymous_balanced_and_has_truth_masks(demo_root):
 
 
 def test_replay_first_runs_the_ai_on_every_case(demo_cases, tmp_path):
-    result = replay(demo_cases)
+    result = replay(demo_cases, ModelPool())
     records = result.session.records()
     assert len(records) == 8 and result.session.finished
     for case, rec in zip(demo_cases.cases, records):
@@ -65,6 +67,10 @@ def test_replay_first_runs_the_ai_on_every_case(demo_cases, tmp_path):
         heat = ai.maps["gradcam"]
         assert heat.shape == (128, 128) and heat.dtype == np.float32
         assert set(ai.pointing) == ({"gradcam"} if case.truth in ("tumour", "lesion") else set())
+        # the classifier's own records, scored once by inference (no teaching copy)
+        assert type(ai.prediction) is Prediction and type(ai.explanations["gradcam"]) is Explanation
+        for p in ai.pointing.values():
+            assert p.tolerance_px == pytest.approx(15 * 128 / 224)
     s = summarise(records, "", [c.options for c in demo_cases.cases])
     assert s.accuracy_before_all.k == 4  # the first option is right for the 4 normal cases
     assert s.ai_accuracy.n == 8
@@ -81,7 +87,7 @@ def test_replay_from_answers_file(demo_cases, tmp_path):
         {"case": ids[2], "answer": demo_cases.cases[2].options[0], "reveal": False}]}
     path = tmp_path / "answers.json"
     path.write_text(json.dumps(doc))
-    result = replay(demo_cases, load_answers(path), methods=("gradcam", "occlusion"))
+    result = replay(demo_cases, ModelPool(), load_answers(path), methods=("gradcam", "occlusion"))
     recs = result.session.records()
     assert result.session.reader == "Dr B"
     assert recs[0].correct_before and recs[0].helpfulness == "yes"
@@ -98,7 +104,7 @@ def test_answers_that_do_not_fit_the_list_are_refused(demo_cases, tmp_path):
     bad = {"answers": [{"case": "nope", "answer": "x"},
                        {"case": demo_cases.cases[0].case_id, "answer": "maybe"}]}
     with pytest.raises(AnswersError) as info:
-        replay(demo_cases, bad)
+        replay(demo_cases, ModelPool(), bad)
     assert "no case 'nope'" in str(info.value) and "'maybe' is not an option" in str(info.value)
     (tmp_path / "x.json").write_text("[1,")
     with pytest.raises(AnswersError, match="not valid JSON"):

@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import METHOD_NAMES, MapResult
+from viewer.modules.ai.study import sample_truth
 from viewer.io.records import Volume
 
 FOLLOW_DELAY_MS = 60
@@ -92,8 +93,6 @@ class MapRequests:
 
     def _truth_provider(self, vol: Volume):
         def truth() -> np.ndarray | None:
-            from viewer.modules.ai.study import sample_truth
-
             with self._truth_lock:
                 if vol.series_uid not in self._truth:
                     self._truth[vol.series_uid] = sample_truth(vol)

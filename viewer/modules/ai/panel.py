@@ -2,7 +2,8 @@
 cancel with progress, class probabilities, knee exam results, overlay controls and device.
 
 Bound to an AiState (reads choices and results from it); run, cancel and device requests leave
-as signals for the controller. Never imports torch or inference.
+as signals for the controller. Never imports torch: of inference it reads only the torch-free
+records of ``inference.results``.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, Q
                                QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
                                QWidget)
 
-from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard, PredictionRecord
+from inference.results import Prediction
+from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard
 from viewer.modules.ai.overlay_controls import OverlayControls
 
 DEMO_BADGE = "DEMO WEIGHTS — NOT FOR CLINICAL USE"
@@ -230,7 +232,7 @@ class InferencePanel(QScrollArea):
         self.run_series_button.setEnabled(bool(card) and not exam)
         self.run_slice_button.setEnabled(bool(card))
 
-    def _on_ai_prediction_changed(self, pred: PredictionRecord | None) -> None:
+    def _on_ai_prediction_changed(self, pred: Prediction | None) -> None:
         if pred is None:
             self.predicted_label.setText("No result for this slice yet")
             self.bars.set_probabilities({})

@@ -21,12 +21,10 @@ from typing import Any
 import numpy as np
 
 from viewer.modules.ai.state import (PREDICTED, ContrastLabel, KneeResult, MapResult, ModelCard,
-                             PointingResult, PredictionRecord, ResultTag, SweepResult)
+                                     ResultTag, SweepResult)
 from viewer.io.records import SeriesInfo, Volume
 
 SWEEP_CHUNK = 8
-POINTING_TOLERANCE_224 = 15.0  # px at a 224 px model input
-DELETION_STEPS = 16
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -76,7 +74,10 @@ class ModelPool:
             return entry
         from inference import load_model
 
-        clf = load_model(name, device=self._device_arg())
+        if name.lower().endswith(".json"):  # a manifest file (e.g. named by a case list)
+            clf = load_model(name, device=self._device_arg(), manifest_path=name)
+        else:
+            clf = load_model(name, device=self._device_arg())
         with self._guard:
             entry = self._models.setdefault(key, (clf, threading.RLock()))
         return entry
@@ -107,47 +108,8 @@ def model_cards_job() -> Callable[[Any], list[ModelCard]]:
     return job
 
 
-# -- records -----------------------------------------------------------------------------------
-def prediction_record(pred: Any, missing: Sequence[str] = ()) -> PredictionRecord:
-    """inference.Prediction -> PredictionRecord (plain data for the GUI thread)."""
-    return PredictionRecord(
-        model=pred.model, probabilities=dict(pred.probabilities), predicted=pred.predicted,
-        warnings=tuple(pred.warnings), demo=bool(pred.demo), per_plane=dict(pred.per_plane),
-        contributions=dict(pred.contributions), planes_used=tuple(pred.planes_used),
-        missing_planes=tuple(missing))
-
-
 def _slice_spacing(volume: Volume) -> tuple[float, float]:
     return (float(volume.spacing[1]), float(volume.spacing[2]))
-
-
-def _pointing(heat: np.ndarray, mask: np.ndarray | None) -> tuple[PointingResult | None, str]:
-    """Pointing game with 15 px at 224 px scaled to the slice, and exactly inside the mask."""
-    if mask is None:
-        return None, "no ground-truth mask for this series"
-    if not mask.any():
-        return None, "ground truth: no lesion on this slice"
-    from inference.explain.faithfulness import pointing_game
-
-    tol = POINTING_TOLERANCE_224 * max(heat.shape) / 224.0
-    return PointingResult(pointing_game(heat, mask, tol), pointing_game(heat, mask, 0.0),
-                          float(tol)), ""
-
-
-def _deletion(clf: Any, image: np.ndarray, heat: np.ndarray, target: str,
-              spacing: tuple[float, float]) -> float:
-    """Deletion AUC of ``heat`` (slice pixels) for ``target`` on the model's input grid."""
-    import torch
-
-    from inference.explain.faithfulness import deletion_auc
-    from inference.preprocess import place, to_tensor
-
-    x, geom = to_tensor(np.asarray(image, np.float32), clf.spec.input, spacing)
-    sal = place(np.nan_to_num(heat.astype(np.float32)), geom)[0]
-    k = list(clf.spec.classes).index(target)
-    with torch.inference_mode():
-        return float(deletion_auc(clf.forward_probs(), x[None].to(clf.device), sal, k,
-                                  steps=DELETION_STEPS))
 
 
 # -- one slice: prediction and maps -----------------------------------------------------------
@@ -160,6 +122,8 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
     coarse to fine); yields a MapResult per map (coarse occlusion passes with ``final=False``).
 
     ``truth()`` gives the ground-truth mask (z, y, x) when known (pointing game), else None.
+    Final maps arrive with their scores from the classifier (deletion AUC when
+    ``faithfulness``; pointing game where the mask has a lesion on slice ``k``).
     """
     is_cancelled = cancelled or (lambda: False)
     image = np.asarray(volume.voxels[k], dtype=np.float32)
@@ -172,7 +136,8 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
         clf, lock = pool.get(model)
         with lock:
             gen = clf.iter_explain(image, method, target or None, cancelled=is_cancelled,
-                                   spacing=spacing, modality=volume.modality)
+                                   spacing=spacing, modality=volume.modality, mask=mask,
+                                   faithfulness=faithfulness)
         while True:
             if is_cancelled():
                 gen.close()
@@ -181,19 +146,7 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
                 exp = next(gen, None)
             if exp is None:
                 break
-            heat = np.ascontiguousarray(exp.map, dtype=np.float32)
-            pred = prediction_record(exp.prediction)
-            result = MapResult(tag, heat, exp.target, pred, exp.final, exp.pass_index, exp.passes,
-                               seconds=time.perf_counter() - t0)
-            if exp.final:
-                auc = None
-                if faithfulness and not is_cancelled():
-                    with lock:
-                        auc = _deletion(clf, image, heat, exp.target, spacing)
-                pointing, note = _pointing(heat, mask)
-                result = replace(result, deletion_auc=auc, pointing=pointing, truth_note=note,
-                                 seconds=time.perf_counter() - t0)
-            yield result
+            yield MapResult(tag, exp, seconds=time.perf_counter() - t0)
 
 
 def explain_job(pool: ModelPool, volume: Volume, k: int, model: str, methods: Sequence[str],
@@ -327,9 +280,8 @@ def knee_job(pool: ModelPool, plane_series: dict[str, SeriesInfo], model: str = 
         ctx.check()
         if exp is None:
             raise RuntimeError("the knee explanation stopped before producing a map")
-        record = prediction_record(pred, missing)
         maps = {uids[p]: np.ascontiguousarray(m, np.float32) for p, m in exp.map.items()}
         importance = {uids[p]: np.asarray(v, np.float32) for p, v in (exp.importance or {}).items()}
-        return KneeResult(model, uids, missing, record, exp.target, maps, importance,
+        return KneeResult(model, uids, missing, pred, exp.target, maps, importance,
                           ctx.request_id)
     return job

@@ -1,9 +1,10 @@
 """AiState: what the classifiers show in one viewer window, and the records their jobs return.
 
 No widgets and no torch: the records are plain frozen dataclasses (numpy arrays inside) made by
-:mod:`viewer.modules.ai.service` in worker threads; :class:`AiState` holds the reader's choices (model,
-method, colormap, opacity, threshold, target class) and the results for the current slice, and
-drops stale ones. A result is current only when its :class:`ResultTag` names the series and slice
+:mod:`viewer.modules.ai.service` in worker threads, holding the torch-free records of
+:mod:`inference.results` (Prediction, Explanation, MapScores) as the classifiers returned
+them; :class:`AiState` holds the reader's choices (model, method, colormap, opacity, threshold,
+target class) and the results for the current slice, and drops stale ones. A result is current only when its :class:`ResultTag` names the series and slice
 on screen, the chosen model and target, and the latest request id of its job key.
 
 Heat maps are float32 ``(H, W)`` (rows, columns) in the slice's pixel grid with their raw range;
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+from inference.results import Explanation, MapScores, Pointing, Prediction
 
 from viewer.core.overlay import COLORMAPS, OverlayStyle
 
@@ -58,37 +61,11 @@ class ResultTag:
 
 
 @dataclass(frozen=True)
-class PredictionRecord:
-    """Class probabilities (in class order) and the predicted class.
-
-    Knee exams also carry ``per_plane`` {plane: {label: p}} and ``contributions``
-    {label: {plane: fusion weight x plane logit}}, ``planes_used`` and ``missing_planes``.
-    """
-
-    model: str
-    probabilities: dict[str, float]
-    predicted: str
-    warnings: tuple[str, ...] = ()
-    demo: bool = False
-    per_plane: dict[str, dict[str, float]] = field(default_factory=dict)
-    contributions: dict[str, dict[str, float]] = field(default_factory=dict)
-    planes_used: tuple[str, ...] = ()
-    missing_planes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PointingResult:
-    """Pointing game on a phantom's ground-truth mask: ``hit`` within ``tolerance_px`` slice
-    pixels (15 px at a 224 px model input, scaled to the slice), ``inside`` exactly in the mask."""
-
-    hit: bool
-    inside: bool
-    tolerance_px: float
-
-
-@dataclass(frozen=True)
 class MapResult:
-    """One heat map of one slice. ``final`` is False for coarse occlusion passes.
+    """One heat map of one slice: the classifier's :class:`inference.results.Explanation` as it
+    came (map float32 (H, W) in slice pixels, raw range; its prediction; its scores on final maps)
+    with the viewer's ``tag`` and the ``seconds`` the job took. ``final`` is False for coarse
+    occlusion passes.
 
     ``deletion_auc`` (0..1, lower = more faithful) is computed for final maps only; ``pointing``
     only where a ground-truth mask is known (synthetic phantom studies) and the slice has a lesion;
@@ -96,16 +73,48 @@ class MapResult:
     """
 
     tag: ResultTag
-    heat: np.ndarray
-    target: str
-    prediction: PredictionRecord
-    final: bool = True
-    pass_index: int = 0
-    passes: int = 1
-    deletion_auc: float | None = None
-    pointing: PointingResult | None = None
+    explanation: Explanation
     seconds: float = 0.0
-    truth_note: str = ""
+
+    @property
+    def heat(self) -> np.ndarray:
+        return self.explanation.map
+
+    @property
+    def target(self) -> str:
+        return self.explanation.target
+
+    @property
+    def prediction(self) -> Prediction:
+        return self.explanation.prediction
+
+    @property
+    def final(self) -> bool:
+        return self.explanation.final
+
+    @property
+    def pass_index(self) -> int:
+        return self.explanation.pass_index
+
+    @property
+    def passes(self) -> int:
+        return self.explanation.passes
+
+    @property
+    def scores(self) -> MapScores | None:
+        return self.explanation.scores
+
+    @property
+    def deletion_auc(self) -> float | None:
+        return self.scores.deletion_auc if self.scores else None
+
+    @property
+    def pointing(self) -> Pointing | None:
+        return self.scores.pointing if self.scores else None
+
+    @property
+    def truth_note(self) -> str:
+        return self.scores.note if self.scores else ""
 
     @property
     def nbytes(self) -> int:
@@ -155,7 +164,7 @@ class KneeResult:
     model: str
     plane_series: dict[str, str]
     missing: tuple[str, ...]
-    prediction: PredictionRecord
+    prediction: Prediction
     target: str
     maps: dict[str, np.ndarray]
     importance: dict[str, np.ndarray]
@@ -195,7 +204,7 @@ class AiState(QObject):
         self.follow = False
         self.flag_threshold = 0.5
         self.maps: dict[str, MapResult] = {}
-        self.prediction: PredictionRecord | None = None
+        self.prediction: Prediction | None = None
         self.sweep: SweepResult | None = None
         self.knee: KneeResult | None = None
         self.status = ""
@@ -311,7 +320,7 @@ class AiState(QObject):
             self.prediction = None
             self.prediction_changed.emit(None)
 
-    def set_prediction(self, prediction: PredictionRecord | None) -> None:
+    def set_prediction(self, prediction: Prediction | None) -> None:
         if prediction != self.prediction:
             self.prediction = prediction
             self.prediction_changed.emit(prediction)

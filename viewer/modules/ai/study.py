@@ -3,20 +3,22 @@
 * ``header_contrast``: the MR contrast a SeriesDescription names (T1 / T1 post-contrast / T2 /
   T2-FLAIR), for flagging disagreement with the contrast model.
 * ``knee_planes``: which series of a study are its sagittal, coronal and axial knee series.
-* ``sample_truth``: the ground-truth tumour mask of SliceWise's own synthetic sample study,
-  regenerated from the phantom and checked against the loaded pixels (DICOM carries no mask).
+* ``sample_truth``: the ground-truth lesion mask of a series of SliceWise's own synthetic sample
+  study, kept beside its DICOM files when it was written (DICOM carries no mask).
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from viewer.core.sample_study import TRUTH_FILE, sample_study_dir
+from viewer.core.sample_study import sample_truth as read_truth
 from viewer.io.records import SeriesInfo, Volume
 
 KNEE_PLANES = ("sagittal", "coronal", "axial")
-MATCH = 0.9999
 
 _FLAIR = re.compile(r"flair|\bdark[ -]?fluid|\btirm\b", re.I)
 _T2 = re.compile(r"\bt2(?!\*)|t2w|\bt2[-_ ]?(tse|fse|weighted)", re.I)
@@ -66,26 +68,18 @@ def knee_planes(series: Sequence[SeriesInfo]) -> dict[str, SeriesInfo]:
 
 
 def sample_truth(volume: Volume) -> np.ndarray | None:
-    """Bool tumour mask (z, y, x) when ``volume`` is the sample study's brain MR series, else None.
+    """Bool lesion mask (z, y, x) when ``volume`` is a series of SliceWise's sample study, else None.
 
-    The sample study is written from ``inference.phantoms.brain_mr_volume`` (numpy only); the mask
-    is regenerated with the same parameters and used only if the regenerated image matches the
-    loaded pixels (correlation > 0.9999 on the lesion's largest slice and the middle one; a
-    neighbouring slice scores about 0.998), so a changed sample study simply gets no mask.
+    The sample study keeps its phantoms' masks beside the DICOM files
+    (:data:`viewer.core.sample_study.TRUTH_FILE`, by SeriesInstanceUID); they are looked up in the
+    study folder the series was loaded from, then in the data folder's sample study. A mask whose
+    shape differs from the volume's is not used.
     """
-    if volume.modality.upper() != "MR" or "(sample)" not in volume.description:
-        return None
-    from inference.phantoms import brain_mr_volume
-
-    n, h, w = volume.shape
-    try:
-        image, mask = brain_mr_volume(seed=7, n_slices=n, size=h, tumour=True)
-    except ValueError:
-        return None
-    if image.shape != volume.voxels.shape:
-        return None
-    for k in (int(np.argmax(mask.sum(axis=(1, 2)))), n // 2):
-        a, b = image[k].ravel(), volume.voxels[k].ravel().astype(np.float32)
-        if a.std() == 0 or b.std() == 0 or float(np.corrcoef(a, b)[0, 1]) < MATCH:
-            return None
-    return mask
+    roots = [Path(volume.slice_files[0]).parent.parent] if volume.slice_files else []
+    roots.append(sample_study_dir())
+    for root in roots:
+        if (root / TRUTH_FILE).is_file():
+            mask = read_truth(volume.series_uid, root)
+            if mask is not None:
+                return mask if mask.shape == volume.shape else None
+    return None

@@ -2,56 +2,50 @@
 occlusion when asked) and, where the case has a ground-truth mask, the pointing game.
 
 App-level code: ``inference`` (and torch) are imported lazily inside the functions, which run in
-JobRunner worker threads or in the headless replay. Results are plain frozen data (numpy maps in
-slice pixel geometry (y, x), float32, raw range) that the GUI thread can show without torch.
+JobRunner worker threads or in the headless replay. Results are the torch-free records of
+:mod:`inference.results` (maps in slice pixel geometry (y, x), float32, raw range, with their
+scores) that the GUI thread can show without torch.
 """
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
 
 from viewer.io.records import Volume
 from viewer.modules.teaching.caselist import Case
 
+if TYPE_CHECKING:  # the records are plain data; importing them here would load inference early
+    from inference.results import Explanation, Pointing, Prediction
+
 log = logging.getLogger(__name__)
-POINTING_TOLERANCE_224 = 15.0   # px at a 224 px model input, scaled to the slice
 METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion"}
 
-_models: dict[tuple[str, str], tuple[Any, threading.Lock]] = {}
-_guard = threading.Lock()
 
+class ClassifierPool(Protocol):
+    """Loaded classifiers by model name or manifest path: (classifier, its lock)."""
 
-@dataclass(frozen=True)
-class Pointing:
-    """Pointing game of one map: maximum within ``tolerance_px`` of the mask, and exactly inside."""
-
-    hit: bool
-    exact: bool
-    tolerance_px: float
+    def get(self, name: str) -> tuple[Any, Any]: ...
 
 
 @dataclass(frozen=True)
 class CaseAI:
-    """The model's answer for a case's key slice (0-based ``slice_index``); ``error`` is set (and
-    the rest empty) when no result could be made. ``maps``: {method: float32 (y, x)}."""
+    """The model's answer for a case's key slice (0-based ``slice_index``): the classifier's
+    ``prediction`` and one final ``explanations[method]`` per map method (map float32 (y, x) in
+    slice pixels, raw range, with its scores: the pointing game where the case has a mask), as
+    :mod:`inference.results` records. ``error`` is set (and the rest empty) when no result could
+    be made."""
 
     case_id: str
     slice_index: int
     model: str = ""
-    predicted: str = ""
-    probability: float | None = None
-    probabilities: dict[str, float] = field(default_factory=dict)
-    target: str = ""
-    maps: dict[str, np.ndarray] = field(default_factory=dict)
-    pointing: dict[str, Pointing] = field(default_factory=dict)
+    prediction: Prediction | None = None
+    explanations: dict[str, Explanation] = field(default_factory=dict)
     demo: bool = False
     demo_statement: str = ""
-    warnings: tuple[str, ...] = ()
     error: str = ""
     seconds: float = 0.0
 
@@ -59,28 +53,38 @@ class CaseAI:
     def ok(self) -> bool:
         return not self.error
 
+    @property
+    def predicted(self) -> str:
+        return self.prediction.predicted if self.prediction else ""
 
-def _classifier(model: str, device: str | None) -> tuple[Any, threading.Lock]:
-    """A loaded classifier and its lock, cached per (model, device); model = name or manifest."""
-    key = (model, device or "auto")
-    with _guard:
-        entry = _models.get(key)
-    if entry is not None:
-        return entry
-    from inference import load_model
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return dict(self.prediction.probabilities) if self.prediction else {}
 
-    if model.lower().endswith(".json"):
-        clf = load_model(model, device=device, manifest_path=model)
-    else:
-        clf = load_model(model, device=device)
-    with _guard:
-        return _models.setdefault(key, (clf, threading.Lock()))
+    @property
+    def probability(self) -> float | None:
+        """Probability of the predicted class (None without a prediction)."""
+        p = self.prediction
+        return float(p.probabilities[p.predicted]) if p and p.predicted in p.probabilities else None
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.prediction.warnings if self.prediction else ()
 
-def clear_model_cache() -> None:
-    """Forget loaded classifiers (e.g. after the device changed)."""
-    with _guard:
-        _models.clear()
+    @property
+    def target(self) -> str:
+        return next(iter(self.explanations.values())).target if self.explanations else ""
+
+    @property
+    def maps(self) -> dict[str, np.ndarray]:
+        """{method: float32 (y, x) heat map}."""
+        return {m: e.map for m, e in self.explanations.items()}
+
+    @property
+    def pointing(self) -> dict[str, Pointing]:
+        """{method: pointing game} for the maps scored against a mask with a lesion."""
+        return {m: e.scores.pointing for m, e in self.explanations.items()
+                if e.scores is not None and e.scores.pointing is not None}
 
 
 def key_slice(case: Case, n_slices: int) -> int:
@@ -103,56 +107,50 @@ def load_mask(case: Case, volume: Volume, k: int) -> np.ndarray | None:
     return np.asarray(mask[k], dtype=bool)
 
 
-def run_case_ai(case: Case, volume: Volume, k: int, methods: Sequence[str] = ("gradcam",),
-                device: str | None = None, cancelled: Callable[[], bool] | None = None) -> CaseAI:
-    """The case's model on slice ``k`` of ``volume``: prediction and one map per method."""
+def run_case_ai(case: Case, volume: Volume, k: int, methods: Sequence[str], pool: ClassifierPool,
+                cancelled: Callable[[], bool] | None = None) -> CaseAI:
+    """The case's model on slice ``k`` of ``volume``: prediction and one map per method.
+
+    ``pool`` is the AI module's model pool (``viewer.modules.ai.service.ModelPool``): the
+    quiz, presenter mode and the free-running AI panel share one copy of each model."""
     t0 = time.perf_counter()
     if not case.model:
         return CaseAI(case.case_id, k, error="This case has no model: no AI result to show.")
     try:
-        clf, lock = _classifier(case.model, device)
+        clf, lock = pool.get(case.model)
         if clf.spec.level != "slice":
             return CaseAI(case.case_id, k, model=clf.spec.name,
                           error=f"The {clf.spec.name} model reads whole exams; teaching cases "
                                 "need a slice model.")
         image = np.asarray(volume.voxels[k], dtype=np.float32)
         spacing = (float(volume.spacing[1]), float(volume.spacing[2]))
-        maps: dict[str, np.ndarray] = {}
-        pred = None
+        mask = load_mask(case, volume, k)
+        explanations: dict[str, Explanation] = {}
         target = case.target or None
         for method in methods:
             with lock:
                 exp = None
                 for exp in clf.iter_explain(image, method, target, cancelled=cancelled,
-                                            spacing=spacing, modality=volume.modality):
+                                            spacing=spacing, modality=volume.modality, mask=mask):
                     pass
             if exp is None or not exp.final:
                 return CaseAI(case.case_id, k, error="cancelled")
-            maps[method] = np.ascontiguousarray(exp.map, dtype=np.float32)
-            pred, target = exp.prediction, exp.target
+            explanations[method] = exp
+            target = exp.target
     except Exception as exc:  # shown on reveal and written to the session CSV
-        from inference import InputError, ModelLoadError
+        from inference.errors import InputError, ModelLoadError
 
         expected = isinstance(exc, (ModelLoadError, InputError, ValueError))
         log.warning("AI for case %s failed: %s", case.case_id, exc, exc_info=not expected)
         return CaseAI(case.case_id, k, model=case.model,
                       error=str(exc) if expected else f"{type(exc).__name__}: {exc}")
-    assert pred is not None
-    pointing: dict[str, Pointing] = {}
-    mask = load_mask(case, volume, k)
-    if mask is not None and mask.any():
-        from inference.explain.faithfulness import pointing_game
-
-        for method, heat in maps.items():
-            tol = POINTING_TOLERANCE_224 * max(heat.shape) / 224.0
-            pointing[method] = Pointing(pointing_game(heat, mask, tol),
-                                        pointing_game(heat, mask, 0.0), tol)
+    if not explanations:
+        return CaseAI(case.case_id, k, model=clf.spec.name, error="no map method was asked for")
     spec = clf.spec
-    return CaseAI(case.case_id, k, model=spec.name, predicted=pred.predicted,
-                  probability=float(pred.probabilities[pred.predicted]),
-                  probabilities=dict(pred.probabilities), target=str(target), maps=maps,
-                  pointing=pointing, demo=bool(spec.demo), demo_statement=spec.demo_statement,
-                  warnings=tuple(pred.warnings), seconds=time.perf_counter() - t0)
+    pred = next(iter(explanations.values())).prediction
+    return CaseAI(case.case_id, k, model=spec.name, prediction=pred, explanations=explanations,
+                  demo=bool(spec.demo), demo_statement=spec.demo_statement,
+                  seconds=time.perf_counter() - t0)
 
 
 def load_case_volume(case: Case, cancelled: Callable[[], bool] | None = None) -> Volume:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
@@ -21,11 +21,15 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
 from viewer.state.jobs import JobError
 from viewer.core.overlay import OverlayStyle
 from viewer.modules.ai.controller import AiController
-from viewer.modules.teaching.ai import CaseAI, Pointing, key_slice
+from viewer.modules.ai.service import ModelPool
+from viewer.modules.teaching.ai import CaseAI, key_slice
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 from viewer.ui.dialogs import show_error
 from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
+
+if TYPE_CHECKING:  # teaching widgets never load inference (tests/modules/teaching/test_imports.py)
+    from inference.results import Pointing
 
 log = logging.getLogger(__name__)
 _SAVE_LOCK = threading.Lock()
@@ -33,7 +37,7 @@ _SAVE_LOCK = threading.Lock()
 
 def pointing_text(p: Pointing) -> str:
     return (f"{'hit' if p.hit else 'miss'} within {p.tolerance_px:.0f} px; "
-            f"{'inside' if p.exact else 'outside'} the lesion mask exactly")
+            f"{'inside' if p.inside else 'outside'} the lesion mask exactly")
 
 
 def ai_view(ai: CaseAI | None) -> AiView:
@@ -60,6 +64,7 @@ class TeachingController(QObject):
         super().__init__(window)
         self.window = window
         self.ai_module = ai_module
+        self._own_pool: ModelPool | None = None
         self.state = window.state
         self.runner = window.runner
         self.session: QuizSession | None = None
@@ -171,6 +176,15 @@ class TeachingController(QObject):
         else:
             self.ai_module.resume()
 
+    def model_pool(self) -> ModelPool:
+        """The AI module's model pool (one copy of each model in memory); a pool of this
+        controller's own only when the window has no AI module (headless use)."""
+        if self.ai_module is not None:
+            return self.ai_module.pool
+        if self._own_pool is None:
+            self._own_pool = ModelPool(self.device or "auto")
+        return self._own_pool
+
     def overlay_style(self) -> OverlayStyle:
         """The reader's heat-map style from the AI module (defaults without one)."""
         return self.ai_module.ai.style() if self.ai_module is not None else OverlayStyle()
@@ -224,12 +238,12 @@ class TeachingController(QObject):
         if case.case_id in self.ai:
             self._refresh_ai()
             return
-        methods, device = self.methods, self.device
+        methods, pool = self.methods, self.model_pool()
 
         def job(ctx):
             from viewer.modules.teaching.ai import run_case_ai
 
-            return run_case_ai(case, volume, k, methods, device, cancelled=ctx.cancelled)
+            return run_case_ai(case, volume, k, methods, pool, cancelled=ctx.cancelled)
 
         self.runner.submit("teach-ai", job, label=f"AI for case {i + 1} (hidden)",
                            on_result=lambda res, i=i: self._on_ai_finished(i, res),
@@ -460,7 +474,7 @@ class TeachingController(QObject):
         if self.presenter is not None and self.presenter.mode.active:
             self.presenter.stop()
         self.presenter = PresenterSession(self.window, cases, methods, self.device,
-                                          ai_module=self.ai_module)
+                                          ai_module=self.ai_module, pool=self.model_pool())
         self.presenter.start(full_screen)
         return self.presenter
 

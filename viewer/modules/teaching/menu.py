@@ -111,11 +111,16 @@ class TeachingMenu:
         last = str(settings.value("teaching/last_list", ""))
         n = int(settings.value("teaching/next_case", 1) or 1)
         dialog = AddCaseDialog(study, info.series_instance_uid, st.slice_index + 1, vol.n_slices,
-                               list_path=last, case_id=f"case{n:02d}", models=_model_names(),
+                               list_path=last, case_id=f"case{n:02d}", models=self._model_names(),
                                parent=self.window)
         dialog.accepted.connect(lambda: self._on_add_accepted(dialog))
         dialog.open()
         return dialog
+
+    def _model_names(self) -> list[str]:
+        """Names of the installed models as the AI module listed them (free text without it)."""
+        ai_module = self.teaching.ai_module
+        return list(ai_module.ai.models) if ai_module is not None else []
 
     def _on_add_accepted(self, dialog: Any) -> None:
         case, path = dialog.case(), dialog.list_path()
@@ -135,16 +140,6 @@ class TeachingMenu:
             on_result=lambda cl: self.window.statusBar().showMessage(
                 f"Case {case.case_id} added to {Path(path).name} ({len(cl)} cases)", 6000),
             on_error=self._fail("The case could not be added"))
-
-
-def _model_names() -> list[str]:
-    """Names of the installed models from their manifests (JSON only, no torch)."""
-    try:
-        from inference.registry import list_models
-
-        return list_models()
-    except Exception:  # a broken manifest must not stop the dialog; the field stays free text
-        return []
 
 
 class TeachingModule:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from viewer.core.overlay import OverlayStyle
 from viewer.modules.ai.controller import AiController
+from viewer.modules.ai.service import ModelPool
 from viewer.modules.teaching.ai import METHOD_NAMES, CaseAI, key_slice
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.presenter import PresenterMode
@@ -29,9 +30,11 @@ class PresenterSession(QObject):
     ended = Signal()
 
     def __init__(self, window: Any, cases: CaseList, methods: tuple[str, ...] = ("gradcam",),
-                 device: str | None = None, ai_module: AiController | None = None) -> None:
+                 device: str | None = None, ai_module: AiController | None = None,
+                 pool: ModelPool | None = None) -> None:
         super().__init__(window)
         self.ai_module = ai_module
+        self.pool = pool if pool is not None else ModelPool(device or "auto")
         self.window, self.cases = window, cases
         self.methods, self.device = tuple(methods) or ("gradcam",), device
         self.mode = PresenterMode(window)
@@ -94,12 +97,12 @@ class PresenterSession(QObject):
         if case.case_id in self.ai:
             self._show_ai()
             return
-        methods, device = self.methods, self.device
+        methods, pool = self.methods, self.pool
 
         def job(ctx):
             from viewer.modules.teaching.ai import run_case_ai
 
-            return run_case_ai(case, volume, k, methods, device, cancelled=ctx.cancelled)
+            return run_case_ai(case, volume, k, methods, pool, cancelled=ctx.cancelled)
 
         self.window.runner.submit("teach-ai", job, label=f"AI for case {i + 1}",
                                   on_result=self._on_ai_finished,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from viewer.modules.teaching.ai import CaseAI, key_slice, load_case_volume, run_case_ai
+from viewer.modules.teaching.ai import (CaseAI, ClassifierPool, key_slice, load_case_volume,
+                                        run_case_ai)
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.session import DEFAULT_CONFIDENCE, QuizError, QuizSession
 
@@ -88,8 +89,8 @@ def _entries(doc: dict[str, Any], cases: CaseList) -> dict[str, dict[str, Any]]:
     return out
 
 
-def replay(cases: CaseList, answers: dict[str, Any] | str = FIRST,
-           methods: Sequence[str] = ("gradcam",), device: str | None = None,
+def replay(cases: CaseList, pool: ClassifierPool, answers: dict[str, Any] | str = FIRST,
+           methods: Sequence[str] = ("gradcam",),
            progress: Callable[[int, int, str], None] | None = None) -> ReplayResult:
     """Answer every case without a display and run its AI; returns the session and AI results.
 
@@ -111,7 +112,7 @@ def replay(cases: CaseList, answers: dict[str, Any] | str = FIRST,
         except Exception as exc:  # reported per case; the replay goes on
             ai = CaseAI(case.case_id, -1, model=case.model, error=f"{type(exc).__name__}: {exc}")
         else:
-            ai = run_case_ai(case, volume, k, methods, device)
+            ai = run_case_ai(case, volume, k, methods, pool)
         results[case.case_id] = ai
         session.set_ai(ai.predicted, ai.probability, ai.model, ai.error)
         if answers == FIRST:

@@ -1,0 +1,209 @@
+"""``Classifier``: a loaded slice model with predict / predict_batch / explain / iter_explain.
+
+Images are float32 (H, W) slices in physical units (HU for CT). Explanation maps come back in the
+input's pixel geometry, raw values kept; final maps arrive with their scores
+(:func:`inference.explain.faithfulness.score_map`). Multi-plane exam models are subclasses
+(:class:`inference.predict_knee.KneeExamClassifier`); :func:`inference.predict.load_model` picks
+the class from the manifest.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from inference.checks import check_input
+from inference.explain import fast_forward as ff
+from inference.explain.faithfulness import score_map
+from inference.explain.gradcam import gradcam
+from inference.explain.occlusion import iter_occlusion
+from inference.preprocess import Geometry, to_slice, to_tensor
+from inference.registry import ModelSpec
+from inference.results import Explanation, MapScores, Prediction
+
+METHODS = ("gradcam", "occlusion")
+
+
+def finite_image(image: np.ndarray) -> np.ndarray:
+    """float32 copy of ``image`` with NaN / inf replaced by the lowest finite value."""
+    a = np.asarray(image, dtype=np.float32)
+    finite = np.isfinite(a)
+    if not finite.all():
+        a = np.where(finite, a, a[finite].min()).astype(np.float32)
+    return a
+
+
+class Classifier:
+    """A loaded model: ``spec`` (ModelSpec), ``module`` (eval mode, on ``device``)."""
+
+    def __init__(self, spec: ModelSpec, module: torch.nn.Module, device: torch.device) -> None:
+        self.spec = spec
+        self.module = module.eval().to(device)
+        self.device = device
+
+    # ----------------------------------------------------------------- inputs
+    def _prepare(self, image: np.ndarray, spacing: tuple[float, float] | None, modality: str | None,
+                 orientation: str | None = None, body_part: str | None = None,
+                 ) -> tuple[torch.Tensor, Geometry, list[str]]:
+        warnings = check_input(self.spec, image, modality, orientation, body_part)
+        x, geom = to_tensor(finite_image(image), self.spec.input, spacing)
+        return x, geom, warnings
+
+    def _probs(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits.float(), dim=-1)
+
+    def _make(self, probs: torch.Tensor, warnings: Sequence[str]) -> Prediction:
+        p = {c: float(v) for c, v in zip(self.spec.classes, probs.tolist())}
+        return Prediction(self.spec.name, p, max(p, key=p.__getitem__), tuple(warnings), demo=self.spec.demo)
+
+    def _target_index(self, target: str | int | None, prediction: Prediction) -> int:
+        classes = list(self.spec.classes)
+        if target is None:
+            target = prediction.predicted if prediction.predicted in classes else classes[0]
+        if isinstance(target, int):
+            if not 0 <= target < len(classes):
+                raise ValueError(f"class index {target} out of range for {classes}")
+            return target
+        if target not in classes:
+            raise ValueError(f"{target!r} is not a class of the {self.spec.name} model; choose one of {classes}")
+        return classes.index(target)
+
+    # ------------------------------------------------------------- prediction
+    def predict(self, image: Any, *, spacing: tuple[float, float] | None = None,
+                modality: str | None = None, orientation: str | None = None,
+                body_part: str | None = None) -> Prediction:
+        """Class probabilities for an (H, W) slice."""
+        x, _, warnings = self._prepare(image, spacing, modality, orientation, body_part)
+        with torch.inference_mode():
+            probs = self._probs(self.module(x[None].to(self.device)))[0].cpu()
+        return self._make(probs, warnings)
+
+    def predict_batch(self, images: Sequence[Any], *, spacing: tuple[float, float] | None = None,
+                      modality: str | None = None, batch_size: int = 16) -> list[Prediction]:
+        """Predictions for many slices (a series sweep), run ``batch_size`` at a time."""
+        prepared = [self._prepare(im, spacing, modality) for im in images]
+        out: list[Prediction] = []
+        for i in range(0, len(prepared), batch_size):
+            chunk = prepared[i:i + batch_size]
+            x = torch.stack([c[0] for c in chunk]).to(self.device)
+            with torch.inference_mode():
+                probs = self._probs(self.module(x)).cpu()
+            out += [self._make(pr, c[2]) for pr, c in zip(probs, chunk)]
+        return out
+
+    # ----------------------------------------------------------- explanation
+    def forward_probs(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """(B, 1, size, size) -> (B, K) probabilities (for occlusion and faithfulness scores).
+
+        Runs the BatchNorm-folded inference copy of the module (``explain.fast_forward``): same
+        values as ``self.module`` in eval mode up to float32 rounding; no hooks, no gradients.
+        """
+        net = ff.fast_forward(self.module)
+
+        def forward(b: torch.Tensor) -> torch.Tensor:
+            return self._probs(net(b.to(self.device)))
+        return forward
+
+    def occlusion_settings(self, options: dict[str, Any] | None = None) -> tuple[tuple[tuple[int, int], ...], float | None]:
+        """Occlusion passes ((patch, stride), ...) and baseline blur (model px): the caller's
+        options (``patch``/``stride`` or ``passes``; consumed) over the manifest's over defaults."""
+        options = {} if options is None else options
+        size = int(self.spec.input["size"])
+        conf = dict(self.spec.explain.get("occlusion", {}))
+        conf.update({k: options.pop(k) for k in ("patch", "stride", "passes") if k in options})
+        if "patch" in conf and "passes" not in options:
+            patch = int(conf["patch"])
+            passes: tuple[tuple[int, int], ...] = ((patch, int(conf.get("stride", max(1, patch // 2)))),)
+        else:
+            passes = tuple((int(p), int(s)) for p, s in conf.get(
+                "passes", ((size // 4, size // 8), (size // 8, size // 16))))
+        sigma = conf.get("blur_sigma")
+        return passes, None if sigma is None else float(sigma)
+
+    def forward_scores(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """(B, 1, size, size) -> (B, K) log-odds log(p / (1 - p)) per class (for occlusion).
+
+        Unlike probabilities, log-odds do not saturate near 1, so a confident model's score still
+        drops measurably when the evidence is occluded. Runs the BatchNorm-folded inference copy
+        of the module (``explain.fast_forward``), like ``forward_probs``.
+        """
+        net = ff.fast_forward(self.module)
+
+        def forward(b: torch.Tensor) -> torch.Tensor:
+            z = net(b.to(self.device)).float()
+            k = z.shape[-1]
+            others = z.unsqueeze(1).expand(-1, k, -1).masked_fill(torch.eye(k, dtype=torch.bool,
+                                                                             device=z.device), float("-inf"))
+            return z - torch.logsumexp(others, dim=-1)      # z_k - log sum_{j != k} exp(z_j)
+        return forward
+
+    def model_input(self, image: np.ndarray, spacing: tuple[float, float] | None = None,
+                    ) -> tuple[torch.Tensor, Geometry]:
+        """The (1, size, size) model tensor of an (H, W) slice and where the slice sits in it,
+        prepared exactly as ``predict`` and ``explain`` prepare it (non-finite pixels filled)."""
+        return to_tensor(finite_image(image), self.spec.input, spacing)
+
+    def explain(self, image: Any, method: str = "gradcam", target: str | int | None = None, *,
+                spacing: tuple[float, float] | None = None, modality: str | None = None,
+                mask: np.ndarray | None = None, faithfulness: bool = False,
+                **options: Any) -> Explanation:
+        """Heat map for ``target`` (default: the predicted class) by ``method``, in slice pixels,
+        with its scores (see ``iter_explain``)."""
+        last = None
+        for last in self.iter_explain(image, method, target, spacing=spacing, modality=modality,
+                                      mask=mask, faithfulness=faithfulness, **options):
+            pass
+        assert last is not None
+        return last
+
+    def iter_explain(self, image: Any, method: str = "occlusion", target: str | int | None = None, *,
+                     cancelled: Callable[[], bool] | None = None,
+                     spacing: tuple[float, float] | None = None, modality: str | None = None,
+                     mask: np.ndarray | None = None, faithfulness: bool = False,
+                     **options: Any) -> Iterator[Explanation]:
+        """Explanations from coarse to fine (occlusion passes); the last one has ``final=True``
+        and its ``scores``: pointing game and energy in the mask when ``mask`` (bool (H, W)
+        ground truth of this slice) holds a lesion, deletion AUC when ``faithfulness`` is True
+        (a few dozen more forward passes; skipped once ``cancelled()``).
+
+        Stops early (without a final map) when ``cancelled()`` returns True. Other ``options``
+        go to the method (``relu`` for Grad-CAM; ``patch``, ``stride``, ``passes``,
+        ``baseline``, ``blur_sigma``, ``batch_size`` for occlusion).
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown explanation method {method!r}; choose one of {METHODS}")
+        x, geom, warnings = self._prepare(image, spacing, modality)
+        xb = x[None].to(self.device)
+        with torch.inference_mode():
+            pred = self._make(self._probs(self.module(xb))[0].cpu(), warnings)
+        k = self._target_index(target, pred)
+        name = self.spec.classes[k]
+        if method == "gradcam":
+            cam = gradcam(self.module, xb, self.spec.target_layer, k, relu=options.get("relu", True))[0]
+            steps: Iterator[Any] = iter([(cam, True, 0)])
+            passes: tuple[tuple[int, int], ...] = ()
+            opts = dict(options)
+        else:
+            passes, sigma = self.occlusion_settings(options)
+            options.setdefault("blur_sigma", sigma)
+            steps = ((st.map, st.final, st.pass_index) for st in iter_occlusion(
+                self.forward_scores(), xb, k, passes=passes, cancelled=cancelled, **options))
+            opts = {"passes": passes, **options}
+        for grid_map, final, index in steps:
+            exp = Explanation(to_slice(grid_map, geom), method, name, self.spec.name, pred,
+                              final=final, pass_index=index, passes=max(1, len(passes)),
+                              options=opts)
+            if final:
+                exp = replace(exp, scores=self._scores(image, exp, spacing, mask,
+                                                       faithfulness, cancelled))
+            yield exp
+
+    def _scores(self, image: np.ndarray, exp: Explanation, spacing: tuple[float, float] | None,
+                mask: np.ndarray | None, faithfulness: bool,
+                cancelled: Callable[[], bool] | None) -> MapScores:
+        deletion = faithfulness and not (cancelled is not None and cancelled())
+        return score_map(self, image, exp.map, exp.target, mask=mask, spacing=spacing,
+                         deletion=deletion)
