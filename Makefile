@@ -42,6 +42,12 @@ system-packages:
 test: $(STAMP) system-packages
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Style (ruff) and the architecture contracts of ../shared/DESIGN.md (import-linter, also run by
+# the test suite as tests/test_import_rules.py).
+lint: $(STAMP)
+	$(BIN)/ruff check viewer inference tests
+	$(BIN)/lint-imports
+
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks $(ARGS)
 

@@ -6,11 +6,14 @@ the keyboard-shortcut list) and inserts the AI menu.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
 
 
 class AiActions:
@@ -21,7 +24,7 @@ class AiActions:
     ``shortcuts`` (the ones with keys, in menu order; ``profile`` has none).
     """
 
-    def __init__(self, ctl: Any, panel_dock: Any, profile_dock: Any) -> None:
+    def __init__(self, ctl: AiController, panel_dock: Any, profile_dock: Any) -> None:
         self.window = w = ctl.window
         ai = ctl.ai
         self.run_slice = self._act("Run model on this slice", ["Ctrl+Return"], ctl.run_slice)

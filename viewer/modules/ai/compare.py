@@ -7,13 +7,13 @@ anatomy at the same scale.
 """
 from __future__ import annotations
 
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.slice_view import SliceView
+from viewer.ui.main_window import MainWindow
 
 
 class CompareView:
@@ -22,7 +22,7 @@ class CompareView:
     Attributes: ``view`` (SliceView or None), ``dock`` (its QDockWidget, right area, or None).
     """
 
-    def __init__(self, window: Any, state: ViewerState) -> None:
+    def __init__(self, window: MainWindow, state: ViewerState) -> None:
         self.window = window
         self.state = state
         self.view: SliceView | None = None

@@ -13,11 +13,11 @@ reformat with the image (and export as NIfTI).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from viewer.modules.ai import service as svc
@@ -36,6 +36,7 @@ from viewer.state.viewer_state import Message, ProbeInfo
 from viewer.ui.dialogs import show_error
 from viewer.modules.ai.panel import InferencePanel
 from viewer.ui.views.slice_view import SliceView
+from viewer.ui.main_window import MainWindow
 
 __all__ = ["AiController", "FOLLOW_DELAY_MS", "KEYS", "PREFERRED_MODELS", "PROFILE_INTERVAL_MS"]
 
@@ -56,7 +57,7 @@ class AiController(QObject):
     # (z, y, x) normalised map volume or None, OverlayStyle, overlay visible: for the plane views
     map_volume_changed = Signal(object, object, bool)
 
-    def __init__(self, window: Any, ai: AiState | None = None, pool: svc.ModelPool | None = None,
+    def __init__(self, window: MainWindow, ai: AiState | None = None, pool: svc.ModelPool | None = None,
                  cache: MapCache | None = None) -> None:
         super().__init__(window)
         self.window = window

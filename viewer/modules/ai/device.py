@@ -6,15 +6,18 @@ read in the JobRunner (:func:`viewer.modules.ai.service.describe_device_job`), n
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from viewer.modules.ai import service as svc
+
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
 
 
 class DeviceChoice:
     """The device of ``ctl``'s (an AiController's) model pool and its description."""
 
-    def __init__(self, ctl: Any) -> None:
+    def __init__(self, ctl: AiController) -> None:
         self.ctl = ctl
         self._described = False
 

@@ -7,17 +7,20 @@ Part of :class:`viewer.modules.ai.controller.AiController` (composition-root cod
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import ContrastLabel, KneeResult
 from viewer.io.records import DiscoveryResult
 
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
+
 
 class StudyJobs:
     """Contrast labels and knee exams of the studies ``ctl`` (an AiController) opens."""
 
-    def __init__(self, ctl: Any) -> None:
+    def __init__(self, ctl: AiController) -> None:
         self.ctl = ctl
         self._pending: DiscoveryResult | None = None
 

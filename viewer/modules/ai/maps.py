@@ -8,7 +8,7 @@ latest slice wins). Final maps go into the LRU cache and the plane views' map vo
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QTimer
@@ -17,6 +17,9 @@ from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import METHOD_NAMES, MapResult
 from viewer.modules.ai.study import sample_truth
 from viewer.io.records import Volume
+
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
 
 FOLLOW_DELAY_MS = 60
 
@@ -28,7 +31,7 @@ class MapRequests:
     the slice the reader stopped on).
     """
 
-    def __init__(self, ctl: Any) -> None:
+    def __init__(self, ctl: AiController) -> None:
         self.ctl = ctl
         self._truth: dict[str, np.ndarray | None] = {}
         self._truth_lock = threading.Lock()

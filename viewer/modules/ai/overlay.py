@@ -7,7 +7,7 @@ Part of :class:`viewer.modules.ai.controller.AiController` (composition-root cod
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from viewer.modules.ai.compare import CompareView
 from viewer.modules.ai.state import MapResult
 from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
+
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
 
 
 class MapOverlay:
@@ -24,7 +27,7 @@ class MapOverlay:
     (CompareView: the linked occlusion view, made on first use).
     """
 
-    def __init__(self, ctl: Any) -> None:
+    def __init__(self, ctl: AiController) -> None:
         self.ctl = ctl
         self.map_volume = MapVolume()
         self.compare = CompareView(ctl.window, ctl.state)

@@ -8,7 +8,7 @@ and redraws the growing profile at most every ``PROFILE_INTERVAL_MS``.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -17,6 +17,9 @@ from PySide6.QtWidgets import QDockWidget
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import SweepResult
 from viewer.ui.views.profile_plot import ProfilePlot
+
+if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
+    from viewer.modules.ai.controller import AiController
 
 PROFILE_INTERVAL_MS = 100  # a growing sweep redraws the profile at most this often
 
@@ -29,7 +32,7 @@ class SeriesSweep:
     coalesces redraws), ``clock`` (seconds, monotonic; replaceable in tests).
     """
 
-    def __init__(self, ctl: Any) -> None:
+    def __init__(self, ctl: AiController) -> None:
         self.ctl = ctl
         w = ctl.window
         self.profile = ProfilePlot()

@@ -27,6 +27,7 @@ from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 from viewer.ui.dialogs import show_error
 from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
+from viewer.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # teaching widgets never load inference (tests/modules/teaching/test_imports.py)
     from inference.results import Pointing
@@ -60,7 +61,7 @@ class TeachingController(QObject):
     session_written = Signal(object)
     quiz_ended = Signal()
 
-    def __init__(self, window: Any, ai_module: AiController | None = None) -> None:
+    def __init__(self, window: MainWindow, ai_module: AiController | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.ai_module = ai_module

@@ -20,6 +20,7 @@ from viewer.state.jobs import JobError
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.controller import TeachingController, choose_case_list
 from viewer.ui.dialogs import show_error
+from viewer.ui.main_window import MainWindow
 
 
 def _read_list(path: str | None) -> Callable[[Any], CaseList]:
@@ -34,7 +35,7 @@ def _read_list(path: str | None) -> Callable[[Any], CaseList]:
 class TeachingMenu:
     """Actions of the Teaching menu bound to ``controller``."""
 
-    def __init__(self, window: Any, controller: TeachingController) -> None:
+    def __init__(self, window: MainWindow, controller: TeachingController) -> None:
         self.window, self.teaching = window, controller
         menu = QMenu("T&eaching", window)
         menu.setObjectName("menu-teaching")
@@ -148,7 +149,7 @@ class TeachingModule:
 
     name = "teaching"
 
-    def __init__(self, window: Any, ai_module: AiController | None = None) -> None:
+    def __init__(self, window: MainWindow, ai_module: AiController | None = None) -> None:
         self.controller = TeachingController(window, ai_module)
         self.teaching_menu = TeachingMenu(window, self.controller)
 

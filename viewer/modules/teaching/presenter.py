@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar, QVBoxLayout, QWidge
 
 from viewer.core.overlay import lookup_table
 from viewer.modules.teaching.quiz_panel import KeySuspension
+from viewer.ui.main_window import MainWindow
 
 PRESENTER_KEYS = {"toggle_ai": ["Space"], "truth": ["T"], "next": ["Ctrl+Right"],
                   "previous": ["Ctrl+Left"], "leave": ["Esc", "F5"]}
@@ -118,7 +119,7 @@ class PresenterMode(QObject):
     previous_requested = Signal()
     left = Signal()
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.active = False

@@ -18,6 +18,7 @@ from viewer.modules.teaching.ai import METHOD_NAMES, CaseAI, key_slice
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.presenter import PresenterMode
 from viewer.modules.teaching.quiz_panel import QuizKeyFilter
+from viewer.ui.main_window import MainWindow
 
 
 
@@ -29,7 +30,7 @@ class PresenterSession(QObject):
     ai_ready = Signal(str)
     ended = Signal()
 
-    def __init__(self, window: Any, cases: CaseList, methods: tuple[str, ...] = ("gradcam",),
+    def __init__(self, window: MainWindow, cases: CaseList, methods: tuple[str, ...] = ("gradcam",),
                  device: str | None = None, ai_module: AiController | None = None,
                  pool: ModelPool | None = None) -> None:
         super().__init__(window)
