@@ -84,6 +84,8 @@ class TeachingController(QObject):
         self._filter: QuizKeyFilter | None = None
         self.last_error = None
         self._selection = -1
+        self._announce_next_save = False
+        self.session_written.connect(self._on_session_written)
         self.state.slice_changed.connect(self._on_state_slice_changed)
 
     # -- quiz lifecycle -----------------------------------------------------------------------
@@ -106,18 +108,20 @@ class TeachingController(QObject):
         self._load_case(0)
         return self.session
 
-    def end_quiz(self, write: bool = True) -> dict[str, Path] | None:
-        """Leave reader mode (writing the session files first); returns their paths."""
+    def end_quiz(self, write: bool = True) -> None:
+        """Leave reader mode. With ``write`` the session files are written in a background job
+        from a snapshot taken now; ``session_written`` (and the status bar) say where."""
         if self.session is None:
-            return None
+            return
         self.session.pause()
-        paths = self.write_session(wait=True) if write else None
+        if write:
+            self._announce_next_save = True
+            self.write_session()
         for key in ("teach-load", "teach-ai"):
             self.runner.cancel(key)
         self._leave_mode()
         self.session = None
         self.quiz_ended.emit()
-        return paths
 
     def _enter_mode(self) -> None:
         w = self.window
@@ -356,8 +360,11 @@ class TeachingController(QObject):
         self._apply_overlay()
 
     def _on_panel_end_requested(self) -> None:
-        paths = self.end_quiz(write=True)
-        if paths:
+        self.end_quiz(write=True)
+
+    def _on_session_written(self, paths: dict[str, Path]) -> None:
+        if self._announce_next_save:
+            self._announce_next_save = False
             self.window.statusBar().showMessage(f"Session written to {paths['session']} and "
                                                 f"{paths['report'].name}", 10000)
 
