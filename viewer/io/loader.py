@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -28,7 +29,7 @@ from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_datas
     header_from_dataset
 from viewer.io.colour import is_colour
 from viewer.io.decode import Decoded, check_claimed_size, decode_file, memory_limit_bytes
-from viewer.io.fast_read import read_native_slice
+from viewer.io.fast_read import NativeLayout, read_layout, read_native_slice, scan_native
 from viewer.io.pixels import file_name
 from viewer.io.presets import auto_window, presets_for
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
@@ -58,6 +59,8 @@ def _header(path: str) -> FileHeader:
         raise DicomLoadError(path, str(exc.args[0])) from exc
 
 
+#: Threads reading one series (parsing holds the GIL; file reads and conversion release it).
+_THREADS = max(1, min(2, os.cpu_count() or 1))
 #: The window of colour volumes: no per-channel window, the RGB values 0..255 as they are.
 COLOUR_WINDOW = WindowPreset("Colour", 127.5, 255.0)
 
@@ -181,19 +184,31 @@ def iter_load(
         orientation=series.orientation,
     )
 
-    def read_single(k: int) -> None:
+    layouts: dict[str, NativeLayout] = {}
+
+    def decode_slice(k: int) -> DicomLoadError | None:
         try:
+            layout = layouts.get(files[k])
+            if layout is not None and read_layout(layout, voxels[k]):
+                return None
             if rgb or not read_native_slice(files[k], voxels[k]):
                 arr = _decode_one(files[k], rgb).frames
                 if arr.shape[1:] != voxels.shape[1:]:
                     raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
                                                    "differs from the rest of the series")
                 voxels[k] = arr[0]
-            loaded[k] = True
         except DicomLoadError as exc:
-            failures.append(exc)
-            warnings.append(f"Image {k + 1} of {total} ({file_name(exc.path)}) could not be "
-                            f"read: {exc.reason}; it is left blank")
+            return exc
+        return None
+
+    def read_single(k: int, error: DicomLoadError | None = None) -> None:
+        error = decode_slice(k) if error is None else error
+        if error is None:
+            loaded[k] = True
+            return
+        failures.append(error)
+        warnings.append(f"Image {k + 1} of {total} ({file_name(error.path)}) could not be "
+                        f"read: {error.reason}; it is left blank")
 
     read_single(0)
     if total == 1 and failures:
@@ -208,17 +223,23 @@ def iter_load(
     yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
     if total == 1:
         return
-    start = 1
-    while start < total:
-        if cancelled is not None and cancelled():
-            return
-        stop = min(total, start + max(1, chunk))
-        for k in range(start, stop):
-            read_single(k)
-        start = stop
-        if start < total:
-            yield LoadProgress(start, total, dataclasses.replace(base, window=window,
-                               warnings=tuple(warnings)), loaded.copy(), False)
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        start = 1
+        while start < total:
+            if cancelled is not None and cancelled():
+                return
+            stop = min(total, start + max(1, chunk))
+            layouts = {} if rgb else scan_native(files[start:stop])
+            # Parsing holds the GIL, reading and converting release it: two threads overlap them.
+            for k, error in zip(range(start, stop), pool.map(decode_slice, range(start, stop))):
+                if error is None:
+                    loaded[k] = True
+                else:
+                    read_single(k, error)
+            start = stop
+            if start < total:
+                yield LoadProgress(start, total, dataclasses.replace(base, window=window,
+                                   warnings=tuple(warnings)), loaded.copy(), False)
     if not loaded.any():
         raise failures[0]
     if not loaded.all():
