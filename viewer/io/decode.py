@@ -253,7 +253,7 @@ def decode_file(path: str) -> Decoded:
     try:
         frames, is_rgb, error = run_isolated(path, _gdcm_in_worker, path)
     except DicomLoadError as exc:
-        error = exc.reason
+        frames, is_rgb, error = None, False, exc.reason
     if frames is None:
         raise DicomLoadError(path, f"the image data could not be decoded ({ts.name}; "
                                    f"{reason}; GDCM: {error})")
