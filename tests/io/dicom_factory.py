@@ -46,7 +46,14 @@ def write_image(path: Path, stored: np.ndarray, photometric: str, bits_stored: i
     ds = base_dataset(rows, cols)
     for key, value in tags.items():
         setattr(ds, key, value)
-    ds.set_pixel_data(stored, photometric, bits_stored, generate_instance_uid=False)
+    if stored.dtype.itemsize == 4:  # pydicom's set_pixel_data stops at 16 bits
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 32, bits_stored, bits_stored - 1
+        ds.PixelRepresentation = int(stored.dtype.kind == "i")
+        ds.PixelData = stored.astype(stored.dtype.newbyteorder("<")).tobytes()
+        ds["PixelData"].VR = "OW"
+    else:
+        ds.set_pixel_data(stored, photometric, bits_stored, generate_instance_uid=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path

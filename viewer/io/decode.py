@@ -210,11 +210,30 @@ def _gdcm_in_worker(path: str) -> tuple[np.ndarray | None, bool, str]:
     """Runs in the worker: decode ``path`` with pydicom's GDCM plugin (same value rule).
     Returns (frames, is_rgb, "") or (None, False, reason): errors travel as data."""
     try:
-        decoded = decode_dataset(read_full(path), path, plugins=("gdcm",))
+        ds = read_full(path)
+        decoded = decode_dataset(ds, path, plugins=("gdcm",))
     except DicomLoadError as exc:
         return None, False, exc.reason
     except _NeedsWorker as exc:
-        return None, False, str(exc.args[0])
+        if str(ds.get("PhotometricInterpretation", "")).strip() != "MONOCHROME2" or \
+                int(ds.get("SamplesPerPixel") or 1) != 1:
+            return None, False, str(exc.args[0])
+        # SimpleITK's GDCM decodes 12-bit JPEG extended, which pydicom's plugins refuse; its
+        # float output is the rescaled grey value (it would invert MONOCHROME1: not used).
+        import SimpleITK as sitk
+
+        reader = sitk.ImageFileReader()
+        reader.SetImageIO("GDCMImageIO")
+        reader.SetFileName(path)
+        reader.SetOutputPixelType(sitk.sitkFloat32)
+        try:
+            arr = sitk.GetArrayFromImage(reader.Execute())
+        except RuntimeError as sitk_exc:
+            return None, False, f"{exc.args[0]}; SimpleITK: {sitk_exc}"
+        frames = arr[np.newaxis] if arr.ndim == 2 else arr
+        if "ModalityLUTSequence" in ds:
+            return None, False, "SimpleITK does not apply the Modality LUT Sequence"
+        return np.ascontiguousarray(frames, dtype=np.float32), False, ""
     return decoded.frames, decoded.is_rgb, ""
 
 

@@ -74,8 +74,11 @@ def read_native_slice(path: str, out: np.ndarray) -> bool:
     rows, cols = ds.get("Rows"), ds.get("Columns")
     bits, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
     signed = ds.get("PixelRepresentation")
-    if (int(ds.get("NumberOfFrames") or 1) != 1 or int(ds.get("SamplesPerPixel") or 1) != 1
-            or (rows, cols) != out.shape or bits not in (8, 16, 32) or signed not in (0, 1)
+    try:
+        frames, samples = int(ds.get("NumberOfFrames") or 1), int(ds.get("SamplesPerPixel") or 1)
+    except (TypeError, ValueError):
+        return False  # odd values: the general decoder reads (or refuses) the file
+    if (frames != 1 or samples != 1 or (rows, cols) != out.shape or bits not in (8, 16, 32) or signed not in (0, 1)
             or "PerFrameFunctionalGroupsSequence" in ds):
         return False
     slope = _number(ds.get("RescaleSlope"), 1.0)
