@@ -2,8 +2,10 @@
 
 Series: 200 slices of 512 x 512 CT-like int16 written once by ``viewer.io.write_series`` into a
 cached temp folder. Peer: ``sitk.ImageSeriesReader.GetGDCMSeriesFileNames`` + ``Execute`` of the
-whole series. SliceWise: ``discover()`` + ``iter_load()`` to the first event (slice 0 shown) and
-to the complete volume. Best of 3 each, same run. Targets: first/sitk <= 0.25, full/sitk <= 1.0.
+whole series, measured in the same run. SliceWise: ``discover()`` + ``iter_load()`` to the first
+event (slice 0 shown) and to the complete volume (uncompressed slices are read straight into the
+preallocated volume, see ``viewer.io.fast_read``). Best of 3 each, interleaved.
+Targets: first/sitk <= 0.25, full/sitk <= 0.7.
 
 Run: ``python tests/benchmarks/bench_load.py``.
 """
@@ -86,7 +88,7 @@ def main() -> dict:
         "slicewise_full_s": full_best,
         "first_over_sitk_full": first_best / sitk_best,
         "full_over_sitk_full": full_best / sitk_best,
-        "targets": {"first_over_sitk_full": 0.25, "full_over_sitk_full": 1.0},
+        "targets": {"first_over_sitk_full": 0.25, "full_over_sitk_full": 0.7},
     }
     print(f"Load benchmark: {result['series']} (best of {REPEATS})")
     print(f"{'measure':<34}{'seconds':>10}{'ratio':>10}{'target':>9}")
@@ -94,7 +96,7 @@ def main() -> dict:
     print(f"{'SliceWise first slice':<34}{first_best:>10.3f}"
           f"{result['first_over_sitk_full']:>10.2f}{'<= 0.25':>9}")
     print(f"{'SliceWise complete volume':<34}{full_best:>10.3f}"
-          f"{result['full_over_sitk_full']:>10.2f}{'<= 1.00':>9}")
+          f"{result['full_over_sitk_full']:>10.2f}{'<= 0.70':>9}")
     return result
 
 

@@ -161,19 +161,6 @@ def test_pydicom_fallback_matches_simpleitk(ct_series) -> None:
     np.testing.assert_array_equal(read_file(str(paths[2]))[0], voxels[2])
 
 
-def test_fallback_used_when_simpleitk_fails(ct_series, monkeypatch) -> None:
-    folder, voxels, paths = ct_series
-    import viewer.io.loader as loader
-
-    def failing(path, rgb=False):
-        raise DicomLoadError(path, "simulated GDCM failure")
-    monkeypatch.setattr(loader, "read_file", failing)
-    series = discover(paths[0]).series[0]
-    volume = load_series(series)
-    np.testing.assert_array_equal(volume.voxels[0], voxels[0])
-    assert "decoded by pydicom because SimpleITK could not read it" in volume.warnings[0]
-
-
 def test_no_pixel_data_raises_load_error(tmp_path: Path) -> None:
     path = write_series(tmp_path, ramp_volume((1, 4, 4)))[0]
     ds = pydicom.dcmread(path)

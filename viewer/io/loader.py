@@ -5,13 +5,18 @@ right after slice 0 (display order) is decoded, then after each chunk. **The vox
 in place until the event with ``complete=True``**: a viewer may show ``voxels[k]`` as soon as
 ``loaded[k]`` is True. Cancellation raises nothing: iteration just stops.
 
-Pixels are decoded by SimpleITK (GDCM) with rescale slope/intercept applied; geometry (order,
-spacing along the stack, origin, direction) comes from the headers, not from SimpleITK's guess.
+Uncompressed grey slices are read straight into the preallocated volume
+(``viewer.io.fast_read``); everything else is decoded by ``viewer.io.decode`` (pydicom's decoders
+that raise Python errors, GDCM only in a worker process). Voxel values follow
+``viewer.io.colour``: pydicom's decode after the modality LUT/rescale, MONOCHROME1 not inverted
+(``Volume.invert_display`` flips the display), palettes applied, colour as RGB 0..255. Geometry
+(order, spacing along the stack, origin, direction) comes from the headers.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -22,10 +27,12 @@ from viewer.io.errors import DicomLoadError
 from viewer.io.geometry import analyse_stack, direction_matrix
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset
+from viewer.io.colour import is_colour
+from viewer.io.decode import Decoded, decode_file, memory_limit_bytes
+from viewer.io.fast_read import NativeLayout, read_layout, read_native_slice, scan_native
 from viewer.io.mosaic import split_mosaic
 from viewer.io.multiframe import header_for
-from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_into, \
-    read_with_pydicom
+from viewer.io.pixels import file_name
 from viewer.io.presets import auto_window, presets_for
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
 
@@ -54,18 +61,28 @@ def _header(path: str) -> FileHeader:
         raise DicomLoadError(path, str(exc.args[0])) from exc
 
 
-def _decode_one(path: str, rgb: bool, warnings: list[str]) -> np.ndarray:
-    """All frames of one file; SimpleITK first, then pydicom (noted in ``warnings``)."""
-    try:
-        return read_file(path, rgb)
-    except DicomLoadError as sitk_error:
-        try:
-            arr = read_with_pydicom(path)
-        except DicomLoadError:
-            raise sitk_error from None
-        warnings.append(f"{file_name(path)} was decoded by pydicom because SimpleITK could not "
-                        f"read it ({sitk_error.reason})")
-        return arr
+#: Threads reading one series (parsing holds the GIL; file reads and conversion release it).
+_THREADS = max(1, min(2, os.cpu_count() or 1))
+#: The window of colour volumes: no per-channel window, the RGB values 0..255 as they are.
+COLOUR_WINDOW = WindowPreset("Colour", 127.5, 255.0)
+
+
+def _decode_one(path: str, rgb: bool) -> Decoded:
+    """All frames of one file (``viewer.io.decode``); refuses a colour/grey mismatch."""
+    decoded = decode_file(path)
+    if decoded.is_rgb != rgb:
+        raise DicomLoadError(path, "this image is " + ("colour" if decoded.is_rgb else "grey")
+                             + " while the rest of the series is not")
+    return decoded
+
+
+def _check_volume_size(path: str, shape: tuple[int, ...]) -> None:
+    """Refuse a series whose float32 volume would not fit in memory (before allocating it)."""
+    size = 4 * int(np.prod(shape, dtype=np.int64))
+    if size > memory_limit_bytes():
+        raise DicomLoadError(path, f"the series would need {size / 2**30:.1f} GB of memory "
+                                   f"({' x '.join(map(str, shape))} values), more than this "
+                                   "computer has")
 
 
 def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[float, ...]]:
@@ -87,7 +104,10 @@ def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[
 
 
 def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
-                  header: tuple[float, float] | None) -> tuple[WindowPreset, tuple]:
+                  header: tuple[float, float] | None, rgb: bool = False
+                  ) -> tuple[WindowPreset, tuple]:
+    if rgb:
+        return COLOUR_WINDOW, (COLOUR_WINDOW,)
     # Boolean indexing would copy the whole volume: only do it when some slices are missing.
     auto = auto_window(voxels if loaded.all() or not loaded.any() else voxels[loaded])
     header_preset = WindowPreset("Header", *header) if header else None
@@ -115,21 +135,10 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
     (SimpleITK decodes a file's frames together)."""
     path = series.files[0]
     first = header_for(first, series.frame_indices)  # one image set's geometry and window
-    rgb = first.samples_per_pixel == 3
+    header = read_dataset(path)
+    rgb = is_colour(header)
     warnings = list(series.warnings)
-    ds = read_dataset(path)
-    rescales = frame_rescales(ds)
-    if len(set(rescales)) > 1:
-        # GDCM applies one rescale to all frames; per-frame scaling needs pydicom.
-        try:
-            frames = read_with_pydicom(path)
-        except DicomLoadError:
-            frames = _decode_one(path, rgb, warnings)
-            warnings.append(f"{file_name(path)}: frames have different rescale values, applied "
-                            "from the first frame only; values may be off")
-    else:
-        frames = _decode_one(path, rgb, warnings)
-    frames = _series_frames(series, frames)
+    frames = _series_frames(series, _decode_one(path, rgb).frames)
     positions = first.frame_positions
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     if positions and all(p is not None for p in positions) and len(positions) == len(frames):
@@ -143,7 +152,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
         origin = tuple(first.position or (0.0, 0.0, 0.0))
     voxels = np.ascontiguousarray(frames[order], dtype=np.float32)
     loaded = np.ones(len(order), dtype=bool)
-    window, presets = _final_window(voxels, loaded, series.modality, first.window)
+    window, presets = _final_window(voxels, loaded, series.modality, first.window, rgb)
     volume = Volume(
         voxels=voxels, spacing=(float(spacing_z), *map(float, series.pixel_spacing)),
         origin=origin, direction=direction_matrix(orientation), modality=series.modality,
@@ -175,11 +184,12 @@ def iter_load(
         return
     files = list(series.files)
     total = len(files)
-    rgb = first.samples_per_pixel == 3
+    rgb = first.samples_per_pixel == 3 or first.photometric.upper() == "PALETTE COLOR"
     warnings = list(series.warnings)
     failures: list[DicomLoadError] = []
     spacing_z, origin = _with_geometry(series, first)
     shape = (total, first.rows, first.columns) + ((3,) if rgb else ())
+    _check_volume_size(files[0], shape)
     voxels = np.zeros(shape, dtype=np.float32)
     loaded = np.zeros(total, dtype=bool)
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -193,54 +203,67 @@ def iter_load(
         orientation=series.orientation, patient_orientation=series.patient_orientation,
     )
 
-    def read_single(k: int) -> None:
+    layouts: dict[str, NativeLayout] = {}
+
+    def decode_slice(k: int) -> DicomLoadError | None:
         try:
-            arr = _decode_one(files[k], rgb, warnings)
-            if arr.shape[1:] != voxels.shape[1:]:
-                raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
-                                               "differs from the rest of the series")
-            voxels[k] = arr[0]
-            loaded[k] = True
+            layout = layouts.get(files[k])
+            if layout is not None and read_layout(layout, voxels[k]):
+                return None
+            if rgb or not read_native_slice(files[k], voxels[k]):
+                arr = _decode_one(files[k], rgb).frames
+                if arr.shape[1:] != voxels.shape[1:]:
+                    raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
+                                                   "differs from the rest of the series")
+                voxels[k] = arr[0]
         except DicomLoadError as exc:
-            failures.append(exc)
-            warnings.append(f"Image {k + 1} of {total} ({file_name(exc.path)}) could not be "
-                            f"read: {exc.reason}; it is left blank")
+            return exc
+        return None
+
+    def read_single(k: int, error: DicomLoadError | None = None) -> None:
+        error = decode_slice(k) if error is None else error
+        if error is None:
+            loaded[k] = True
+            return
+        failures.append(error)
+        warnings.append(f"Image {k + 1} of {total} ({file_name(error.path)}) could not be "
+                        f"read: {error.reason}; it is left blank")
 
     read_single(0)
     if total == 1 and failures:
         raise failures[0]
     header_window = first.window
-    window = WindowPreset("Header", *header_window) if header_window else auto_window(
-        voxels[0])
+    if rgb:
+        window = COLOUR_WINDOW
+    else:
+        window = WindowPreset("Header", *header_window) if header_window else auto_window(
+            voxels[0])
     volume = dataclasses.replace(base, window=window, warnings=tuple(warnings))
     yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
     if total == 1:
         return
-    # SimpleITK's series reader prints warnings for stacks without a uniform step (uneven,
-    # repeated or missing positions): those are read file by file.
-    batch = series.slice_step is not None
-    start = 1
-    while start < total:
-        if cancelled is not None and cancelled():
-            return
-        stop = min(total, start + max(1, chunk))
-        try:
-            if not batch:
-                raise DicomLoadError(files[start], "no uniform step: read file by file")
-            read_files_into(files[start:stop], voxels[start:stop], rgb)
-            loaded[start:stop] = True
-        except DicomLoadError:
-            for k in range(start, stop):  # find the bad file(s); keep the good ones
-                read_single(k)
-        start = stop
-        if start < total:
-            yield LoadProgress(start, total, dataclasses.replace(base, window=window,
-                               warnings=tuple(warnings)), loaded.copy(), False)
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        start = 1
+        while start < total:
+            if cancelled is not None and cancelled():
+                return
+            stop = min(total, start + max(1, chunk))
+            layouts = {} if rgb else scan_native(files[start:stop])
+            # Parsing holds the GIL, reading and converting release it: two threads overlap them.
+            for k, error in zip(range(start, stop), pool.map(decode_slice, range(start, stop))):
+                if error is None:
+                    loaded[k] = True
+                else:
+                    read_single(k, error)
+            start = stop
+            if start < total:
+                yield LoadProgress(start, total, dataclasses.replace(base, window=window,
+                                   warnings=tuple(warnings)), loaded.copy(), False)
     if not loaded.any():
         raise failures[0]
     if not loaded.all():
         voxels[~loaded] = float(voxels[loaded].min())
-    final_window, presets = _final_window(voxels, loaded, series.modality, header_window)
+    final_window, presets = _final_window(voxels, loaded, series.modality, header_window, rgb)
     volume = dataclasses.replace(base, window=final_window, presets=presets,
                                  warnings=tuple(dict.fromkeys(warnings)))
     yield LoadProgress(total, total, volume, loaded.copy(), True)

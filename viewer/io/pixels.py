@@ -1,18 +1,22 @@
-"""Pixel decoding: SimpleITK (GDCM) first, pydicom as the fallback, errors a reader understands.
+"""Pixel reading entry points and the reasons given when pixels cannot be read.
 
-Every reader returns float32 arrays ``(frames, y, x)`` (or ``(frames, y, x, 3)`` for RGB) with the
-modality rescale (slope/intercept) applied. No raw SimpleITK ``RuntimeError`` leaves this module:
-failures become ``DicomLoadError`` naming the file and the reason.
+Loading decodes with ``viewer.io.decode`` (pydicom's safe decoders, GDCM only in a worker
+process) and ``viewer.io.fast_read`` (uncompressed slices); the values kept are those defined in
+``viewer.io.colour``. ``read_file`` (SimpleITK) is kept for comparisons only: SimpleITK inverts
+MONOCHROME1, ignores palettes and Modality LUT Sequences, so the loader does not use it.
+Every reader returns float32 ``(frames, y, x)`` (or ``(frames, y, x, 3)`` for RGB); failures
+become ``DicomLoadError`` naming the file and the reason.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pydicom
 import SimpleITK as sitk
 
+from viewer.io.colour import frame_rescales  # noqa: F401 - re-exported
+from viewer.io.decode import decode_file
 from viewer.io.errors import DicomLoadError
 from viewer.io.headers import UnreadableFile, read_dataset
 
@@ -70,54 +74,10 @@ def diagnose(path: str, detail: str = "") -> str:
             + (f"; {first}" if first else "") + ")")
 
 
-def _is_rgb(ds: pydicom.Dataset) -> bool:
-    return int(ds.get("SamplesPerPixel") or 1) == 3
-
-
-def frame_rescales(ds: pydicom.Dataset) -> list[tuple[float, float]]:
-    """(slope, intercept) of each frame: per-frame functional group, shared group, then the
-    top-level RescaleSlope/RescaleIntercept, else (1, 0)."""
-    frames = int(ds.get("NumberOfFrames") or 1)
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
-    shared = ds.get("SharedFunctionalGroupsSequence")
-    top = (ds.get("RescaleSlope"), ds.get("RescaleIntercept"))
-    pairs = []
-    for k in range(frames):
-        slope, intercept = top
-        for groups, index in ((per_frame, k), (shared, 0)):
-            if groups is not None and len(groups) > index:
-                pvt = groups[index].get("PixelValueTransformationSequence")
-                if pvt:
-                    slope = pvt[0].get("RescaleSlope", slope)
-                    intercept = pvt[0].get("RescaleIntercept", intercept)
-                    break
-        pairs.append((float(slope) if slope not in (None, "") else 1.0,
-                      float(intercept) if intercept not in (None, "") else 0.0))
-    return pairs
-
-
-def _apply_rescale_pydicom(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
-    """Stored values -> physical values (float32), per frame for enhanced multi-frame files."""
-    frames = int(ds.get("NumberOfFrames") or 1)
-    out = np.asarray(arr, dtype=np.float64).reshape((frames,) + arr.shape[-2:])
-    for k, (slope, intercept) in enumerate(frame_rescales(ds)):
-        if slope != 1.0 or intercept != 0.0:
-            out[k] = out[k] * slope + intercept
-    return out.astype(np.float32)
-
-
 def read_with_pydicom(path: str) -> np.ndarray:
-    """Decode one file with pydicom: float32 ``(frames, y, x[, 3])``, rescale applied.
-    Raises ``DicomLoadError`` with the reason."""
-    try:
-        ds = pydicom.dcmread(path, force=True)
-        arr = ds.pixel_array
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is reported with a reason
-        raise DicomLoadError(path, diagnose(path, str(exc))) from exc
-    if _is_rgb(ds):
-        frames = int(ds.get("NumberOfFrames") or 1)
-        return np.ascontiguousarray(arr.reshape((frames,) + arr.shape[-3:]), dtype=np.float32)
-    return np.ascontiguousarray(_apply_rescale_pydicom(ds, arr))
+    """Decode one file with pydicom's safe decoders: float32 ``(frames, y, x[, 3])``, values as
+    ``viewer.io.colour`` defines them. Raises ``DicomLoadError`` with the reason."""
+    return decode_file(path).frames
 
 
 def read_file(path: str, rgb: bool = False) -> np.ndarray:
@@ -135,25 +95,6 @@ def read_file(path: str, rgb: bool = False) -> np.ndarray:
     if arr.ndim == (3 if rgb else 2):
         arr = arr[np.newaxis]
     return arr
-
-
-def read_files_into(paths: Sequence[str], out: np.ndarray, rgb: bool = False) -> None:
-    """Decode several single-frame files of one size with one SimpleITK series read, straight
-    into ``out`` (``(len(paths), y, x[, 3])`` float32). Raises ``DicomLoadError`` naming the
-    first file when the batch fails (the caller then reads file by file)."""
-    reader = sitk.ImageSeriesReader()
-    reader.SetImageIO("GDCMImageIO")
-    reader.SetFileNames([str(p) for p in paths])
-    reader.SetOutputPixelType(_output_type(rgb))
-    try:
-        image = reader.Execute()
-    except RuntimeError as exc:
-        raise DicomLoadError(str(paths[0]), diagnose(str(paths[0]), str(exc))) from exc
-    view = sitk.GetArrayViewFromImage(image)
-    if view.shape != out.shape:
-        raise DicomLoadError(str(paths[0]), f"images of different sizes in one batch "
-                                            f"({view.shape} instead of {out.shape})")
-    out[...] = view
 
 
 def file_name(path: str) -> str:

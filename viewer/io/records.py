@@ -106,9 +106,14 @@ class DiscoveryResult:
 class Volume:
     """A loaded series.
 
-    ``voxels``: float32, shape ``(z, y, x)`` (or ``(z, y, x, 3)`` uint8-valued float32 for RGB),
-    C-contiguous, rescale slope/intercept applied (HU for CT). MONOCHROME1 data are stored as read
-    and flagged by ``invert_display``.
+    ``voxels``: float32, shape ``(z, y, x)`` (or ``(z, y, x, 3)`` RGB for colour), C-contiguous.
+    Grey values equal pydicom's decode after the modality transform (Modality LUT Sequence, else
+    rescale slope/intercept: HU for CT). **MONOCHROME1 rule:** the values are never inverted
+    (high value = dark, as stored); ``invert_display`` is True and only the display flips the
+    grey scale, after the window. Colour (RGB, YBR_* converted to RGB, PALETTE COLOR with its
+    palette applied) has ``is_rgb`` True, values 0..255 (deeper colour scaled by
+    255 / (2**bits - 1)) and the fixed window 0..255 (center 127.5, width 255): no per-channel
+    window. See ``viewer.io.colour``.
     ``spacing``: ``(z, y, x)`` mm; ``spacing[0]`` is the real step along the stack (not SimpleITK's
     guess) or 1.0 with a warning when the stack has no uniform step.
     ``origin``: patient LPS mm ``(x, y, z)`` of voxel ``(0, 0, 0)``.
