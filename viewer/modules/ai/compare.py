@@ -52,7 +52,7 @@ class CompareView:
         try:
             dst.view_box.setRange(xRange=(c.x() - w / 2, c.x() + w / 2),
                                   yRange=(c.y() - h / 2, c.y() + h / 2), padding=0)
-            dst._fitted = src._fitted
+            dst.view.fitted = src.view.fitted
         finally:
             self._linking = False
 

@@ -9,20 +9,19 @@ linked, this view's own otherwise), Ctrl + wheel zooms, left drag pans.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QPen, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
+from viewer.core.overlay import OverlayStyle
+from viewer.core.reformat import PlaneGeometry, extract
 from viewer.io.geometry import edge_labels
 from viewer.state.navigation import Navigator
-from viewer.core.reformat import PlaneGeometry, extract
 from viewer.state.viewer_state import ProbeInfo, ViewerState, display_name, value_unit
-from viewer.core.overlay import OverlayStyle
-from viewer.ui.views.overlay_layer import OverlayLayer
-from viewer.ui.views.canvas import Annotations, SliceCanvas, SliceViewBox
-from viewer.ui.views.slice_view import (CROSSHAIR_COLOR, FIT_PADDING, PAGE, ZOOM_STEP, view_mm_per_pixel,
-                                  configure_pyqtgraph)
+from viewer.ui.views.canvas import Annotations, SliceViewBox
+from viewer.ui.views.image_canvas import ImageCanvas
+from viewer.ui.views.slice_view import PAGE, ZOOM_STEP, configure_pyqtgraph
+
 PLANE_TITLES = {"axial": "Axial", "coronal": "Coronal", "sagittal": "Sagittal"}
 
 
@@ -57,19 +56,11 @@ class PlaneView(QWidget):
         self.state, self.nav, self.plane = state, navigator, plane
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName(f"{PLANE_TITLES[plane]} view")
-        self.canvas = SliceCanvas(self)
-        self.view_box = PlaneViewBox()
-        self.canvas.setCentralItem(self.view_box)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        pen = QPen(CROSSHAIR_COLOR, 1)
-        pen.setCosmetic(True)
-        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
-        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        for item, z in ((self.image, 0), (self.h_line, 20), (self.v_line, 20)):
-            item.setZValue(z)
-            self.view_box.addItem(item, ignoreBounds=item in (self.h_line, self.v_line))
-        self.overlay_layer = OverlayLayer(self.view_box)
-        self.overlay = self.overlay_layer.item
+        self.view = view = ImageCanvas(self, PlaneViewBox())
+        # the canvas' parts under their usual names (tests, measurements, exports)
+        self.canvas, self.view_box, self.image = view.canvas, view.view_box, view.image
+        self.overlay_layer, self.overlay = view.overlay_layer, view.overlay_layer.item
+        self.h_line, self.v_line = view.h_line, view.v_line
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.addWidget(self.canvas)
@@ -77,8 +68,6 @@ class PlaneView(QWidget):
         self.depth = 0
         self.local_window: tuple[float, float] | None = None
         self._fill = 0.0
-        self._fitted = True
-        self._drag_scale = 1.0
         self._overlay_volume: np.ndarray | None = None
         self._overlay_style: OverlayStyle | None = None
         self._connect()
@@ -140,15 +129,10 @@ class PlaneView(QWidget):
             return
         sample = volume.voxels[::4, ::4, ::4]
         self._fill = float(np.min(sample)) if sample.size and not volume.is_rgb else 0.0
-        lut = None
-        if volume.invert_display and not volume.is_rgb:
-            lut = np.arange(255, -1, -1, dtype=np.uint8)
-        self.image.setLookupTable(lut)
         g = self.geom
         left, top, _, _ = g.extent()
         tr = QTransform.fromScale(g.du, g.dv) * QTransform.fromTranslate(left, top)
-        self.image.setTransform(tr)
-        self.overlay.setTransform(tr)
+        self.view.set_display(volume.invert_display, volume.is_rgb, tr)
         self.depth = self.nav.depth(self.plane)
         self.refresh()
         self._on_nav_crosshair_moved(self.nav.point)
@@ -156,8 +140,7 @@ class PlaneView(QWidget):
 
     def _on_state_volume_closed(self) -> None:
         self.geom = None
-        self.image.clear()
-        self.overlay_layer.clear()
+        self.view.clear()
         self._refresh_annotations()
 
     def _on_state_window_changed(self, *_args) -> None:
@@ -174,9 +157,7 @@ class PlaneView(QWidget):
     def _on_nav_crosshair_moved(self, point) -> None:
         if point is None or self.geom is None:
             return
-        x, y = self.geom.to_view(point)
-        self.v_line.setValue(x)
-        self.h_line.setValue(y)
+        self.view.place_crosshair(self.geom.to_view(point))
         depth = self.geom.depth_index(point)
         if depth != self.depth:
             self.depth = depth
@@ -196,8 +177,8 @@ class PlaneView(QWidget):
         return (c - w / 2.0, c + w / 2.0)
 
     def _apply_levels(self) -> None:
-        if self.geom is not None and self.image.image is not None:
-            self.image.setLevels(self.levels())
+        if self.geom is not None:
+            self.view.set_levels(self.levels())
 
     def _extract(self, voxels: np.ndarray, fill: float) -> np.ndarray:
         vol = self.state.volume
@@ -210,8 +191,7 @@ class PlaneView(QWidget):
         vol = self.state.volume
         if vol is None or self.geom is None:
             return
-        self.image.setImage(self._extract(vol.voxels, self._fill), autoLevels=False,
-                            levels=self.levels())
+        self.view.show_pixels(self._extract(vol.voxels, self._fill), self.levels())
         self._show_overlay()
         self._refresh_annotations()
 
@@ -259,21 +239,17 @@ class PlaneView(QWidget):
 
     def mm_per_pixel(self) -> float | None:
         """Millimetres per screen pixel at the current zoom, None before layout."""
-        return view_mm_per_pixel(self.view_box)
+        return self.view.mm_per_pixel()
 
     def fit(self) -> None:
         """Fit the whole plane in the view."""
         if self.geom is None:
             return
-        left, top, width, height = self.geom.extent()
-        from PySide6.QtCore import QRectF
-
-        self.view_box.setRange(rect=QRectF(left, top, width, height), padding=FIT_PADDING)
-        self._fitted = True
+        self.view.fit(QRectF(*self.geom.extent()))
         self._refresh_annotations()
 
     def zoom_by(self, factor: float) -> None:
-        self.view_box.scaleBy((1.0 / factor, 1.0 / factor))
+        self.view.zoom_by(factor)
         self._on_view_zoomed()
 
     def set_scale_centre(self, mm_per_px: float, centre: tuple[float, float]) -> None:
@@ -282,11 +258,9 @@ class PlaneView(QWidget):
         if size.width() <= 0 or mm_per_px <= 0:
             return
         w, h = size.width() * mm_per_px, size.height() * mm_per_px
-        from PySide6.QtCore import QRectF
-
         self.view_box.setRange(rect=QRectF(centre[0] - w / 2, centre[1] - h / 2, w, h),
                                padding=0.0)
-        self._fitted = False
+        self.view.fitted = False
         self._refresh_annotations()
 
     def view_centre(self) -> tuple[float, float]:
@@ -294,12 +268,12 @@ class PlaneView(QWidget):
         return float(c.x()), float(c.y())
 
     def _on_view_zoomed(self) -> None:
-        self._fitted = False
+        self.view.fitted = False
         self._refresh_annotations()
         self.view_changed.emit()
 
     def _on_view_resized(self) -> None:
-        if self._fitted:
+        if self.view.fitted:
             self.fit()
 
     # -- mouse and keys ---------------------------------------------------------------------
@@ -313,12 +287,12 @@ class PlaneView(QWidget):
     def _on_scene_mouse_moved(self, pos) -> None:
         if self.geom is None:
             return
-        v = self.view_box.mapSceneToView(pos)
+        x, y = self.view.view_point(pos)
         if QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
-            p = self.to_patient(v.x(), v.y())
+            p = self.to_patient(x, y)
             if p is not None:
                 self.nav.set_crosshair(p)
-        self.state.set_probe(self._probe(v.x(), v.y()))
+        self.state.set_probe(self._probe(x, y))
 
     def _probe(self, x: float, y: float) -> ProbeInfo | None:
         vol, p = self.state.volume, self.to_patient(x, y)
@@ -338,10 +312,7 @@ class PlaneView(QWidget):
     def _on_view_window_dragged(self, dx: float, dy: float, is_start: bool) -> None:
         if self.geom is None:
             return
-        center, width = self.window()
-        if is_start:
-            self._drag_scale = max(width, 1.0) / 200.0
-        new = (center + dy * self._drag_scale, max(width + dx * self._drag_scale, 1e-3))
+        new = self.view.dragged_window(self.window(), dx, dy, is_start)
         if self.nav.linked:
             self.state.set_window(*new)
         else:

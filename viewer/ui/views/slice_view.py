@@ -1,39 +1,30 @@
 """SliceView: one slice of the current volume with window/level, zoom/pan, probe and overlay.
 
-Draws ``volume.voxels[k]`` (row-major ``(y, x)``; ``(y, x, 3)`` for RGB) in a pyqtgraph ViewBox
-whose coordinates are millimetres, so anisotropic pixels keep their physical aspect. A second
-ImageItem above the slice carries heat maps (:meth:`SliceView.set_overlay`). Two thin lines draw
-the linked crosshair (a patient point projected onto the slice, :meth:`SliceView.set_crosshair`);
-they never take mouse events. Zoom and pan are view-local; slice, window and probe live in
-:class:`viewer.state.viewer_state.ViewerState`.
+Draws ``volume.voxels[k]`` (row-major ``(y, x)``; ``(y, x, 3)`` for RGB) on the shared
+:class:`~viewer.ui.views.image_canvas.ImageCanvas`, whose coordinates are millimetres, so
+anisotropic pixels keep their physical aspect; heat maps go on its overlay layer
+(:meth:`SliceView.set_overlay`), the linked crosshair (a patient point projected onto the slice,
+:meth:`SliceView.set_crosshair`) on its lines. Zoom and pan are view-local; slice, window and
+probe live in :class:`viewer.state.viewer_state.ViewerState`.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPen, QTransform
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSlider, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QTransform
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
+from viewer.core.overlay import OverlayStyle
 from viewer.io.records import Volume, WindowPreset
 from viewer.state.viewer_state import ViewerState, display_name
+from viewer.ui.views.canvas import Annotations, SliceViewBox
+from viewer.ui.views.image_canvas import ImageCanvas
 from viewer.ui.views.marked_slider import MarkedSlider
-from viewer.core.overlay import OverlayStyle
-from viewer.ui.views.overlay_layer import OverlayLayer
-from viewer.ui.views.canvas import Annotations, SliceCanvas, SliceViewBox
 
 ZOOM_STEP = 1.25
 PAGE = 10
-FIT_PADDING = 0.02
-CROSSHAIR_COLOR = QColor(80, 200, 255, 200)
 _configured = False
-
-
-def view_mm_per_pixel(view_box) -> float | None:
-    """Millimetres per screen pixel of a pyqtgraph ViewBox whose scene units are mm."""
-    width_px = view_box.size().width()
-    mm = view_box.viewRect().width() / width_px if width_px > 0 else 0.0
-    return float(mm) if mm > 0 and np.isfinite(mm) else None
 
 
 def configure_pyqtgraph() -> None:
@@ -77,23 +68,11 @@ class SliceView(QWidget):
         configure_pyqtgraph()
         self.state = state
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.canvas = SliceCanvas(self)
-        self.view_box = SliceViewBox()
-        self.canvas.setCentralItem(self.view_box)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.view_box.addItem(self.image)
-        self.overlay_layer = OverlayLayer(self.view_box)
-        self.overlay = self.overlay_layer.item
-        pen = QPen(CROSSHAIR_COLOR, 1)
-        pen.setCosmetic(True)
-        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
-        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        for line in (self.h_line, self.v_line):
-            line.setZValue(20)
-            line.setVisible(False)
-            line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the view
-            line.setAcceptHoverEvents(False)
-            self.view_box.addItem(line, ignoreBounds=True)
+        self.view = view = ImageCanvas(self, SliceViewBox())
+        # the canvas' parts under their usual names (tests, exports, presenter)
+        self.canvas, self.view_box, self.image = view.canvas, view.view_box, view.image
+        self.overlay_layer, self.overlay = view.overlay_layer, view.overlay_layer.item
+        self.h_line, self.v_line = view.h_line, view.v_line
         self._cross_point: np.ndarray | None = None
         self._cross_on = True
         self.slider = MarkedSlider(Qt.Orientation.Horizontal)
@@ -114,11 +93,9 @@ class SliceView(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.controls)
         self._mm = (1.0, 1.0)               # (y, x) pixel spacing
-        self._fitted = True
         self._shown_loaded = False
         self._blank: np.ndarray | None = None
         self._auto: dict[int, WindowPreset] = {}
-        self._drag_scale = 1.0
         self.user_presets = lambda modality: []  # reader's presets (viewer.modules.workspace.presets_editor)
         self._make_actions()
         self._connect()
@@ -195,15 +172,9 @@ class SliceView(QWidget):
         self._mm = (float(volume.spacing[1]), float(volume.spacing[2]))
         scale = QTransform.fromScale(self._mm[1], self._mm[0])  # pixel -> mm, any image size
         self._blank = np.zeros(volume.voxels.shape[1:], np.float32)
-        lut = None
-        if volume.invert_display and not volume.is_rgb:
-            lut = np.arange(255, -1, -1, dtype=np.uint8)
-        self.image.setLookupTable(lut)
+        self.view.set_display(volume.invert_display, volume.is_rgb, scale)
         self._shown_loaded = False
         self._show_slice()
-        self.image.setTransform(scale)
-        self.set_overlay(None)
-        self.overlay.setTransform(scale)
         self.slider.blockSignals(True)
         self.slider.setRange(0, volume.n_slices - 1)
         self.slider.setValue(self.state.slice_index)
@@ -225,8 +196,7 @@ class SliceView(QWidget):
         self._refresh_annotations()
 
     def _on_state_volume_closed(self) -> None:
-        self.image.clear()
-        self.set_overlay(None)
+        self.view.clear()
         self._cross_point = None
         self._place_crosshair()
         self.slider.setEnabled(False)
@@ -242,7 +212,7 @@ class SliceView(QWidget):
 
     def _on_state_window_changed(self, center: float, width: float) -> None:
         if self.state.volume is not None:
-            self.image.setLevels(self.state.levels)
+            self.view.set_levels(self.state.levels)
         self._refresh_annotations()
 
     def _on_slider_value_changed(self, value: int) -> None:
@@ -254,28 +224,25 @@ class SliceView(QWidget):
     def _on_view_window_dragged(self, dx: float, dy: float, is_start: bool) -> None:
         if self.state.volume is None:
             return
-        center, width = self.state.window
-        if is_start:
-            self._drag_scale = max(width, 1.0) / 200.0  # 200 px doubles / halves
-        self.state.set_window(center + dy * self._drag_scale, width + dx * self._drag_scale)
+        self.state.set_window(*self.view.dragged_window(self.state.window, dx, dy, is_start))
 
     def _on_view_context_requested(self, pos) -> None:
         self.preset_menu().popup(pos)
 
     def _on_view_zoomed(self) -> None:
-        self._fitted = False
+        self.view.fitted = False
         self._refresh_annotations()
         self.view_changed.emit()
 
     def _on_view_resized(self) -> None:
-        if self._fitted:
+        if self.view.fitted:
             self.fit()
 
     def _on_scene_mouse_moved(self, pos) -> None:
         if self.state.volume is None:
             return
-        p = self.view_box.mapSceneToView(pos)
-        j, i = int(np.floor(p.y() / self._mm[0])), int(np.floor(p.x() / self._mm[1]))
+        x, y = self.view.view_point(pos)
+        j, i = int(np.floor(y / self._mm[0])), int(np.floor(x / self._mm[1]))
         self.state.set_probe(self.state.probe_at(j, i))
 
     # -- drawing -------------------------------------------------------------------------
@@ -286,7 +253,7 @@ class SliceView(QWidget):
         k = st.slice_index
         self._shown_loaded = st.is_slice_loaded(k)
         data = vol.voxels[k] if self._shown_loaded else self._blank
-        self.image.setImage(data, autoLevels=False, levels=st.levels)
+        self.view.show_pixels(data, st.levels)
         self.slice_label.setText(f"slice {k + 1} / {vol.n_slices}")
         self._refresh_annotations()
 
@@ -319,23 +286,17 @@ class SliceView(QWidget):
 
     def mm_per_pixel(self) -> float | None:
         """Millimetres per screen pixel at the current zoom, None before layout."""
-        return view_mm_per_pixel(self.view_box)
+        return self.view.mm_per_pixel()
 
     def zoom_percent(self) -> float:
         """Zoom relative to 'fit to window' in percent."""
-        rect, size = self.image_rect(), self.view_box.size()
-        mm = self.mm_per_pixel()
-        if mm is None or rect.width() <= 0 or size.width() <= 0:
-            return 100.0
-        fit_mm = max(rect.width() / size.width(), rect.height() / size.height()) * (1 + 2 * FIT_PADDING)
-        return 100.0 * fit_mm / mm
+        return self.view.zoom_percent(self.image_rect())
 
     def fit(self) -> None:
         """Fit the whole slice in the view (F)."""
         if self.state.volume is None:
             return
-        self.view_box.setRange(rect=self.image_rect(), padding=FIT_PADDING)
-        self._fitted = True
+        self.view.fit(self.image_rect())
         self._refresh_annotations()
         self.view_changed.emit()
 
@@ -343,7 +304,7 @@ class SliceView(QWidget):
         """Zoom around the view centre; factor > 1 magnifies."""
         if self.state.volume is None:
             return
-        self.view_box.scaleBy((1.0 / factor, 1.0 / factor))
+        self.view.zoom_by(factor)
         self._on_view_zoomed()
 
     def zoom_in(self) -> None:
@@ -429,12 +390,7 @@ class SliceView(QWidget):
         return (float(i) + 0.5) * self._mm[1], (float(j) + 0.5) * self._mm[0]
 
     def _place_crosshair(self) -> None:
-        pos = self.crosshair_view_pos() if self._cross_on else None
-        for line, value in ((self.v_line, None if pos is None else pos[0]),
-                            (self.h_line, None if pos is None else pos[1])):
-            if value is not None:
-                line.setValue(value)
-            line.setVisible(value is not None)
+        self.view.place_crosshair(self.crosshair_view_pos() if self._cross_on else None)
 
     # -- overlay (heat maps) --------------------------------------------------------------
     def set_overlay(self, heat: np.ndarray | None, style: OverlayStyle | None = None) -> None:
