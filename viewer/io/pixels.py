@@ -54,7 +54,11 @@ def diagnose(path: str, detail: str = "") -> str:
         full = None
     if not present:
         return "the file has no pixel data (no image is stored in it)"
-    if full is not None and present[0] == "PixelData" and not pydicom.uid.UID(ts).is_compressed:
+    try:
+        compressed = pydicom.uid.UID(ts).is_compressed
+    except ValueError:  # empty or not a transfer syntax UID: judge the data as native
+        compressed = False
+    if full is not None and present[0] == "PixelData" and not compressed:
         try:
             expected = (int(full.Rows) * int(full.Columns) * int(full.get("NumberOfFrames") or 1)
                         * int(full.get("SamplesPerPixel") or 1) * int(full.BitsAllocated) // 8)
