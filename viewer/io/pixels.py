@@ -14,7 +14,7 @@ import pydicom
 import SimpleITK as sitk
 
 from viewer.io.errors import DicomLoadError
-from viewer.io.headers import UnreadableFile, read_dataset
+from viewer.io.headers import UnreadableFile, pixel_data_problem, read_dataset
 
 #: Transfer syntaxes SimpleITK's GDCM build and pydicom (with pylibjpeg) cannot decode.
 UNSUPPORTED_SYNTAXES = {
@@ -46,6 +46,9 @@ def diagnose(path: str, detail: str = "") -> str:
     if ts in UNSUPPORTED_SYNTAXES:
         return (f"the images are compressed as {UNSUPPORTED_SYNTAXES[ts]} (transfer syntax "
                 f"{ts}), which SliceWise cannot decode; export the series uncompressed")
+    problem = pixel_data_problem(path)
+    if problem is not None:  # missing or cut short, judged from the bytes on disk
+        return problem
     try:
         full = pydicom.dcmread(path, force=True, defer_size="1 KB")
         present = [kw for kw in _PIXEL_KEYWORDS if kw in full]
