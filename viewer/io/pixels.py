@@ -118,6 +118,15 @@ def read_with_pydicom(path: str) -> np.ndarray:
     Raises ``DicomLoadError`` with the reason."""
     try:
         ds = pydicom.dcmread(path, force=True)
+        meta = ds.file_meta
+        if not str(meta.get("TransferSyntaxUID", "") or "").strip("\x00 ") and \
+                ds.original_encoding[0] is not None:
+            # No transfer syntax in the file meta: decode as the header was read (the series
+            # carries the note from viewer.io.headers).
+            meta.TransferSyntaxUID = {(True, True): pydicom.uid.ImplicitVRLittleEndian,
+                                      (False, True): pydicom.uid.ExplicitVRLittleEndian,
+                                      }.get(tuple(ds.original_encoding),
+                                            pydicom.uid.ExplicitVRBigEndian)
         arr = ds.pixel_array
     except Exception as exc:  # noqa: BLE001 - any decoder failure is reported with a reason
         raise DicomLoadError(path, diagnose(path, str(exc))) from exc
