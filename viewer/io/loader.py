@@ -26,6 +26,7 @@ from viewer.io.pixels import file_name, frame_rescales, read_file, read_files_in
     read_with_pydicom
 from viewer.io.presets import auto_window, presets_for
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+from viewer.io.warnings_capture import library_messages
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,13 @@ def _header(path: str) -> FileHeader:
 
 
 def _decode_one(path: str, rgb: bool, warnings: list[str]) -> np.ndarray:
-    """All frames of one file; SimpleITK first, then pydicom (noted in ``warnings``)."""
+    """All frames of one file; SimpleITK first, then pydicom (noted in ``warnings``).
+    Decoder messages (Python warnings, C stderr) become ``warnings`` too."""
+    with library_messages(warnings, native=True, prefix=f"{file_name(path)}: "):
+        return _decode_one_quietly(path, rgb, warnings)
+
+
+def _decode_one_quietly(path: str, rgb: bool, warnings: list[str]) -> np.ndarray:
     try:
         return read_file(path, rgb)
     except DicomLoadError as sitk_error:
@@ -104,7 +111,8 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
     if len(set(rescales)) > 1:
         # GDCM applies one rescale to all frames; per-frame scaling needs pydicom.
         try:
-            frames = read_with_pydicom(path)
+            with library_messages(warnings, native=True, prefix=f"{file_name(path)}: "):
+                frames = read_with_pydicom(path)
         except DicomLoadError:
             frames = _decode_one(path, rgb, warnings)
             warnings.append(f"{file_name(path)}: frames have different rescale values, applied "
@@ -207,7 +215,8 @@ def iter_load(
         try:
             if not batch:
                 raise DicomLoadError(files[start], "no uniform step: read file by file")
-            read_files_into(files[start:stop], voxels[start:stop], rgb)
+            with library_messages(warnings, native=True):
+                read_files_into(files[start:stop], voxels[start:stop], rgb)
             loaded[start:stop] = True
         except DicomLoadError:
             for k in range(start, stop):  # find the bad file(s); keep the good ones
