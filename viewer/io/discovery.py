@@ -172,6 +172,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         warnings.extend(geo.warnings)
         step = geo.step
         files = tuple(m.path for m in members)
+    warnings.extend(dict.fromkeys(n for m in members for n in m.notes))
     return SeriesInfo(
         uid=(first.series_instance_uid or "no-series-uid") + uid_suffix,
         series_instance_uid=first.series_instance_uid,
