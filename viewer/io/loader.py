@@ -119,6 +119,10 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
                             "from the first frame only; values may be off")
     else:
         frames = _decode_one(path, rgb, warnings)
+    if 0 in frames.shape:
+        raise DicomLoadError(path, "no frame could be decoded (the decoder returned "
+                                   f"{' x '.join(map(str, frames.shape))} values; the header's "
+                                   "NumberOfFrames, Rows or Columns do not match the data)")
     positions = first.frame_positions
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     if positions and all(p is not None for p in positions) and len(positions) == len(frames):
