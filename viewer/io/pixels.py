@@ -130,10 +130,16 @@ def read_with_pydicom(path: str) -> np.ndarray:
         arr = ds.pixel_array
     except Exception as exc:  # noqa: BLE001 - any decoder failure is reported with a reason
         raise DicomLoadError(path, diagnose(path, str(exc))) from exc
-    if _is_rgb(ds):
-        frames = int(ds.get("NumberOfFrames") or 1)
-        return np.ascontiguousarray(arr.reshape((frames,) + arr.shape[-3:]), dtype=np.float32)
-    return np.ascontiguousarray(_apply_rescale_pydicom(ds, arr))
+    try:
+        if _is_rgb(ds):
+            frames = int(ds.get("NumberOfFrames") or 1)
+            return np.ascontiguousarray(arr.reshape((frames,) + arr.shape[-3:]),
+                                        dtype=np.float32)
+        return np.ascontiguousarray(_apply_rescale_pydicom(ds, arr))
+    except (ValueError, TypeError) as exc:  # frames, size or rescale disagree with the data
+        raise DicomLoadError(path, f"the decoded image ({' x '.join(map(str, arr.shape))}) "
+                                   "does not match the header's NumberOfFrames, Rows, Columns "
+                                   f"or rescale values ({exc})") from exc
 
 
 def read_file(path: str, rgb: bool = False) -> np.ndarray:
