@@ -215,21 +215,26 @@ def read_dataset(path: str) -> Dataset:
                 raise
             except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
                 raise UnreadableFile(_damaged(exc, caught)) from exc
-        except (UnreadableFile, MemoryError):
+        except UnreadableFile:
             raise
+        except MemoryError as exc:  # a length field claims gigabytes
+            raise UnreadableFile(f"Damaged DICOM file: an element claims more bytes than can "
+                                 f"be read (the file has {size} bytes)") from exc
         except Exception as exc:  # noqa: BLE001
             raise UnreadableFile(_damaged(exc, caught)) from exc
+        syntax = _syntax_notes(ds)  # reads file meta values: inside the capture
     ds._slicewise_at_eof = at >= size  # type: ignore[attr-defined]
     ds._slicewise_size = size  # type: ignore[attr-defined]
     ds._slicewise_has_pixels = at < size  # type: ignore[attr-defined]
-    ds._slicewise_notes = _syntax_notes(ds) + notes  # type: ignore[attr-defined]
+    ds._slicewise_notes = syntax + notes  # type: ignore[attr-defined]
     return ds
 
 
 def _read(path: str, force: bool) -> tuple[Dataset, int]:
     """(header-only data set, file offset where reading stopped: the pixel data or the end)."""
     with open(path, "rb") as fh:
-        ds = pydicom.dcmread(fh, stop_before_pixels=True, force=force)
+        # Values over 1 MB are read when used: a damaged length field must not allocate GBs.
+        ds = pydicom.dcmread(fh, stop_before_pixels=True, force=force, defer_size="1 MB")
         return ds, fh.tell()
 
 
@@ -437,8 +442,8 @@ def pixel_data_problem(path: str) -> str | None:
     is complete or the file cannot be judged."""
     try:
         size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+        with open(path, "rb") as fh, library_messages():
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True, defer_size="1 MB")
             start = fh.tell()
             head = fh.read(12)
             implicit, little = ds.original_encoding
@@ -479,8 +484,8 @@ def pixel_data_problem(path: str) -> str | None:
             fh.seek(start + offset)
             return _fragments_problem(fh, end, size)
     except (OSError, InvalidDicomError, struct.error, ValueError, TypeError, AttributeError,
-            KeyError, NotImplementedError, EOFError):
-        return None
+            KeyError, NotImplementedError, EOFError, MemoryError):
+        return None  # cannot judge: the caller gives its general reason
 
 
 def _fragments_problem(fh: Any, end: str, size: int) -> str | None:
