@@ -130,6 +130,10 @@ def read_with_pydicom(path: str) -> np.ndarray:
         arr = ds.pixel_array
     except Exception as exc:  # noqa: BLE001 - any decoder failure is reported with a reason
         raise DicomLoadError(path, diagnose(path, str(exc))) from exc
+    except BaseException as exc:  # pyo3's PanicException (Rust RLE decoder) is no Exception
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise DicomLoadError(path, diagnose(path, f"the decoder failed: {exc}")) from exc
     try:
         if _is_rgb(ds):
             frames = int(ds.get("NumberOfFrames") or 1)
