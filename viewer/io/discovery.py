@@ -18,6 +18,7 @@ from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_datas
     header_from_dataset
 from viewer.io.scan import ScannedImage, scan
 from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
+from viewer.io.warnings_capture import library_messages
 
 ProgressCallback = Callable[[int, int], None]
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -251,7 +252,8 @@ def discover(
         if cancelled is not None and cancelled():
             break
         if index % _SCAN_BATCH == 0:
-            scanned = scan(files[index:index + _SCAN_BATCH])
+            with library_messages(native=True):  # odd UIDs, GDCM's stderr: logged only
+                scanned = scan(files[index:index + _SCAN_BATCH])
         image = scanned.get(path)
         template = templates.get(image.template_key) if image is not None else None
         if image is not None and template is not None:
