@@ -258,6 +258,8 @@ def _header_end(data: bytes) -> int:
 
 def _r_flip(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     buf = bytearray(data)
+    if not buf:
+        return data + bytes([rng.randrange(256)]), "one random byte written to an empty file"
     end = _header_end(data) if rng.random() < 0.7 else len(data)
     n = rng.randrange(1, 20)
     for _ in range(n):

@@ -124,7 +124,10 @@ def run_mutant(recipe: Recipe, folder: Path,
                 fail("invalid", f"invalid: empty DicomLoadError reason in {step}")
         except MemoryError as exc:
             fail("memory", signature("memory", exc, where), traceback.format_exc())
-        except Exception as exc:  # noqa: BLE001 - this is what the fuzzer looks for
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - this is what the fuzzer looks for
+            # (BaseException: pyo3's PanicException from Rust decoders is not an Exception)
             fail("uncaught", signature("uncaught", exc, where), traceback.format_exc())
         return None
 

@@ -211,8 +211,9 @@ def read_dataset(path: str) -> Dataset:
                 raise UnreadableFile("Not a DICOM file") from None
             try:
                 ds, at = _read(path, force=True)
-            except MemoryError:
-                raise
+            except MemoryError as exc:
+                raise UnreadableFile(f"Damaged DICOM file: an element claims more bytes than "
+                                     f"can be read (the file has {size} bytes)") from exc
             except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
                 raise UnreadableFile(_damaged(exc, caught)) from exc
         except UnreadableFile:
