@@ -316,6 +316,26 @@ def _size_check(ds: Dataset, rows: int, columns: int, frames: int, samples: int)
             f"({MAX_VOXELS:,})")
 
 
+def _native_size_check(ds: Dataset) -> None:
+    """Raise ``UnreadableFile`` when uncompressed pixel data would need far more bytes than the
+    whole file holds (a wrong Rows/Columns/NumberOfFrames/BitsAllocated, not a short copy)."""
+    meta = getattr(ds, "file_meta", None)
+    ts = str(getattr(meta, "TransferSyntaxUID", "") or "").strip("\x00 ")
+    size = int(getattr(ds, "_slicewise_size", 0) or 0)
+    try:
+        compressed = pydicom.uid.UID(ts).is_compressed if ts else False
+    except ValueError:
+        compressed = False
+    expected = _native_bytes(ds)
+    if compressed or not size or expected is None or expected <= 4 * size + (16 << 20):
+        return
+    raise UnreadableFile(
+        f"Damaged image header: {int(ds.Columns)} x {int(ds.Rows)} pixels x "
+        f"{_int(ds.get('NumberOfFrames')) or 1} frames at {int(ds.BitsAllocated)} bits need "
+        f"{expected:,} bytes, but the whole file has {size:,} bytes (Rows, Columns, "
+        "NumberOfFrames or BitsAllocated are wrong)")
+
+
 def header_from_dataset(path: str, ds: Dataset) -> FileHeader:
     """A ``FileHeader`` from a header-only dataset; raises ``NotAnImage`` for non-images and
     ``UnreadableFile`` when a needed element cannot be read or makes no sense."""
@@ -349,6 +369,7 @@ def _header(path: str, ds: Dataset, notes: list[str]) -> FileHeader:
         frames = 1
     samples = _int(ds.get("SamplesPerPixel")) or 1
     _size_check(ds, rows, columns, frames, max(1, samples))
+    _native_size_check(ds)
     orientation = _floats(ds.get("ImageOrientationPatient"))
     position = _floats(ds.get("ImagePositionPatient"))
     spacing = _floats(ds.get("PixelSpacing"))
