@@ -107,7 +107,11 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
     rgb = first.samples_per_pixel == 3
     warnings = list(series.warnings)
     ds = read_dataset(path)
-    rescales = frame_rescales(ds)
+    try:
+        rescales = frame_rescales(ds)
+    except Exception as exc:  # noqa: BLE001 - malformed rescale elements or groups
+        raise DicomLoadError(path, "the rescale values (RescaleSlope, RescaleIntercept) cannot "
+                                   f"be read ({type(exc).__name__}: {exc})") from exc
     if len(set(rescales)) > 1:
         # GDCM applies one rescale to all frames; per-frame scaling needs pydicom.
         try:
