@@ -179,9 +179,7 @@ def worker_main(conn: Any, mem_limit: int, noise_path: str) -> None:
     import viewer.io  # noqa: F401 - imported before the limit: its libraries are big
     import SimpleITK as sitk
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
-    if mem_limit > 0:
-        limit = _vm_size() + mem_limit
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     root = Path(tempfile.mkdtemp(prefix="slicewise-fuzz-"))
     try:
         while True:
@@ -197,6 +195,11 @@ def worker_main(conn: Any, mem_limit: int, noise_path: str) -> None:
                 with open(noise_path + ".step", "w") as fh:
                     fh.write(step)
 
+            if mem_limit > 0:  # soft limit: this mutant may use mem_limit more than now
+                soft = _vm_size() + mem_limit
+                if hard != resource.RLIM_INFINITY:
+                    soft = min(soft, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
             try:
                 reply = run_mutant(recipe, folder, breadcrumb)
             except MemoryError:
