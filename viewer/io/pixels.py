@@ -140,7 +140,7 @@ def read_with_pydicom(path: str) -> np.ndarray:
             return np.ascontiguousarray(arr.reshape((frames,) + arr.shape[-3:]),
                                         dtype=np.float32)
         return np.ascontiguousarray(_apply_rescale_pydicom(ds, arr))
-    except (ValueError, TypeError) as exc:  # frames, size or rescale disagree with the data
+    except Exception as exc:  # noqa: BLE001 - frames, size or rescale disagree or unreadable
         raise DicomLoadError(path, f"the decoded image ({' x '.join(map(str, arr.shape))}) "
                                    "does not match the header's NumberOfFrames, Rows, Columns "
                                    f"or rescale values ({exc})") from exc
