@@ -169,8 +169,9 @@ def _vm_size() -> int:
 
 
 def worker_main(conn: Any, mem_limit: int, noise_path: str) -> None:
-    """Worker process: limit memory, send fd 1/2 to ``noise_path``, then run recipes (JSON)
-    received on ``conn`` until ``None``; each reply is ``run_mutant``'s dict plus ``noise``."""
+    """Worker process: send fd 1/2 to ``noise_path``, then run recipes (JSON) received on
+    ``conn`` until ``None``, each with an address-space limit of ``mem_limit`` bytes above the
+    worker's size before it; each reply is ``run_mutant``'s dict plus ``noise``."""
     import resource
 
     noise_fd = os.open(noise_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
