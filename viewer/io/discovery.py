@@ -19,6 +19,7 @@ from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_datas
 from viewer.io.multiframe import split_by_frame_group
 from viewer.io.scan import ScannedImage, scan
 from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
+from viewer.io.warnings_capture import library_messages
 
 ProgressCallback = Callable[[int, int], None]
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -175,6 +176,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         warnings.extend(geo.warnings)
         step = geo.step
         files = tuple(m.path for m in members)
+    warnings.extend(dict.fromkeys(n for m in members for n in m.notes))
     return SeriesInfo(
         uid=(first.series_instance_uid or "no-series-uid") + uid_suffix,
         series_instance_uid=first.series_instance_uid,
@@ -257,7 +259,8 @@ def discover(
         if cancelled is not None and cancelled():
             break
         if index % _SCAN_BATCH == 0:
-            scanned = scan(files[index:index + _SCAN_BATCH])
+            with library_messages(native=True):  # odd UIDs, GDCM's stderr: logged only
+                scanned = scan(files[index:index + _SCAN_BATCH])
         image = scanned.get(path)
         template = templates.get(image.template_key) if image is not None else None
         if image is not None and template is not None:

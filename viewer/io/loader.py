@@ -35,6 +35,7 @@ from viewer.io.multiframe import header_for
 from viewer.io.pixels import file_name
 from viewer.io.presets import auto_window, presets_for
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+from viewer.io.warnings_capture import library_messages
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,12 @@ _THREADS = max(1, min(2, os.cpu_count() or 1))
 COLOUR_WINDOW = WindowPreset("Colour", 127.5, 255.0)
 
 
-def _decode_one(path: str, rgb: bool) -> Decoded:
-    """All frames of one file (``viewer.io.decode``); refuses a colour/grey mismatch."""
-    decoded = decode_file(path)
+def _decode_one(path: str, rgb: bool, warnings: list[str] | None = None) -> Decoded:
+    """All frames of one file (``viewer.io.decode``); refuses a colour/grey mismatch. Decoder
+    messages (Python warnings, C stderr) become ``warnings`` in words, never console noise."""
+    sink = warnings if warnings is not None else []
+    with library_messages(sink, native=True, prefix=f"{file_name(path)}: "):
+        decoded = decode_file(path)
     if decoded.is_rgb != rgb:
         raise DicomLoadError(path, "this image is " + ("colour" if decoded.is_rgb else "grey")
                              + " while the rest of the series is not")
@@ -138,7 +142,11 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
     header = read_dataset(path)
     rgb = is_colour(header)
     warnings = list(series.warnings)
-    frames = _series_frames(series, _decode_one(path, rgb).frames)
+    frames = _series_frames(series, _decode_one(path, rgb, warnings).frames)
+    if 0 in frames.shape:
+        raise DicomLoadError(path, "no frame could be decoded (the decoder returned "
+                                   f"{' x '.join(map(str, frames.shape))} values; the header's "
+                                   "NumberOfFrames, Rows or Columns do not match the data)")
     positions = first.frame_positions
     orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     if positions and all(p is not None for p in positions) and len(positions) == len(frames):
@@ -211,7 +219,7 @@ def iter_load(
             if layout is not None and read_layout(layout, voxels[k]):
                 return None
             if rgb or not read_native_slice(files[k], voxels[k]):
-                arr = _decode_one(files[k], rgb).frames
+                arr = _decode_one(files[k], rgb, warnings).frames
                 if arr.shape[1:] != voxels.shape[1:]:
                     raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
                                                    "differs from the rest of the series")

@@ -18,7 +18,7 @@ import SimpleITK as sitk
 from viewer.io.colour import frame_rescales  # noqa: F401 - re-exported
 from viewer.io.decode import decode_file
 from viewer.io.errors import DicomLoadError
-from viewer.io.headers import UnreadableFile, read_dataset
+from viewer.io.headers import UnreadableFile, pixel_data_problem, read_dataset
 
 #: Transfer syntaxes SimpleITK's GDCM build and pydicom (with pylibjpeg) cannot decode.
 UNSUPPORTED_SYNTAXES = {
@@ -50,6 +50,9 @@ def diagnose(path: str, detail: str = "") -> str:
     if ts in UNSUPPORTED_SYNTAXES:
         return (f"the images are compressed as {UNSUPPORTED_SYNTAXES[ts]} (transfer syntax "
                 f"{ts}), which SliceWise cannot decode; export the series uncompressed")
+    problem = pixel_data_problem(path)
+    if problem is not None:  # missing or cut short, judged from the bytes on disk
+        return problem
     try:
         full = pydicom.dcmread(path, force=True, defer_size="1 KB")
         present = [kw for kw in _PIXEL_KEYWORDS if kw in full]
@@ -58,7 +61,11 @@ def diagnose(path: str, detail: str = "") -> str:
         full = None
     if not present:
         return "the file has no pixel data (no image is stored in it)"
-    if full is not None and present[0] == "PixelData" and not pydicom.uid.UID(ts).is_compressed:
+    try:
+        compressed = pydicom.uid.UID(ts).is_compressed
+    except ValueError:  # empty or not a transfer syntax UID: judge the data as native
+        compressed = False
+    if full is not None and present[0] == "PixelData" and not compressed:
         try:
             expected = (int(full.Rows) * int(full.Columns) * int(full.get("NumberOfFrames") or 1)
                         * int(full.get("SamplesPerPixel") or 1) * int(full.BitsAllocated) // 8)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import pydicom
 
-from viewer.io.headers import FileHeader
+from viewer.io.headers import FileHeader, usable_orientation, usable_position
 
 try:  # optional accelerator: same results without it, only slower
     import gdcm  # type: ignore[import-not-found]
@@ -130,6 +130,9 @@ def _image(path: str, values: dict[tuple[int, int], str | None]) -> ScannedImage
     try:
         position = _numbers(values[_POSITION])
         orientation = _numbers(values[_ORIENTATION])
+        if (position and not usable_position(position)) or (
+                orientation and not usable_orientation(orientation)):
+            return None  # NaN, huge or parallel: pydicom reads it and notes why
         return ScannedImage(
             path=path, sop_class=sop, modality=_text(values[_MODALITY]) or "OT",
             study_instance_uid=_text(values[_STUDY_UID]),
