@@ -269,7 +269,12 @@ class AiController(QObject):
                                             "series, or check the model files.")
 
     # -- job results (GUI thread) ----------------------------------------------------------------
-    def _on_models_listed(self, cards: list[ModelCard]) -> None:
+    def _on_models_listed(self, listing: tuple[list[ModelCard], list[Any]]) -> None:
+        cards, broken = listing
+        if broken:
+            self.state.add_messages(Message(
+                "warning", f"{len(broken)} model{'s' if len(broken) > 1 else ''} cannot be used",
+                tuple(f"{b.name}: {b.error} ({b.source})" for b in broken), "ai"))
         self.ai.set_models(cards)
         saved = str(self.settings.value("ai/model", ""))
         names = [c.name for c in cards]

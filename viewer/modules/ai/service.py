@@ -102,9 +102,13 @@ def describe_device_job(device: str) -> Callable[[Any], str]:
     return job
 
 
-def model_cards_job() -> Callable[[Any], list[ModelCard]]:
-    def job(ctx: Any) -> list[ModelCard]:
-        return list_model_cards()
+def model_cards_job() -> Callable[[Any], tuple[list[ModelCard], list[Any]]]:
+    """A job listing (cards of the usable models, ``inference.registry.BrokenModel`` records of
+    the manifests and plug-ins that cannot be used): one broken model never hides the others."""
+    def job(ctx: Any) -> tuple[list[ModelCard], list[Any]]:
+        from inference.registry import broken_models
+
+        return list_model_cards(), broken_models()
     return job
 
 
