@@ -35,6 +35,10 @@ FEATURE_LAYER = "pool"
 PERCENTILE = 99.0
 SHRINKAGE = 0.05
 ECE_BINS = 15
+#: Temperatures are not fitted below 1: on separable validation phantoms the NLL keeps falling as
+#: T -> 0, which would make an already over-confident demo model sharper still.
+MIN_TEMPERATURE = 1.0
+MAX_TEMPERATURE = 20.0
 
 
 # ------------------------------------------------------------------------------ features
@@ -119,7 +123,8 @@ def mahalanobis(feats: Tensor, means: Tensor, precision: Tensor) -> Tensor:
 
 # ------------------------------------------------------------------------------ calibration
 def fit_temperature(logits: Tensor, y: Tensor, multilabel: bool = False) -> float:
-    """Temperature T > 0 minimising the NLL of ``logits / T`` on (logits (N, K), y) by LBFGS.
+    """Temperature T minimising the NLL of ``logits / T`` on (logits (N, K), y) by LBFGS,
+    kept within [MIN_TEMPERATURE, MAX_TEMPERATURE] (never sharpening; see MIN_TEMPERATURE).
 
     y: class indices (N,) for softmax models, 0/1 targets (N, K) for ``multilabel`` sigmoids.
     """
@@ -141,7 +146,7 @@ def fit_temperature(logits: Tensor, y: Tensor, multilabel: bool = False) -> floa
 
     with torch.enable_grad():
         opt.step(closure)
-    return float(log_t.exp().clamp(0.05, 20.0))
+    return float(log_t.detach().exp().clamp(MIN_TEMPERATURE, MAX_TEMPERATURE))
 
 
 def calibration_errors(logits: Tensor, y: Tensor, temperature: float, multilabel: bool = False,
@@ -196,7 +201,8 @@ def fit_trust(task: str, model: nn.Module, x_fit: Any, y_fit: Tensor, x_val: Any
            "shrinkage": SHRINKAGE}
     calibration = {"method": "temperature scaling (Guo et al. 2017), LBFGS on the validation NLL"
                              + (" of the fused per-label sigmoids" if knee else ""),
-                   "temperature": round(temperature, 5), "ece_before": before, "ece_after": after,
+                   "temperature": round(temperature, 5), "min_temperature": MIN_TEMPERATURE,
+                   "ece_before": before, "ece_after": after,
                    "ece_bins": ECE_BINS, "n_val": int(len(y_val))}
     return tensors, ood, calibration
 
