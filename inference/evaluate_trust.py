@@ -21,8 +21,12 @@ from typing import Any
 import numpy as np
 
 from inference import phantoms
-from inference.metrics import (ece_binary_labels, expected_calibration_error, reliability_bins,
-                               roc_auc)
+from inference.metrics import (
+    ece_binary_labels,
+    expected_calibration_error,
+    reliability_bins,
+    roc_auc,
+)
 from inference.phantoms.shapes import sub_rng
 
 Item = tuple[Any, dict[str, Any]]          # (image, predict() keyword arguments)

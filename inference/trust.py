@@ -197,13 +197,13 @@ def fit_trust(task: str, model: nn.Module, x_fit: Any, y_fit: Tensor, x_val: Any
                      "class mean, shared covariance (Lee et al. 2018)"
                      + ("; one statistic per plane, features averaged over the slices" if knee else ""),
            "layer": FEATURE_LAYER, "thresholds": thresholds, "percentile": percentile,
-           "validation_distance": val_q, "n_fit": int(len(y_fit)), "n_val": int(len(y_val)),
+           "validation_distance": val_q, "n_fit": len(y_fit), "n_val": len(y_val),
            "shrinkage": SHRINKAGE}
     calibration = {"method": "temperature scaling (Guo et al. 2017), LBFGS on the validation NLL"
                              + (" of the fused per-label sigmoids" if knee else ""),
                    "temperature": round(temperature, 5), "min_temperature": MIN_TEMPERATURE,
                    "ece_before": before, "ece_after": after,
-                   "ece_bins": ECE_BINS, "n_val": int(len(y_val))}
+                   "ece_bins": ECE_BINS, "n_val": len(y_val)}
     return tensors, ood, calibration
 
 

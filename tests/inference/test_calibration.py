@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from inference.metrics import expected_calibration_error
-from inference.predict import load_model
 from inference.phantoms import brain_slice
+from inference.predict import load_model
 from inference.trust import calibration_errors, fit_temperature
 
 
