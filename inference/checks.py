@@ -14,8 +14,6 @@ from inference.errors import InputError
 
 MIN_SIDE = 16
 MAX_SIDE = 4096
-_BODY_ALIASES = {"HEAD": "BRAIN", "SKULL": "BRAIN", "ABDOMEN": "ABDOMEN", "LIVER": "ABDOMEN",
-                 "CHEST": "CHEST", "KNEE": "KNEE", "BRAIN": "BRAIN", "LEG": "KNEE", "EXTREMITY": "KNEE"}
 
 
 def _check_plane(a: np.ndarray, what: str, want_ndim: int) -> list[str]:
@@ -50,7 +48,11 @@ def _check_plane(a: np.ndarray, what: str, want_ndim: int) -> list[str]:
 
 def check_input(spec: Any, image: Any, modality: str | None = None, orientation: str | None = None,
                 body_part: str | None = None) -> list[str]:
-    """Validate an image for ``spec``; raise InputError if unusable, else return warnings.
+    """Validate an image's form for ``spec``; raise InputError if unusable, else return warnings.
+
+    Whether the image lies in the model's domain (modality, body part, plane, values) is not
+    checked here but by ``inference.domain.domain_reasons`` (the arguments are accepted for
+    callers that pass them; the Classifier gives them to both).
 
     image: (H, W) slice for slice models, {plane: (S, H, W)} for the knee exam model.
     modality: DICOM modality ("MR", "CT", ...); orientation: "axial" / "sagittal" / "coronal"
@@ -58,15 +60,6 @@ def check_input(spec: Any, image: Any, modality: str | None = None, orientation:
     """
     label = spec.name
     warnings: list[str] = []
-    if modality and spec.modality and modality.upper() != spec.modality.upper():
-        raise InputError(f"The {label} model reads {spec.modality} images; this series is {modality.upper()}. "
-                         f"Choose a {spec.modality} series or a model made for {modality.upper()}.")
-    want_body = str(spec.input.get("body_part", "")).upper()
-    if body_part and want_body:
-        got = _BODY_ALIASES.get(body_part.strip().upper(), body_part.strip().upper())
-        if got != want_body:
-            raise InputError(f"The {label} model reads {want_body.lower()} images; this series is "
-                             f"labelled {body_part!r}. Choose a {want_body.lower()} series.")
     if spec.level == "exam":
         if not isinstance(image, Mapping):
             raise InputError(f"The {label} model reads a whole exam ({', '.join(spec.planes)} stacks), "
@@ -87,12 +80,4 @@ def check_input(spec: Any, image: Any, modality: str | None = None, orientation:
         raise InputError(f"The {label} model reads single slices, not a multi-plane exam")
     a = np.asarray(image)
     warnings += _check_plane(a, "the slice", 2)
-    vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a
-    if spec.modality.upper() == "CT" and modality is None and float(np.percentile(vals, 1)) > -200:
-        warnings.append("pixel values do not look like CT Hounsfield units (no air below -200 HU); "
-                        "the result may be meaningless")
-    if spec.modality.upper() == "MR" and modality is None and float(vals.min()) < -500:
-        warnings.append("pixel values look like CT Hounsfield units, but this model reads MR images")
-    if orientation and orientation.lower() != "axial" and spec.input.get("orientation", "axial") == "axial":
-        warnings.append(f"the model was trained on axial slices; this slice is {orientation.lower()}")
     return warnings

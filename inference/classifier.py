@@ -16,15 +16,21 @@ import numpy as np
 import torch
 
 from inference.checks import check_input
+from inference.domain import domain_reasons
 from inference.explain import fast_forward as ff
 from inference.explain.faithfulness import score_map
 from inference.explain.gradcam import gradcam
+from inference.explain.hirescam import hirescam
 from inference.explain.occlusion import iter_occlusion
 from inference.preprocess import Geometry, to_slice, to_tensor
-from inference.registry import ModelSpec
-from inference.results import Explanation, MapScores, Prediction
+from inference.registry import ModelSpec, load_ood
+from inference.results import Applicability, Explanation, MapScores, Prediction
+from inference.trust import OODScorer, pooled_features
 
-METHODS = ("gradcam", "occlusion")
+METHODS = ("gradcam", "hirescam", "occlusion")
+NO_OOD = "no out-of-distribution statistics for this model (domain checks only)"
+#: (reasons, notes) of the domain check of one input.
+Domain = tuple[list[str], list[str]]
 
 
 def finite_image(image: np.ndarray) -> np.ndarray:
@@ -37,27 +43,68 @@ def finite_image(image: np.ndarray) -> np.ndarray:
 
 
 class Classifier:
-    """A loaded model: ``spec`` (ModelSpec), ``module`` (eval mode, on ``device``)."""
+    """A loaded model: ``spec`` (ModelSpec), ``module`` (eval mode, on ``device``),
+    ``temperature`` (calibration, 1.0 when none) and ``ood`` (out-of-distribution scorer from the
+    statistics stored with the weights, None when the model has none)."""
 
     def __init__(self, spec: ModelSpec, module: torch.nn.Module, device: torch.device) -> None:
         self.spec = spec
         self.module = module.eval().to(device)
         self.device = device
+        self.temperature = spec.temperature
+        tensors = load_ood(spec)
+        self.ood = None if tensors is None else OODScorer(tensors, spec.ood.get("thresholds", {}))
 
     # ----------------------------------------------------------------- inputs
     def _prepare(self, image: np.ndarray, spacing: tuple[float, float] | None, modality: str | None,
                  orientation: str | None = None, body_part: str | None = None,
-                 ) -> tuple[torch.Tensor, Geometry, list[str]]:
+                 ) -> tuple[torch.Tensor, Geometry, list[str], Domain]:
         warnings = check_input(self.spec, image, modality, orientation, body_part)
+        domain = domain_reasons(self.spec, image, modality, orientation, body_part)
         x, geom = to_tensor(finite_image(image), self.spec.input, spacing)
-        return x, geom, warnings
+        return x, geom, warnings, domain
 
     def _probs(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.softmax(logits.float(), dim=-1)
 
-    def _make(self, probs: torch.Tensor, warnings: Sequence[str]) -> Prediction:
+    def _run(self, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(logits (B, K), pooled features (B, D) or None without statistics) on the device."""
+        with torch.inference_mode():
+            if self.ood is None:
+                return self.module(xb), None
+            with pooled_features(self.module, str(self.spec.ood.get("layer", "pool"))) as seen:
+                logits = self.module(xb)
+            return logits, seen[-1]
+
+    def applicability(self, domain: Domain, distance: float | None, group: str = "slice",
+                      what: str = "image") -> Applicability:
+        """The Applicability record from the domain check and an out-of-distribution distance."""
+        reasons, notes = list(domain[0]), list(domain[1])
+        threshold = None
+        if self.ood is None or distance is None:
+            notes.append(NO_OOD)
+            distance = None
+        else:
+            threshold = self.ood.thresholds[group]
+            if not np.isfinite(distance) or distance > threshold:
+                reasons.append(f"{what} unlike the training data (distance {distance:.3g}, "
+                               f"threshold {threshold:.3g})")
+        return Applicability(not reasons, tuple(reasons), distance, threshold, tuple(notes))
+
+    def _make(self, logits: torch.Tensor, feats: torch.Tensor | None, warnings: Sequence[str],
+              domain: Domain) -> Prediction:
+        """The Prediction of one item: calibrated probabilities and the applicability check."""
+        logits = logits.float().cpu()
+        probs = self._probs(logits / self.temperature)
         p = {c: float(v) for c, v in zip(self.spec.classes, probs.tolist())}
-        return Prediction(self.spec.name, p, max(p, key=p.__getitem__), tuple(warnings), demo=self.spec.demo)
+        raw = ({} if self.temperature == 1.0 else
+               {c: float(v) for c, v in zip(self.spec.classes, self._probs(logits).tolist())})
+        distance = None
+        if self.ood is not None and feats is not None:
+            distance = float(self.ood.distance(feats[None].float())[0])
+        return Prediction(self.spec.name, p, max(p, key=p.__getitem__), tuple(warnings),
+                          demo=self.spec.demo, applicability=self.applicability(domain, distance),
+                          temperature=self.temperature, uncalibrated=raw)
 
     def _target_index(self, target: str | int | None, prediction: Prediction) -> int:
         classes = list(self.spec.classes)
@@ -75,23 +122,25 @@ class Classifier:
     def predict(self, image: Any, *, spacing: tuple[float, float] | None = None,
                 modality: str | None = None, orientation: str | None = None,
                 body_part: str | None = None) -> Prediction:
-        """Class probabilities for an (H, W) slice."""
-        x, _, warnings = self._prepare(image, spacing, modality, orientation, body_part)
-        with torch.inference_mode():
-            probs = self._probs(self.module(x[None].to(self.device)))[0].cpu()
-        return self._make(probs, warnings)
+        """Calibrated class probabilities for an (H, W) slice, with the applicability check of
+        the slice (``orientation``: "axial", "sagittal", "coronal", "oblique" or "unknown" as the
+        viewer names the plane; ``modality`` / ``body_part``: from the header when known)."""
+        x, _, warnings, domain = self._prepare(image, spacing, modality, orientation, body_part)
+        logits, feats = self._run(x[None].to(self.device))
+        return self._make(logits[0], None if feats is None else feats[0], warnings, domain)
 
     def predict_batch(self, images: Sequence[Any], *, spacing: tuple[float, float] | None = None,
-                      modality: str | None = None, batch_size: int = 16) -> list[Prediction]:
+                      modality: str | None = None, batch_size: int = 16,
+                      orientation: str | None = None, body_part: str | None = None) -> list[Prediction]:
         """Predictions for many slices (a series sweep), run ``batch_size`` at a time."""
-        prepared = [self._prepare(im, spacing, modality) for im in images]
+        prepared = [self._prepare(im, spacing, modality, orientation, body_part) for im in images]
         out: list[Prediction] = []
         for i in range(0, len(prepared), batch_size):
             chunk = prepared[i:i + batch_size]
             x = torch.stack([c[0] for c in chunk]).to(self.device)
-            with torch.inference_mode():
-                probs = self._probs(self.module(x)).cpu()
-            out += [self._make(pr, c[2]) for pr, c in zip(probs, chunk)]
+            logits, feats = self._run(x)
+            out += [self._make(lg, None if feats is None else feats[j], c[2], c[3])
+                    for j, (lg, c) in enumerate(zip(logits, chunk))]
         return out
 
     # ----------------------------------------------------------- explanation
@@ -149,12 +198,14 @@ class Classifier:
     def explain(self, image: Any, method: str = "gradcam", target: str | int | None = None, *,
                 spacing: tuple[float, float] | None = None, modality: str | None = None,
                 mask: np.ndarray | None = None, faithfulness: bool = False,
+                orientation: str | None = None, body_part: str | None = None,
                 **options: Any) -> Explanation:
         """Heat map for ``target`` (default: the predicted class) by ``method``, in slice pixels,
         with its scores (see ``iter_explain``)."""
         last = None
         for last in self.iter_explain(image, method, target, spacing=spacing, modality=modality,
-                                      mask=mask, faithfulness=faithfulness, **options):
+                                      mask=mask, faithfulness=faithfulness, orientation=orientation,
+                                      body_part=body_part, **options):
             pass
         assert last is not None
         return last
@@ -163,11 +214,13 @@ class Classifier:
                      cancelled: Callable[[], bool] | None = None,
                      spacing: tuple[float, float] | None = None, modality: str | None = None,
                      mask: np.ndarray | None = None, faithfulness: bool = False,
+                     orientation: str | None = None, body_part: str | None = None,
                      **options: Any) -> Iterator[Explanation]:
         """Explanations from coarse to fine (occlusion passes); the last one has ``final=True``
         and its ``scores``: pointing game and energy in the mask when ``mask`` (bool (H, W)
-        ground truth of this slice) holds a lesion, deletion AUC when ``faithfulness`` is True
-        (a few dozen more forward passes; skipped once ``cancelled()``).
+        ground truth of this slice) holds a lesion, deletion AUC and the random-map baseline
+        when ``faithfulness`` is True (about a hundred more forward passes; skipped once
+        ``cancelled()``). Every explanation's ``prediction`` carries the applicability check.
 
         Stops early (without a final map) when ``cancelled()`` returns True. Other ``options``
         go to the method (``relu`` for Grad-CAM; ``patch``, ``stride``, ``passes``,
@@ -175,14 +228,15 @@ class Classifier:
         """
         if method not in METHODS:
             raise ValueError(f"unknown explanation method {method!r}; choose one of {METHODS}")
-        x, geom, warnings = self._prepare(image, spacing, modality)
+        x, geom, warnings, domain = self._prepare(image, spacing, modality, orientation, body_part)
         xb = x[None].to(self.device)
-        with torch.inference_mode():
-            pred = self._make(self._probs(self.module(xb))[0].cpu(), warnings)
+        logits, feats = self._run(xb)
+        pred = self._make(logits[0], None if feats is None else feats[0], warnings, domain)
         k = self._target_index(target, pred)
         name = self.spec.classes[k]
-        if method == "gradcam":
-            cam = gradcam(self.module, xb, self.spec.target_layer, k, relu=options.get("relu", True))[0]
+        if method in ("gradcam", "hirescam"):
+            fn = gradcam if method == "gradcam" else hirescam
+            cam = fn(self.module, xb, self.spec.target_layer, k, relu=options.get("relu", True))[0]
             steps: Iterator[Any] = iter([(cam, True, 0)])
             passes: tuple[tuple[int, int], ...] = ()
             opts = dict(options)

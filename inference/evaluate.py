@@ -4,7 +4,9 @@ Held-out seeds start at ``HELD_OUT_SEED_START`` (1 000 000; training never uses 
 picks a block of them. Reports classification metrics, map scores (Grad-CAM and occlusion:
 pointing game with the tolerance stated, the stricter inside-the-mask rate, energy in the mask,
 deletion / insertion AUC) and the model-randomisation sanity check (rank correlation of
-trained vs randomised Grad-CAM maps; near 0 is good). ``--json`` prints one JSON object.
+trained vs randomised Grad-CAM maps; near 0 is good), expected calibration error before / after
+temperature scaling (``--reliability PNG`` draws the diagram) and out-of-domain detection ROC AUC
+(``--ood N`` items per group; see ``inference.evaluate_trust``). ``--json`` prints one JSON object.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from inference.explain.faithfulness import POINTING_TOLERANCE_RULE, score_map
 from inference.explain.gradcam import gradcam
 from inference.explain.occlusion import occlusion
 from inference.explain.sanity import randomised_copy, rank_correlation
+from inference.evaluate_trust import calibration_report, ood_report
 from inference.predict import Classifier, load_model
 from inference.preprocess import stack_to_tensor, to_slice, to_tensor
 from inference.registry import spec_from_json, write_manifest
@@ -178,6 +181,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result["maps"] = {"gradcam": None, "occlusion": None,
                           "note": "no ground-truth location for this task's classes"}
+    result["calibration"] = calibration_report(clf, samples, args.reliability)
+    if args.ood > 0:
+        result["out_of_domain"] = ood_report(clf, [s.image for s in samples[:max(args.ood, 60)]], args.ood)
     sane = sanity(clf, samples, args.sanity) if args.sanity > 0 else {"gradcam_rank_correlation": None}
     examples = sane.pop("_examples", [])
     result["sanity"] = sane
@@ -214,6 +220,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--roc", help="write the ROC plot to this PNG")
     ap.add_argument("--sanity-png", dest="sanity_png", help="write the randomisation figure to this PNG")
     ap.add_argument("--write-manifest", action="store_true", help="store the figures in the model's manifest")
+    ap.add_argument("--reliability", help="write the reliability diagram (calibration) to this PNG")
+    ap.add_argument("--ood", type=int, default=30,
+                    help="items per out-of-domain group for the detection ROC AUC (0: skip)")
     ap.add_argument("--threads", type=int, default=0)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
@@ -230,6 +239,17 @@ def _table(result: dict[str, Any]) -> str:
         if m:
             lines.append(f"{method:>18}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if v is not None))
     lines.append(f"{'sanity':>18}: {result['sanity']}")
+    cal = result.get("calibration", {})
+    if cal:
+        lines.append(f"{'calibration':>18}: T {cal['temperature']:.3f}, ECE {cal['ece_before']:.4f} -> "
+                     f"{cal['ece_after']:.4f} (15 bins, held-out)")
+    ood = result.get("out_of_domain", {})
+    if "in_domain" in ood:
+        lines.append(f"{'in-domain':>18}: false refusals {ood['in_domain']['false_refusals']:.3f}")
+    for name, g in ood.get("groups", {}).items():
+        auc = "n/a" if g["auc_distance"] is None else f"{g['auc_distance']:.3f}"
+        lines.append(f"{'OOD':>18}: {name}: AUC {auc}, check AUC {g['auc_check']:.3f}, refused "
+                     f"{g['refused']:.2f} ({g['refused_with_header']:.2f} with header)")
     return "\n".join(lines)
 
 

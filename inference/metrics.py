@@ -113,3 +113,37 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[s
     out["per_class"] = per
     out["n"] = len(y)
     return out
+
+
+def reliability_bins(confidence: Sequence[float], correct: Sequence[bool], bins: int = 15,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width confidence bin over [0, 1]: (mean confidence, accuracy, count); NaN in
+    empty bins. The first bin includes 0, each other bin is (lo, hi]."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    ok = np.asarray(correct, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, bins - 1)
+    count = np.bincount(idx, minlength=bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(idx, conf, minlength=bins) / count
+        acc = np.bincount(idx, ok, minlength=bins) / count
+    return mean_conf, acc, count
+
+
+def expected_calibration_error(probs: np.ndarray, y_true: Sequence[int], bins: int = 15) -> float:
+    """Top-label expected calibration error (Guo et al. 2017): sum over ``bins`` equal-width
+    confidence bins of (share of samples) * |accuracy - mean confidence|; probs (N, K)."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(y_true, dtype=int)
+    conf, acc, count = reliability_bins(p.max(1), p.argmax(1) == y, bins)
+    used = count > 0
+    return float(np.sum(count[used] / count.sum() * np.abs(acc[used] - conf[used])))
+
+
+def ece_binary_labels(y_true: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
+    """Mean over labels of the expected calibration error of each label's sigmoid (as a
+    two-class problem); y_true and probs (N, L)."""
+    y = np.asarray(y_true) > 0.5
+    p = np.asarray(probs, dtype=np.float64)
+    return float(np.mean([expected_calibration_error(np.stack([1 - p[:, i], p[:, i]], 1), y[:, i], bins)
+                          for i in range(p.shape[1])]))

@@ -13,11 +13,13 @@ import numpy as np
 import torch
 
 from inference.checks import check_input
-from inference.classifier import Classifier, finite_image
+from inference.classifier import NO_OOD, Classifier, Domain, finite_image
+from inference.domain import domain_reasons
 from inference.explain.gradcam import gradcam
 from inference.explain.occlusion import occlusion
 from inference.preprocess import Geometry, stack_to_slices, stack_to_tensor
-from inference.results import Explanation, Prediction
+from inference.results import Applicability, Explanation, Prediction
+from inference.trust import pooled_features
 
 Prepared = dict[str, tuple[torch.Tensor, Geometry, np.ndarray, int]]
 
@@ -28,8 +30,9 @@ class KneeExamClassifier(Classifier):
 
     def _prepare_exam(self, exam: Mapping[str, np.ndarray], modality: str | None,
                       spacing: tuple[float, float] | None = None,
-                      body_part: str | None = None) -> tuple[Prepared, list[str]]:
+                      body_part: str | None = None) -> tuple[Prepared, list[str], Domain]:
         warnings = check_input(self.spec, exam, modality, None, body_part)
+        domain = domain_reasons(self.spec, exam, modality, None, body_part)
         n = int(self.spec.input.get("n_slices", 24))
         prepared: Prepared = {}
         for plane in self.spec.planes:
@@ -37,14 +40,45 @@ class KneeExamClassifier(Classifier):
                 stack = finite_image(exam[plane])
                 x, geom, idx = stack_to_tensor(stack, self.spec.input, n, spacing)
                 prepared[plane] = (x, geom, idx, stack.shape[0])
-        return prepared, warnings
+        return prepared, warnings, domain
 
-    def _exam_prediction(self, prepared: Prepared, warnings: Sequence[str]) -> Prediction:
+    def _exam_applicability(self, domain: Domain, distances: dict[str, float]) -> Applicability:
+        """Domain check plus one out-of-distribution test per plane (each plane's threshold);
+        the record's distance / threshold are those of the plane furthest past its threshold."""
+        if self.ood is None:
+            return Applicability(not domain[0], tuple(domain[0]), None, None, (*domain[1], NO_OOD))
+        reasons = list(domain[0])
+        worst: tuple[float, float, float] | None = None
+        for plane, d in distances.items():
+            t = self.ood.thresholds.get(plane)
+            if t is None:
+                continue
+            if worst is None or d / t > worst[0]:
+                worst = (d / t, d, t)
+            if not np.isfinite(d) or d > t:
+                reasons.append(f"{plane} stack unlike the training data (distance {d:.3g}, "
+                               f"threshold {t:.3g})")
+        return Applicability(not reasons, tuple(reasons), None if worst is None else worst[1],
+                             None if worst is None else worst[2], tuple(domain[1]))
+
+    def _exam_prediction(self, prepared: Prepared, warnings: Sequence[str], domain: Domain) -> Prediction:
         labels = self.spec.classes
+        logits: dict[str, torch.Tensor] = {}
+        distances: dict[str, float] = {}
         with torch.inference_mode():
-            logits = self.module.plane_logits({p: v[0][None].to(self.device) for p, v in prepared.items()})
+            for p, v in prepared.items():
+                if self.ood is None or p not in self.ood.thresholds:
+                    logits[p] = self.module.planes[p](v[0][None].to(self.device))
+                    continue
+                with pooled_features(self.module.planes[p]) as seen:
+                    logits[p] = self.module.planes[p](v[0][None].to(self.device))
+                feats = seen[-1].mean(0, keepdim=True)            # (S, D) slices -> (1, D)
+                distances[p] = float(self.ood.distance(feats, p)[0])
             fused, contrib = self.module.fuse(logits)
-        probs = {lab: float(v) for lab, v in zip(labels, torch.sigmoid(fused[0]).tolist())}
+        fused = fused.float().cpu()
+        probs = {lab: float(v) for lab, v in zip(labels, torch.sigmoid(fused[0] / self.temperature).tolist())}
+        raw = ({} if self.temperature == 1.0 else
+               {lab: float(v) for lab, v in zip(labels, torch.sigmoid(fused[0]).tolist())})
         per_plane = {p: {lab: float(v) for lab, v in zip(labels, torch.sigmoid(lg[0]).tolist())}
                      for p, lg in logits.items()}
         contributions = {lab: {p: float(c[0, k]) for p, c in contrib.items()}
@@ -52,24 +86,28 @@ class KneeExamClassifier(Classifier):
         positive = [lab for lab in labels if probs[lab] >= 0.5]
         predicted = max(positive, key=probs.__getitem__) if positive else "normal"
         return Prediction(self.spec.name, probs, predicted, tuple(warnings), per_plane,
-                          tuple(prepared), contributions, demo=self.spec.demo)
+                          tuple(prepared), contributions, demo=self.spec.demo,
+                          applicability=self._exam_applicability(domain, distances),
+                          temperature=self.temperature, uncalibrated=raw)
 
     def predict(self, image: Any, *, spacing: tuple[float, float] | None = None,
                 modality: str | None = None, orientation: str | None = None,
                 body_part: str | None = None) -> Prediction:
         """Fused per-label probabilities of a knee exam {plane: (S, H, W)}."""
-        prepared, warnings = self._prepare_exam(image, modality, spacing, body_part)
-        return self._exam_prediction(prepared, warnings)
+        prepared, warnings, domain = self._prepare_exam(image, modality, spacing, body_part)
+        return self._exam_prediction(prepared, warnings, domain)
 
     def predict_batch(self, images: Sequence[Any], *, spacing: tuple[float, float] | None = None,
-                      modality: str | None = None, batch_size: int = 16) -> list[Prediction]:
+                      modality: str | None = None, batch_size: int = 16,
+                      orientation: str | None = None, body_part: str | None = None) -> list[Prediction]:
         """Predictions for several exams, one after the other."""
-        return [self.predict(im, spacing=spacing, modality=modality) for im in images]
+        return [self.predict(im, spacing=spacing, modality=modality, body_part=body_part) for im in images]
 
     def iter_explain(self, image: Any, method: str = "occlusion", target: str | int | None = None, *,
                      cancelled: Callable[[], bool] | None = None,
                      spacing: tuple[float, float] | None = None, modality: str | None = None,
                      mask: np.ndarray | None = None, faithfulness: bool = False,
+                     orientation: str | None = None, body_part: str | None = None,
                      **options: Any) -> Iterator[Explanation]:
         """Per-plane maps {plane: (S, H, W)} for one label (one final Explanation, no scores:
         ``mask`` and ``faithfulness`` are accepted for a common signature and ignored).
@@ -80,8 +118,8 @@ class KneeExamClassifier(Classifier):
         """
         if method not in ("gradcam", "occlusion"):
             raise ValueError(f"unknown explanation method {method!r}; choose gradcam or occlusion")
-        prepared, warnings = self._prepare_exam(image, modality, spacing)
-        pred = self._exam_prediction(prepared, warnings)
+        prepared, warnings, domain = self._prepare_exam(image, modality, spacing, body_part)
+        pred = self._exam_prediction(prepared, warnings, domain)
         labels = list(self.spec.classes)
         if target is None:
             target = pred.predicted if pred.predicted in labels else labels[0]

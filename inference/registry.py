@@ -28,7 +28,14 @@ _REPO_MODELS = Path(__file__).resolve().parents[1] / "resources" / "models"
 class ModelSpec:
     """A classifier's manifest. ``input`` holds size, channels, level (slice|exam), normalisation;
     ``explain`` default explanation settings, e.g. {"occlusion": {"passes": [[16, 8], [8, 4]],
-    "blur_sigma": 3.0}} (patch / stride / blur in model pixels)."""
+    "blur_sigma": 3.0}} (patch / stride / blur in model pixels).
+
+    ``domain``: what the model was trained on, checked before every call (``inference.domain``):
+    {"modality": "MR", "body_parts": ["BRAIN"], "planes": ["axial"], "input": {...}}; derived
+    from ``modality`` / ``input.body_part`` when the manifest has none (``domain_block``).
+    ``calibration``: {"temperature": T, "ece_before", "ece_after", "fitted_on", ...} (temperature
+    scaling, Guo et al. 2017); {} when uncalibrated. ``ood``: the out-of-distribution statistics
+    {"file", "sha256", "thresholds": {group: distance}, ...} (``inference.trust``); {} when none."""
 
     name: str
     version: str
@@ -50,6 +57,9 @@ class ModelSpec:
     planes: tuple[str, ...] = ()
     explain: dict[str, Any] = field(default_factory=dict)
     manifest_path: Path | None = None
+    domain: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    ood: dict[str, Any] = field(default_factory=dict)
 
     @property
     def level(self) -> str:
@@ -64,6 +74,21 @@ class ModelSpec:
             p = self.manifest_path.parent / p
         return p
 
+    @property
+    def ood_path(self) -> Path | None:
+        """The out-of-distribution statistics file (safetensors), None when the model has none."""
+        if not self.ood.get("file"):
+            return None
+        p = Path(str(self.ood["file"]))
+        if not p.is_absolute() and self.manifest_path is not None:
+            p = self.manifest_path.parent / p
+        return p
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature (1.0 when the model is uncalibrated)."""
+        return float(self.calibration.get("temperature", 1.0) or 1.0)
+
     def to_json(self) -> dict[str, Any]:
         """The manifest as written to disk."""
         return {"name": self.name, "version": self.version, "task": self.task,
@@ -72,6 +97,7 @@ class ModelSpec:
                 "target_layer": self.target_layer,
                 "weights": {"file": self.weights, "sha256": self.sha256},
                 "planes": list(self.planes), "explain": self.explain,
+                "domain": self.domain, "calibration": self.calibration, "ood": self.ood,
                 "training_data": self.training_data,
                 "training": self.training, "metrics": self.metrics,
                 "intended_use": self.intended_use, "demo": self.demo,
@@ -94,7 +120,8 @@ def spec_from_json(data: dict[str, Any], path: Path | None = None) -> ModelSpec:
             intended_use=str(data.get("intended_use", "")), demo=bool(data.get("demo", False)),
             demo_statement=str(data.get("demo_statement", "")),
             planes=tuple(data.get("planes", ())), explain=dict(data.get("explain", {})),
-            manifest_path=path)
+            manifest_path=path, domain=dict(data.get("domain", {}) or {}),
+            calibration=dict(data.get("calibration", {}) or {}), ood=dict(data.get("ood", {}) or {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{where}: the model manifest is incomplete or malformed ({exc!r}); "
                              "ask the model's provider for a valid manifest") from exc
@@ -256,6 +283,32 @@ def load_state(spec: ModelSpec) -> dict[str, Any]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelLoadError(f"{path}: weights cannot be read as safetensors ({exc})") from exc
+
+
+def load_ood(spec: ModelSpec) -> dict[str, Any] | None:
+    """Verified tensors of the spec's out-of-distribution statistics (CPU), None when it has none.
+
+    The file is a second safetensors file beside the weights, checked against ``ood.sha256``
+    like the weights (never unpickled); ModelLoadError when it is missing, changed or unreadable.
+    """
+    path = spec.ood_path
+    if path is None:
+        return None
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if path.suffix != ".safetensors" or not path.is_file():
+        raise ModelLoadError(f"{path}: the out-of-distribution statistics named in {spec.manifest_path} "
+                             "are missing or not a .safetensors file; re-run python -m inference.calibrate")
+    digest = sha256_file(path)
+    if digest != str(spec.ood.get("sha256", "")).lower():
+        raise ModelLoadError(f"{path}: sha256 {digest[:12]}... does not match the manifest; the "
+                             "statistics were changed. Re-run python -m inference.calibrate")
+    _check_safetensors_header(path)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path}: statistics cannot be read as safetensors ({exc})") from exc
 
 
 def write_manifest(spec: ModelSpec, path: str | Path) -> Path:

@@ -15,7 +15,36 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Explanation", "MapScores", "Pointing", "Prediction"]
+__all__ = ["Applicability", "Explanation", "MapScores", "Pointing", "Prediction"]
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Whether a model may be trusted with this input, checked before every call.
+
+    ``applicable``: False when any check failed: the input lies outside the model's domain
+    (modality, body part, plane, dynamic range; see ``inference.domain``) or its features are
+    unlike the training data (``ood_distance`` above ``ood_threshold``). ``reasons``: one
+    sentence per failed check, in words a radiologist acts on ("sagittal slice; this model
+    reads axial slices"); empty when applicable. ``notes``: what could not be checked ("no
+    out-of-distribution statistics for this model"), never a reason to refuse.
+    ``ood_distance`` / ``ood_threshold``: Mahalanobis distance of the model's pooled
+    penultimate features to the nearest training class (Lee et al. 2018) and the threshold
+    fitted on validation data (knee: the largest distance-to-threshold ratio over the planes,
+    with that plane's threshold); None when the model has no statistics.
+    """
+
+    applicable: bool = True
+    reasons: tuple[str, ...] = ()
+    ood_distance: float | None = None
+    ood_threshold: float | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """"" when applicable, else "Outside this model's domain: <reasons joined by '; '>"."""
+        return "" if self.applicable else "Outside this model's domain: " + "; ".join(self.reasons)
+
 
 
 @dataclass(frozen=True)
@@ -28,6 +57,10 @@ class Prediction:
     ``planes_used``, ``contributions`` {label: {plane: fusion weight * plane logit}}.
     ``warnings``: problems with the input a reader should know (wrong modality, ...).
     ``demo``: made by demo weights (not for clinical use).
+    ``applicability``: the domain and out-of-distribution check of this input (None only for
+    records made outside a Classifier). A not-applicable prediction must never be shown as a
+    confident call. ``temperature``: the calibration temperature applied to the logits
+    (1.0: uncalibrated); ``uncalibrated``: the probabilities before it ({} when T = 1).
     """
 
     model: str
@@ -38,6 +71,14 @@ class Prediction:
     planes_used: tuple[str, ...] = ()
     contributions: dict[str, dict[str, float]] = field(default_factory=dict)
     demo: bool = False
+    applicability: Applicability | None = None
+    temperature: float = 1.0
+    uncalibrated: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def applicable(self) -> bool:
+        """False when the applicability check refused this input (True when not checked)."""
+        return self.applicability is None or self.applicability.applicable
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,13 @@ class MapScores:
     faithful). ``pointing`` and ``energy_in_mask`` (share of the map's positive mass inside the
     mask, 0..1) need a ground-truth mask with a lesion on the slice; ``note`` says why they are
     missing ("" when present).
+
+    Random baseline (``inference.explain.faithfulness.random_baseline``): ``random_deletion_aucs``
+    the deletion AUCs of 5 seeded random smooth maps of the same size on the same image;
+    ``vs_random`` = (1 - map's deletion AUC) / (1 - mean random deletion AUC), the map's
+    "x times better than random" (> 1: its most salient pixels remove more of the target
+    probability than random ones do); ``better_than_random`` False when the map's deletion AUC
+    is not below every random map's; ``random_note`` says so in words.
     """
 
     deletion_auc: float | None = None
@@ -70,11 +118,15 @@ class MapScores:
     pointing: Pointing | None = None
     energy_in_mask: float | None = None
     note: str = ""
+    random_deletion_aucs: tuple[float, ...] = ()
+    vs_random: float | None = None
+    better_than_random: bool | None = None
+    random_note: str = ""
 
 
 @dataclass(frozen=True, eq=False)
 class Explanation:
-    """A heat map for ``target`` made by ``method`` ("gradcam" or "occlusion").
+    """A heat map for ``target`` made by ``method`` ("gradcam", "hirescam" or "occlusion").
 
     ``map``: float32 (H, W) on the input slice (knee: {plane: (S, H, W)}), raw range kept.
     ``prediction``: the prediction the map explains. ``importance``: knee only, {plane: (S,)}

@@ -269,7 +269,24 @@ def train(args: argparse.Namespace) -> Path:
         metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
         demo_statement=DEMO_STATEMENT if demo else "",
         planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
-    return write_manifest(spec, out / f"{name}.json")
+    manifest = write_manifest(spec, out / f"{name}.json")
+    store_trust(task, model, manifest, x, y, xv, yv, data_desc)
+    return manifest
+
+
+def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: torch.Tensor,
+                xv: Any, yv: torch.Tensor, data_desc: str) -> None:
+    """Fit the out-of-distribution statistics (training data) and the temperature and thresholds
+    (validation data) of the trained ``model`` and store them with its weights
+    (``inference.trust``): every model this command trains, a user's own included, gets them."""
+    from inference.registry import read_manifest
+    from inference.trust import fit_trust, write_trust
+
+    n_fit = min(_n(x), 2000)
+    tensors, ood, cal = fit_trust(task, model.eval(), _take(x, torch.arange(n_fit)), y[:n_fit], xv, yv)
+    write_trust(read_manifest(manifest), tensors, ood, cal,
+                f"{data_desc}; statistics on the first {n_fit} training items, thresholds and "
+                "temperature on the validation items")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

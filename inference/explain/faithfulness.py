@@ -6,6 +6,8 @@
 * ``pointing_game`` (Zhang et al. 2016): is the map's maximum on the lesion (within a
   tolerance in pixels)? State the tolerance with the figure (15 px at a 224 px input is usual).
 * ``energy_in_mask``: share of the map's positive mass inside the lesion mask.
+* ``random_baseline``: the same deletion score for 5 seeded random smooth maps of the map's size,
+  and how many times better than them the map is (``vs_random``; > 1 is better than random).
 * ``score_map``: every score of one slice map as a :class:`inference.results.MapScores`; the
   single place where the viewer, the teaching module and ``inference.evaluate`` get map scores,
   with ONE definition of each setting (``pointing_tolerance``, ``DELETION_STEPS``).
@@ -26,15 +28,19 @@ from inference.results import MapScores, Pointing
 
 from .base import baseline_image
 
-__all__ = ["DELETION_STEPS", "POINTING_TOLERANCE_RULE", "deletion_auc", "energy_in_mask",
-           "insertion_auc", "pointing", "pointing_game", "pointing_tolerance", "score_map"]
+__all__ = ["DELETION_STEPS", "POINTING_TOLERANCE_RULE", "RANDOM_MAPS", "deletion_auc", "energy_in_mask",
+           "insertion_auc", "pointing", "pointing_game", "pointing_tolerance", "random_baseline",
+           "random_smooth_map", "score_map"]
 
 #: Pointing-game tolerance: 15 px at a 224 px field of view (Zhang et al. 2016), i.e. 15 / 224 of
 #: the slice's longer side (which fills the model input), whatever the model's input size.
 POINTING_TOLERANCE_224 = 15.0
 POINTING_TOLERANCE_RULE = "15 px at a 224 px field of view, scaled to the slice (max(H, W) / 224 * 15 px)"
-#: Steps of the deletion / insertion curves (17 points from 0 to 100 % of the pixels).
-DELETION_STEPS = 16
+#: Steps of the deletion / insertion curves (21 points from 0 to 100 % of the pixels).
+DELETION_STEPS = 20
+#: Random smooth maps the deletion score of every final map is compared with, and their seed.
+RANDOM_MAPS = 5
+RANDOM_SEED = 0
 NO_MASK = "no ground-truth mask for this series"
 NO_LESION = "ground truth: no lesion on this slice"
 
@@ -73,6 +79,24 @@ def _curve_auc(
     insert: bool,
     blur_sigma: float | None,
 ) -> float:
+    fractions, values = _curve(forward, x, saliency, target, steps=steps, baseline=baseline,
+                               batch_size=batch_size, insert=insert, blur_sigma=blur_sigma)
+    return float(np.sum((values[1:] + values[:-1]) * np.diff(fractions)) / 2.0)
+
+
+def _curve(
+    forward: Forward,
+    x: Tensor,
+    saliency: np.ndarray | Tensor,
+    target: int,
+    *,
+    steps: int,
+    baseline: str | float,
+    batch_size: int,
+    insert: bool,
+    blur_sigma: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fraction of pixels changed, target probability) at ``steps + 1`` points."""
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"Expected one image of shape (1, C, H, W); got {tuple(x.shape)}.")
     if steps < 1:
@@ -101,8 +125,7 @@ def _curve_auc(
                 )
             probs.extend(out[:, target].float().cpu().tolist())
     fractions = np.asarray(counts, dtype=np.float64) / (h * w)
-    values = np.asarray(probs, dtype=np.float64)
-    return float(np.sum((values[1:] + values[:-1]) * np.diff(fractions)) / 2.0)
+    return fractions, np.asarray(probs, dtype=np.float64)
 
 
 def deletion_auc(
@@ -204,17 +227,79 @@ def pointing(saliency: np.ndarray | Tensor, mask: np.ndarray) -> Pointing:
     return Pointing(pointing_game(saliency, mask, tol), pointing_game(saliency, mask, 0.0), float(tol))
 
 
+def random_smooth_map(shape: Sequence[int], seed: int, sigma: float | None = None) -> np.ndarray:
+    """A seeded random smooth map float32 (H, W): white noise blurred with ``sigma`` px
+    (default max(H, W) / 16, the blob size of a coarse saliency map), shifted to a minimum of
+    0 so that, placed on the model grid, it never ranks the zero padding above the image."""
+    from .base import gaussian_blur
+
+    h, w = int(shape[0]), int(shape[1])
+    gen = torch.Generator().manual_seed(int(seed))
+    noise = torch.randn(1, 1, h, w, generator=gen)
+    smooth = gaussian_blur(noise, sigma if sigma is not None else max(h, w) / 16.0)[0, 0]
+    return (smooth - smooth.min()).numpy()
+
+
+def _drop(fractions: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """(deletion AUC, AUC drop = unperturbed probability - AUC) of one deletion curve."""
+    auc = float(np.sum((values[1:] + values[:-1]) * np.diff(fractions)) / 2.0)
+    return auc, float(values[0]) - auc
+
+
+def random_baseline(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, target: int,
+                    random_maps: Sequence[np.ndarray], *, steps: int = DELETION_STEPS,
+                    batch_size: int = 32) -> dict[str, Any]:
+    """Deletion score of ``saliency`` (H, W) against random maps of the same size, one image x.
+
+    Every map is scored by the same deletion curve (blurred-patch deletion, ``steps`` steps,
+    on the model's input grid). The *AUC drop* of a map is p0 - deletion AUC, the area between
+    the unperturbed target probability p0 and the deletion curve: how much probability the
+    map's most salient pixels take away, early. ``vs_random`` = the map's AUC drop / the mean
+    AUC drop of the random maps: "x times better than random"; > 1 means deleting the map's
+    pixels removes the target probability faster than deleting random smooth blobs; <= 1 (or a
+    negative value) means the map is no better than random. None when the random maps take no
+    probability away at all (p0 - AUC <= 0.001: the ratio is undefined). ``better_than_random``
+    is True only when the map's deletion AUC is also below every random map's.
+
+    Returns {"deletion_auc", "random_deletion_aucs" (tuple), "vs_random", "better_than_random",
+    "note"} (note: words for a reader, "" when better than random).
+    """
+    f, v = _curve(forward, x, saliency, target, steps=steps, baseline="blur",
+                  batch_size=batch_size, insert=False, blur_sigma=None)
+    auc, drop = _drop(f, v)
+    rand = [_drop(*_curve(forward, x, r, target, steps=steps, baseline="blur",
+                          batch_size=batch_size, insert=False, blur_sigma=None)) for r in random_maps]
+    r_aucs = tuple(a for a, _ in rand)
+    r_drop = float(np.mean([d for _, d in rand])) if rand else 0.0
+    ratio = drop / r_drop if r_drop > 1e-3 else None
+    better = bool(rand) and ratio is not None and ratio > 1.0 and auc < min(r_aucs)
+    if not rand:
+        note = ""
+    elif ratio is None:
+        note = ("not comparable with random maps: deleting random regions does not lower the "
+                "model's probability for this class")
+    elif better:
+        note = f"{ratio:.1f} times better than random maps"
+    else:
+        note = (f"no better than random: deletion AUC {auc:.2f} against {min(r_aucs):.2f}-"
+                f"{max(r_aucs):.2f} for {len(r_aucs)} random smooth maps")
+    return {"deletion_auc": auc, "random_deletion_aucs": r_aucs, "vs_random": ratio,
+            "better_than_random": better if rand else None, "note": note}
+
+
 def score_map(clf: Any, image: np.ndarray, heat: np.ndarray, target: str | int, *,
               mask: np.ndarray | None = None, spacing: tuple[float, float] | None = None,
               deletion: bool = True, insertion: bool = False,
-              steps: int = DELETION_STEPS) -> MapScores:
+              steps: int = DELETION_STEPS, random_maps: int = RANDOM_MAPS) -> MapScores:
     """Scores of ``heat`` (float32 (H, W) in the pixel geometry of ``image``) for ``target``.
 
     ``clf`` is a slice :class:`inference.classifier.Classifier`; ``image`` the (H, W) slice in
     physical units it explained, with its (row, column) ``spacing`` in mm. Deletion / insertion
     AUCs run on the model's input grid: the map is placed there as the slice was (same resize and
     padding; the padding takes the value 0). ``mask``: bool (H, W) ground truth or None;
-    pointing game and energy in the mask are computed when it holds a lesion.
+    pointing game and energy in the mask are computed when it holds a lesion. With
+    ``deletion`` the map is also compared with ``random_maps`` seeded random smooth maps of the
+    same (H, W) size placed the same way (:func:`random_baseline`).
     """
     heat = np.asarray(heat, dtype=np.float32)
     if heat.shape != np.shape(image)[:2]:
@@ -235,9 +320,19 @@ def score_map(clf: Any, image: np.ndarray, heat: np.ndarray, target: str | int, 
         xb = x[None].to(clf.device)
         sal = place(np.nan_to_num(heat), geom)[0]
         forward = clf.forward_probs()
+        base: dict[str, Any] = {}
         with torch.inference_mode():
             if deletion:
-                auc_del = deletion_auc(forward, xb, sal, k, steps=steps)
+                rnd = [place(random_smooth_map(heat.shape, RANDOM_SEED + i), geom)[0]
+                       for i in range(random_maps)]
+                base = random_baseline(forward, xb, sal, k, rnd, steps=steps)
+                auc_del = base["deletion_auc"]
             if insertion:
                 auc_ins = insertion_auc(forward, xb, sal, k, steps=steps)
+        if base:
+            return MapScores(auc_del, auc_ins, point, energy, note,
+                             random_deletion_aucs=base["random_deletion_aucs"],
+                             vs_random=base["vs_random"],
+                             better_than_random=base["better_than_random"],
+                             random_note=base["note"])
     return MapScores(auc_del, auc_ins, point, energy, note)

@@ -1,4 +1,7 @@
-"""Explanation speed: SliceWise Grad-CAM and occlusion against pytorch-grad-cam and Captum.
+"""Explanation speed: SliceWise Grad-CAM, HiResCAM and occlusion against pytorch-grad-cam and Captum.
+
+HiResCAM: the same models, layers and input as Grad-CAM, against pytorch-grad-cam's ``HiResCAM``
+(interleaved medians of 7 rounds; the ratio is pytorch-grad-cam's time / SliceWise's).
 
 Grad-CAM: VGG-16 (target ``features.29``, the last conv block's ReLU) and ResNet-50
 (``layer4``), random weights, 2 classes, one 3x224x224 image; median of 7 timed rounds after a
@@ -27,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from inference.explain.fast_forward import fast_forward, fast_forward_info  # noqa: E402
 from inference.explain.gradcam import gradcam  # noqa: E402
+from inference.explain.hirescam import hirescam  # noqa: E402
 from inference.explain.occlusion import iter_occlusion, occlusion  # noqa: E402
 
 
@@ -74,6 +78,28 @@ def _bench_gradcam(name: str, model: torch.nn.Module, layer_name: str, repeats: 
     figures["vs_captum_time_ratio"] = figures["slicewise_s"] / figures["captum_s"]
     figures["vs_forward_time_ratio"] = figures["slicewise_s"] / figures["forward_s"]
     return {f"gradcam_{name}_{k}": v for k, v in figures.items()}
+
+
+def _bench_hirescam(name: str, model: torch.nn.Module, layer_name: str, repeats: int) -> dict:
+    from pytorch_grad_cam import HiResCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 224, 224)
+    layer = dict(model.named_modules())[layer_name]
+    pgc = HiResCAM(model=model, target_layers=[layer])
+    targets = [ClassifierOutputTarget(1)]
+    methods = {
+        "slicewise_s": lambda: hirescam(model, x, layer_name, 1),
+        "pytorch_grad_cam_s": lambda: pgc(input_tensor=x, targets=targets),
+    }
+    try:
+        figures = _interleaved_medians(methods, repeats)
+    finally:
+        pgc.activations_and_grads.release()
+    model.zero_grad(set_to_none=True)
+    figures["vs_pytorch_grad_cam_speedup"] = figures["pytorch_grad_cam_s"] / figures["slicewise_s"]
+    return {f"hirescam_{name}_{k}": v for k, v in figures.items()}
 
 
 def _progressive_times(model, x, refine: str, batch: int, fast: bool = True) -> tuple[float, float, int]:
@@ -156,9 +182,11 @@ def main() -> dict:
     torch.manual_seed(0)
     vgg = torchvision.models.vgg16(weights=None, num_classes=2).eval()
     results.update(_bench_gradcam("vgg16", vgg, "features.29", repeats=7))
+    results.update(_bench_hirescam("vgg16", vgg, "features.29", repeats=7))
     del vgg
     resnet = torchvision.models.resnet50(weights=None, num_classes=2).eval()
     results.update(_bench_gradcam("resnet50", resnet, "layer4", repeats=7))
+    results.update(_bench_hirescam("resnet50", resnet, "layer4", repeats=7))
     del resnet
     results.update(_bench_occlusion(batch=32))
     results["load_average_1min"] = os.getloadavg()[0]
@@ -176,6 +204,11 @@ def _print_table(r: dict) -> None:
         print(f"{name:<34}{r[p + 'forward_s']:>8.3f}s{r[p + 'slicewise_s']:>10.3f}s{r[p + 'captum_s']:>8.3f}s"
               f"{r[p + 'pytorch_grad_cam_s']:>8.3f}s{r[p + 'vs_pytorch_grad_cam_speedup']:>7.2f}x"
               f"{r[p + 'vs_captum_time_ratio']:>10.2f}x")
+    print(f"{'HiResCAM, 1x3x224x224':<34}{'SliceWise':>11}{'pgc':>9}{'pgc/SW':>8}")
+    for name in ("vgg16", "resnet50"):
+        p = f"hirescam_{name}_"
+        print(f"{name:<34}{r[p + 'slicewise_s']:>10.3f}s{r[p + 'pytorch_grad_cam_s']:>8.3f}s"
+              f"{r[p + 'vs_pytorch_grad_cam_speedup']:>7.2f}x")
     print(f"{'Occlusion, ResNet-18 224, batch 32':<44}{'time':>8}{'vs Captum 16/8':>16}")
     print(f"(SW = product path: BN-folded fast_forward, {r['occlusion_fast_forward_fused_pairs']} BN folded, "
           f"build {r['occlusion_fast_forward_build_s']:.2f}s counted in each SW row; Captum: plain module)")

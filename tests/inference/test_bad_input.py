@@ -54,25 +54,26 @@ def test_constant_slice_flagged(tumour) -> None:
     assert abs(sum(pred.probabilities.values()) - 1) < 1e-5
 
 
-def test_modality_mismatch_refused(ct, tumour) -> None:
-    with pytest.raises(InputError, match="CT") as err:
-        ct.predict(brain_slice(0, 64).image, modality="MR")
-    assert "MR" in str(err.value)
-    with pytest.raises(InputError, match="MR"):
-        tumour.predict(brain_slice(0, 64).image, modality="CT")
+def test_modality_mismatch_not_applicable(ct, tumour) -> None:
+    pred = ct.predict(brain_slice(0, 64).image, modality="MR")
+    assert not pred.applicable
+    assert "MR image; this model reads CT" in pred.applicability.reasons
+    pred = tumour.predict(brain_slice(0, 64).image, modality="CT")
+    assert "CT image; this model reads MR" in pred.applicability.reasons
 
 
-def test_mr_values_on_ct_model_warned(ct) -> None:
+def test_mr_values_on_ct_model_not_applicable(ct) -> None:
     pred = ct.predict(brain_slice(0, 64).image)
-    assert any("Hounsfield" in w for w in pred.warnings)
+    assert not pred.applicable
+    assert any("Hounsfield" in r for r in pred.applicability.reasons)
 
 
 def test_knee_model_on_brain_refused(knee) -> None:
     with pytest.raises(InputError, match="whole exam"):
         knee.predict(brain_slice(0, 64).image)
     exam, _ = knee_exam(0, size=32)
-    with pytest.raises(InputError, match="knee"):
-        knee.predict(exam, body_part="BRAIN")
+    pred = knee.predict(exam, body_part="BRAIN")
+    assert "brain image; this model reads knee images" in pred.applicability.reasons
     with pytest.raises(InputError, match="planes"):
         knee.predict({"oblique": exam["axial"]})
     with pytest.raises(InputError, match="at least one"):
@@ -87,6 +88,6 @@ def test_unknown_explain_method_and_target(tumour) -> None:
         tumour.explain(img, "gradcam", target="fracture")
 
 
-def test_non_axial_slice_warned(tumour) -> None:
+def test_non_axial_slice_not_applicable(tumour) -> None:
     pred = tumour.predict(brain_slice(0, 64).image, orientation="sagittal")
-    assert any("axial" in w for w in pred.warnings)
+    assert pred.applicability.reasons[0] == "sagittal slice; this model reads axial slices"

@@ -69,7 +69,7 @@ def test_score_map_notes_and_deletion_match_a_direct_computation(classifier) -> 
     # oracle: the slice fills the 32 px input exactly, so the model grid is the slice grid
     x, _ = classifier.model_input(image)
     with torch.inference_mode():
-        ref = deletion_auc(classifier.forward_probs(), x[None], heat, 1, steps=16)
+        ref = deletion_auc(classifier.forward_probs(), x[None], heat, 1, steps=20)
     assert s.deletion_auc == pytest.approx(ref, abs=1e-6)
     assert 0.0 <= s.insertion_auc <= 1.0
 
@@ -105,5 +105,5 @@ def test_non_square_slice_is_placed_on_the_model_grid_as_the_image_was(classifie
     top, left = geom.offset
     torch.testing.assert_close(grid[top:top + geom.content[0], left:left + geom.content[1]], expected)
     with torch.inference_mode():
-        ref = deletion_auc(classifier.forward_probs(), x[None], grid, 0, steps=16)
+        ref = deletion_auc(classifier.forward_probs(), x[None], grid, 0, steps=20)
     assert score_map(classifier, image, heat, 0).deletion_auc == pytest.approx(ref, abs=1e-6)

@@ -2,7 +2,14 @@
 
 Prints per-slice probabilities (knee: per plane and fused); with ``--explain`` writes each map
 as float32 ``.npy`` in slice pixel geometry (y, x) — knee: (S, y, x) per plane — plus a PNG
-overlay of the map on the windowed slice.
+overlay of the map on the windowed slice, and scores the map (deletion AUC against 5 random
+smooth maps: "x times better than random").
+
+Every slice (and the series, the knee exam) says whether it is ``applicable``: inside the model's
+domain (modality, plane, body part, pixel values) and like its training data (out-of-distribution
+distance under the model's threshold); ``reasons`` say why not. A series is applicable when all
+its slices are; its reasons are the slices' reasons de-duplicated. Probabilities are calibrated
+(temperature scaling; ``uncalibrated_probabilities`` and ``temperature`` beside them).
 """
 from __future__ import annotations
 
@@ -55,6 +62,48 @@ def run_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _applicability(pred: Any) -> dict[str, Any]:
+    """The JSON fields of a prediction's applicability check and calibration."""
+    a = pred.applicability
+    return {"applicable": pred.applicable, "reasons": list(a.reasons) if a else [],
+            "notes": list(a.notes) if a else [],
+            "ood_distance": a.ood_distance if a else None, "ood_threshold": a.ood_threshold if a else None,
+            "temperature": pred.temperature,
+            "uncalibrated_probabilities": pred.uncalibrated or pred.probabilities}
+
+
+def _series_applicability(preds: list[Any]) -> dict[str, Any]:
+    """A series is applicable when every slice is; reasons de-duplicated, the per-slice
+    out-of-distribution reasons summarised as one ("k of n slices unlike the training data")."""
+    reasons: list[str] = []
+    ood = [p.applicability for p in preds
+           if p.applicability and any("unlike the training data" in r for r in p.applicability.reasons)]
+    for p in preds:
+        for r in (p.applicability.reasons if p.applicability else ()):
+            if "unlike the training data" not in r and r not in reasons:
+                reasons.append(r)
+    if ood:
+        worst = max(a.ood_distance or float("inf") for a in ood)
+        reasons.append(f"{len(ood)} of {len(preds)} slices unlike the training data (distance up to "
+                       f"{worst:.3g}, threshold {ood[0].ood_threshold:.3g})")
+    notes = list(dict.fromkeys(n for p in preds for n in (p.applicability.notes if p.applicability else ())))
+    return {"applicable": all(p.applicable for p in preds), "reasons": reasons, "notes": notes,
+            "slices_applicable": sum(p.applicable for p in preds), "slices": len(preds)}
+
+
+def _scores_json(scores: Any) -> dict[str, Any] | None:
+    """A map's MapScores as JSON (pointing flattened), None when not computed."""
+    if scores is None:
+        return None
+    point = scores.pointing
+    return {"deletion_auc": scores.deletion_auc, "insertion_auc": scores.insertion_auc,
+            "random_deletion_aucs": list(scores.random_deletion_aucs), "vs_random": scores.vs_random,
+            "better_than_random": scores.better_than_random, "random_note": scores.random_note,
+            "pointing": None if point is None else {"hit": point.hit, "inside": point.inside,
+                                                    "tolerance_px": point.tolerance_px},
+            "energy_in_mask": scores.energy_in_mask, "note": scores.note}
+
+
 def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> dict:
     _, chosen = find_series(args.paths, args.series)
     volume = _pick_volume(clf, chosen)
@@ -62,20 +111,25 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
     rows = []
     indices = slice_range(args.slices, volume.n_slices)
     images = [volume.voxels[k] for k in indices]
-    preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality)
+    preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality,
+                              orientation=volume.orientation)
     for k, pred in zip(indices, preds):
         row: dict[str, Any] = {"slice": k + 1, "probabilities": pred.probabilities,
-                               "predicted": pred.predicted, "warnings": list(pred.warnings)}
+                               "predicted": pred.predicted, "warnings": list(pred.warnings),
+                               **_applicability(pred)}
         if args.explain:
             exp = clf.explain(volume.voxels[k], args.explain, args.target, spacing=spacing,
-                              modality=volume.modality)
+                              modality=volume.modality, orientation=volume.orientation,
+                              faithfulness=True)
             row.update(_write_map(out, f"slice{k + 1:04d}_{args.explain}", exp.map,
                                   volume.voxels[k], volume))
             row["target"] = exp.target
+            row["scores"] = _scores_json(exp.scores)
         rows.append(row)
     return {"series": {"uid": volume.series_uid, "description": volume.description,
-                       "modality": volume.modality}, "warnings": list(volume.warnings),
-            "slices": rows}
+                       "modality": volume.modality, "orientation": volume.orientation,
+                       **_series_applicability(preds)},
+            "warnings": list(volume.warnings), "slices": rows}
 
 
 def _pick_volume(clf: Any, chosen: list) -> Volume:
@@ -105,7 +159,8 @@ def _classify_exam(clf: Any, args: argparse.Namespace, out: Path | None) -> dict
     doc: dict[str, Any] = {"planes_used": list(pred.planes_used), "probabilities": pred.probabilities,
                            "per_plane": pred.per_plane, "contributions": pred.contributions,
                            "predicted": pred.predicted, "warnings": list(pred.warnings),
-                           "series": {p: v.series_uid for p, v in volumes.items()}}
+                           "series": {p: v.series_uid for p, v in volumes.items()},
+                           **_applicability(pred)}
     if args.explain:
         exp = clf.explain(exam, args.explain, args.target, modality=modality)
         doc["target"] = exp.target
@@ -142,11 +197,17 @@ def _print(doc: dict) -> None:
     print(f"model {doc['model']} on {doc['device']}{badge}")
     for w in doc.get("warnings", []):
         print(f"warning: {w}")
+    top = doc.get("series", {}) if "slices" in doc else doc
+    if isinstance(top, dict) and top.get("applicable") is False:
+        print("OUTSIDE THIS MODEL'S DOMAIN: " + "; ".join(top.get("reasons", [])))
     if "slices" in doc:
         for row in doc["slices"]:
             probs = "  ".join(f"{c} {p:.3f}" for c, p in row["probabilities"].items())
             extra = f"  map {row['map']}" if "map" in row else ""
-            print(f"slice {row['slice']:4d}  {probs}  -> {row['predicted']}{extra}")
+            flag = "" if row.get("applicable", True) else "  [not applicable: " + "; ".join(row["reasons"]) + "]"
+            scores = row.get("scores") or {}
+            rnd = f"  map vs random: {scores['random_note']}" if scores.get("random_note") else ""
+            print(f"slice {row['slice']:4d}  {probs}  -> {row['predicted']}{flag}{extra}{rnd}")
         return
     print(f"planes used: {', '.join(doc['planes_used'])}")
     for plane, probs in doc["per_plane"].items():

@@ -126,8 +126,10 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
     coarse to fine); yields a MapResult per map (coarse occlusion passes with ``final=False``).
 
     ``truth()`` gives the ground-truth mask (z, y, x) when known (pointing game), else None.
-    Final maps arrive with their scores from the classifier (deletion AUC when
-    ``faithfulness``; pointing game where the mask has a lesion on slice ``k``).
+    Final maps arrive with their scores from the classifier (deletion AUC and the random-map
+    baseline when ``faithfulness``; pointing game where the mask has a lesion on slice ``k``);
+    each map's ``explanation.prediction.applicability`` says whether the slice is in the
+    model's domain (the volume's orientation is passed for the plane check).
     """
     is_cancelled = cancelled or (lambda: False)
     image = np.asarray(volume.voxels[k], dtype=np.float32)
@@ -141,7 +143,7 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
         with lock:
             gen = clf.iter_explain(image, method, target or None, cancelled=is_cancelled,
                                    spacing=spacing, modality=volume.modality, mask=mask,
-                                   faithfulness=faithfulness)
+                                   faithfulness=faithfulness, orientation=volume.orientation)
         while True:
             if is_cancelled():
                 gen.close()
@@ -195,7 +197,7 @@ def sweep_job(pool: ModelPool, volume: Volume, model: str, chunk: int = SWEEP_CH
             images = [np.asarray(volume.voxels[i], np.float32) for i in range(start, min(n, start + chunk))]
             with lock:
                 preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality,
-                                          batch_size=chunk)
+                                          batch_size=chunk, orientation=volume.orientation)
             for i, p in enumerate(preds):
                 probs[start + i] = [p.probabilities[c] for c in classes]
             done = min(n, start + chunk)
@@ -239,7 +241,8 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
                 continue
             images = [np.asarray(v, np.float32) for v in volume.voxels]
             with pool.use(model) as clf:
-                preds = clf.predict_batch(images, spacing=_slice_spacing(volume), modality="MR")
+                preds = clf.predict_batch(images, spacing=_slice_spacing(volume), modality="MR",
+                                          orientation=volume.orientation)
                 classes = tuple(clf.spec.classes)
             mean = np.mean([[p.probabilities[c] for c in classes] for p in preds], axis=0)
             label = classes[int(np.argmax(mean))]

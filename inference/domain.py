@@ -1,0 +1,131 @@
+"""The model's domain (what it was trained on) and the checks of an input against it (numpy only).
+
+A manifest's ``domain`` block says what a model reads::
+
+    {"modality": "MR", "body_parts": ["BRAIN"], "planes": ["axial"],
+     "input": {"min_side": 32, "colour": false, "hu_range": null}}
+
+``planes`` are slice planes for slice models ("axial", "sagittal", "coronal") and the exam's
+planes for the knee exam model. Manifests without the block get one from their ``modality``,
+``input.body_part`` and ``input.orientation`` (default axial) by :func:`domain_block`.
+
+:func:`domain_reasons` returns the reasons (sentences a radiologist acts on) why an input lies
+outside the domain, and notes on what could not be checked. The out-of-distribution score from
+the model's features is ``inference.trust``; both end in one
+:class:`inference.results.Applicability`, made by ``Classifier`` before every call.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+KNOWN_PLANES = ("axial", "sagittal", "coronal")
+#: DICOM BodyPartExamined spellings -> the body part a model names.
+BODY_ALIASES = {"HEAD": "BRAIN", "SKULL": "BRAIN", "BRAIN": "BRAIN", "ABDOMEN": "ABDOMEN",
+                "LIVER": "ABDOMEN", "CHEST": "CHEST", "KNEE": "KNEE", "LEG": "KNEE",
+                "EXTREMITY": "KNEE"}
+_MODALITY_WORDS = {"MR": "MR", "CT": "CT", "CR": "radiograph", "DX": "radiograph", "US": "ultrasound",
+                   "PT": "PET", "NM": "nuclear medicine", "MG": "mammogram", "OT": "other"}
+
+
+def domain_block(spec: Any) -> dict[str, Any]:
+    """The spec's ``domain`` block, filled from its other fields where the manifest is silent."""
+    given = dict(getattr(spec, "domain", {}) or {})
+    body = str(spec.input.get("body_part", "") or "")
+    if spec.level == "exam":
+        planes = list(spec.planes)
+    else:
+        planes = [str(spec.input.get("orientation", "axial"))]
+    size = int(spec.input.get("size", 64) or 64)
+    out: dict[str, Any] = {"modality": spec.modality, "body_parts": [body] if body else [],
+                           "planes": planes,
+                           "input": {"min_side": max(16, size // 3), "colour": False}}
+    for key, value in given.items():
+        out[key] = {**out["input"], **value} if key == "input" else value
+    return out
+
+
+def _plane_words(planes: list[str]) -> str:
+    return " or ".join(planes)
+
+
+def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None) -> list[str]:
+    """Reasons from the pixel values alone (dynamic range; HU vs MR signal)."""
+    reasons: list[str] = []
+    if vals.size == 0:
+        return reasons
+    lo, hi = (float(v) for v in np.percentile(vals, [1, 99]))
+    mod = model_modality.upper()
+    if mod == "MR" and declared is None and float(vals.min()) < -500:
+        reasons.append("CT image (pixel values in Hounsfield units, air at -1000); this model reads MR")
+    if mod == "CT" and declared is None and lo > -200:
+        reasons.append("pixel values do not look like CT Hounsfield units (no air below -200 HU): an MR "
+                       "image or CT without its rescale; this model reads CT in HU")
+    if mod == "CT" and hi > 4000:
+        reasons.append(f"pixel values up to {hi:.0f} exceed any tissue in Hounsfield units "
+                       "(wrong rescale?); this model reads CT in HU")
+    if hi > lo:
+        top = float(np.mean(vals >= float(vals.max())))
+        if top > 0.3:
+            reasons.append(f"{100 * top:.0f} % of the pixels are saturated at the maximum value "
+                           "(wrong windowing or a burnt-in display image)")
+    distinct = np.unique(vals[:: max(1, vals.size // 20000)]).size
+    if distinct <= 1:
+        reasons.append("the image is uniform (one value everywhere): there is nothing to classify")
+    elif distinct <= 8:
+        reasons.append(f"only {distinct} grey levels (a mask, label map or display image, "
+                       "not a scan)")
+    return reasons
+
+
+def domain_reasons(spec: Any, image: Any, modality: str | None = None,
+                   orientation: str | None = None, body_part: str | None = None,
+                   ) -> tuple[list[str], list[str]]:
+    """(reasons, notes) for ``image`` against the spec's domain.
+
+    image: (H, W) slice for slice models or {plane: (S, H, W)} for exam models (already checked
+    for shape by ``inference.checks.check_input``). modality: DICOM Modality when known;
+    orientation: the slice plane as the viewer names it ("axial", "sagittal", "coronal",
+    "oblique", "unknown"; None = not given); body_part: DICOM BodyPartExamined when known.
+    Reasons make the input not applicable; notes say what could not be checked.
+    """
+    dom = domain_block(spec)
+    reasons: list[str] = []
+    notes: list[str] = []
+    want_mod = str(dom.get("modality", "") or "")
+    if modality and want_mod and modality.strip().upper() != want_mod.upper():
+        got = modality.strip().upper()
+        reasons.append(f"{_MODALITY_WORDS.get(got, got)} image; this model reads {want_mod.upper()}")
+    parts = [str(p).upper() for p in dom.get("body_parts", []) if p]
+    if body_part and body_part.strip() and parts:
+        got = BODY_ALIASES.get(body_part.strip().upper(), body_part.strip().upper())
+        if got not in parts:
+            reasons.append(f"{body_part.strip().lower()} image; this model reads "
+                           f"{' or '.join(p.lower() for p in parts)} images")
+    planes = [str(p).lower() for p in dom.get("planes", [])]
+    if spec.level == "exam":
+        stacks = image if isinstance(image, Mapping) else {}
+        for plane, stack in stacks.items():
+            a = np.asarray(stack)
+            vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a.ravel()
+            reasons += [f"{plane} stack: {r}" for r in _values_reasons(vals, want_mod, modality)]
+        return reasons, notes
+    a = np.asarray(image)
+    if orientation is not None and planes:
+        o = orientation.strip().lower()
+        if o in (*KNOWN_PLANES, "oblique") and o not in planes:
+            reasons.append(f"{o} slice; this model reads {_plane_words(planes)} slices")
+        elif o not in planes:
+            notes.append(f"slice plane unknown; this model reads {_plane_words(planes)} slices only")
+    min_side = int(dom.get("input", {}).get("min_side", 16))
+    if a.ndim == 2 and min(a.shape) < min_side:
+        reasons.append(f"the slice is only {a.shape[0]} x {a.shape[1]} pixels; this model reads "
+                       f"slices of at least {min_side} pixels a side (a crop or an icon?)")
+    vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a.ravel()
+    reasons += _values_reasons(np.asarray(vals, np.float64), want_mod, modality)
+    return reasons, notes
+
+
+__all__ = ["BODY_ALIASES", "KNOWN_PLANES", "domain_block", "domain_reasons"]

@@ -1,0 +1,61 @@
+"""``slicewise classify --json``: applicability per slice and per series, calibrated
+probabilities, and map scores against the random baseline."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference import phantoms
+from viewer.cli.main import run
+from viewer.io import write_series
+
+SAGITTAL = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])   # columns: i, j, k in LPS
+
+
+@pytest.fixture(scope="module")
+def brain(tmp_path_factory) -> dict[str, Path]:
+    vol = phantoms.brain_mr_volume(1_234_567, n_slices=4, size=96, tumour=True)[0]
+    root = tmp_path_factory.mktemp("brain")
+    write_series(root / "axial", vol, spacing=(5.0, 2.0, 2.0), modality="MR", series_description="ax")
+    write_series(root / "sagittal", vol, spacing=(5.0, 2.0, 2.0), modality="MR", direction=SAGITTAL,
+                 series_description="sag")
+    return {"axial": root / "axial", "sagittal": root / "sagittal"}
+
+
+def _classify(capsys, *args: str) -> dict:
+    assert run(["classify", *args, "--model", "tumour", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_sagittal_series_not_applicable_per_slice_and_series(brain, capsys) -> None:
+    doc = _classify(capsys, str(brain["sagittal"]))
+    series = doc["series"]
+    assert series["orientation"] == "sagittal"
+    assert series["applicable"] is False
+    assert series["reasons"].count("sagittal slice; this model reads axial slices") == 1
+    assert series["slices_applicable"] == 0
+    for row in doc["slices"]:
+        assert row["applicable"] is False
+        assert "sagittal slice; this model reads axial slices" in row["reasons"]
+        assert set(row["probabilities"]) == {"no tumour", "tumour"}      # existing fields kept
+
+
+def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
+    doc = _classify(capsys, str(brain["axial"]), "--slices", "2", "--explain", "gradcam",
+                    "--out", str(tmp_path))
+    assert doc["series"]["orientation"] == "axial"
+    (row,) = doc["slices"]
+    for key in ("applicable", "reasons", "ood_distance", "ood_threshold", "temperature",
+                "uncalibrated_probabilities", "predicted", "warnings", "map", "overlay"):
+        assert key in row
+    assert isinstance(row["applicable"], bool)
+    assert doc["series"]["applicable"] == row["applicable"]
+    assert row["ood_threshold"] > 0 and row["ood_distance"] >= 0
+    scores = row["scores"]
+    assert len(scores["random_deletion_aucs"]) == 5
+    assert scores["vs_random"] is None or isinstance(scores["vs_random"], float)
+    assert isinstance(scores["better_than_random"], bool) and scores["random_note"]
+    assert 0.0 <= scores["deletion_auc"] <= 1.0

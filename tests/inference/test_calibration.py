@@ -1,0 +1,52 @@
+"""Temperature scaling and the expected calibration error."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inference.metrics import expected_calibration_error
+from inference.phantoms import brain_slice
+from inference.predict import load_model
+from inference.trust import calibration_errors, fit_temperature
+
+
+def test_ece_by_hand() -> None:
+    # two bins used: (0.9, 1.0] holds 3 samples (2 right), (0.6, 0.667] holds 1 (right)
+    probs = np.array([[0.95, 0.05], [0.95, 0.05], [0.05, 0.95], [0.35, 0.65]])
+    y = np.array([0, 0, 0, 1])
+    expected = 3 / 4 * abs(2 / 3 - 0.95) + 1 / 4 * abs(1.0 - 0.65)
+    assert expected_calibration_error(probs, y, 15) == pytest.approx(expected)
+
+
+def test_temperature_scaling_lowers_ece_of_an_over_confident_model() -> None:
+    """A toy model whose logits are 4x the true log-odds: T should come out near 4 and ECE drop."""
+    gen = torch.Generator().manual_seed(0)
+    true_logits = torch.randn(4000, 3, generator=gen) * 1.5
+    y = torch.multinomial(torch.softmax(true_logits, -1), 1, generator=gen)[:, 0]
+    over = 4.0 * true_logits
+    t = fit_temperature(over[:2000], y[:2000])
+    assert 3.3 < t < 4.8
+    before, after = calibration_errors(over[2000:], y[2000:], t)
+    assert before > 0.1
+    assert after < before / 3
+
+
+def test_classifier_applies_the_manifest_temperature(tiny_model) -> None:
+    import json
+
+    path = tiny_model("tumour")
+    img = brain_slice(3, 64).image
+    plain = load_model("x", device="cpu", manifest_path=str(path)).predict(img)
+    data = json.loads(path.read_text())
+    data["calibration"] = {"temperature": 2.5}
+    path.write_text(json.dumps(data))
+    clf = load_model("x", device="cpu", manifest_path=str(path))
+    pred = clf.predict(img)
+    p0 = np.array([plain.probabilities[c] for c in clf.spec.classes])
+    logits = np.log(p0)                                   # up to a constant
+    expected = np.exp(logits / 2.5) / np.exp(logits / 2.5).sum()
+    got = np.array([pred.probabilities[c] for c in clf.spec.classes])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert pred.temperature == 2.5
+    assert pred.uncalibrated == pytest.approx(plain.probabilities, abs=1e-6)
