@@ -26,7 +26,8 @@ from viewer.modules.teaching.ai import CaseAI, key_slice
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
 from viewer.ui.dialogs import show_error
-from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
+from viewer.modules.teaching.quiz_keys import KEYS, KeySuspension, QuizKeyFilter
+from viewer.modules.teaching.quiz_panel import AiView, QuizPanel
 from viewer.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # teaching widgets never load inference (tests/modules/teaching/test_imports.py)
