@@ -2,14 +2,13 @@
 Record answer, Reveal AI (locked until an answer is recorded), the AI result with its map choice,
 helpfulness rating, revision, truth and teaching notes, and case navigation.
 
-A passive view: it shows what it is given (plain data, no torch) and emits what the reader asks
-for; the teaching controller decides. Every button has a key (see
+A passive view: it shows what it is given (plain data, no torch: the AI result as an
+:class:`~viewer.modules.teaching.ai_view.AiView`) and emits what the reader asks for; the
+teaching controller decides. Every button has a key (see
 :data:`~viewer.modules.teaching.quiz_keys.KEYS`), handled by window-wide actions plus a key
 filter (:mod:`viewer.modules.teaching.quiz_keys`), so the quiz works without a mouse.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
@@ -17,25 +16,12 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, Q
                                QProgressBar, QPushButton, QRadioButton, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)
 
+from viewer.modules.teaching.ai_view import AiView
 from viewer.modules.teaching.quiz_keys import HELP_KEYS, KEYS
 from viewer.modules.teaching.session import HELPFULNESS, Phase
 
 CONFIDENCE_WORDS = {1: "guess", 2: "unsure", 3: "fairly sure", 4: "sure", 5: "certain"}
 METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion"}
-
-
-@dataclass(frozen=True)
-class AiView:
-    """What the panel shows of the AI once revealed (plain data)."""
-
-    model: str = ""
-    predicted: str = ""
-    probabilities: dict[str, float] = field(default_factory=dict)
-    methods: tuple[str, ...] = ()
-    pointing: dict[str, str] = field(default_factory=dict)   # method -> "hit (15 px), inside mask"
-    demo_statement: str = ""
-    error: str = ""
-    pending: bool = False
 
 
 def _label(text: str = "", size: float | None = None, bold: bool = False,
