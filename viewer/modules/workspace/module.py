@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu, QToolBar
 
 from viewer.core.exports import SliceProbability
 from viewer.core.overlay import OverlayStyle
-from viewer.core.measurements import Measurement
-from viewer.core.reformat import extract, plane_geometry
+from viewer.core.measurements import Measurement, restored_stats
 from viewer.state.viewer_state import value_unit
 from viewer.ui.dialogs import show_error
 from viewer.ui.main_window import MainWindow
@@ -35,35 +34,6 @@ SAVE_DELAY_MS = 500
 MONTAGE_MAX = 36
 TOOL_TITLES = {"navigate": "&Navigate (crosshair)", "ruler": "&Ruler", "angle": "&Angle",
                "ellipse": "&Ellipse ROI", "region": "&Window from region"}
-
-
-def restored_stats(m: Measurement, volume) -> Measurement:
-    """Ellipse statistics of a measurement read back from a session file (no view needed)."""
-    from dataclasses import replace
-
-    from viewer.core.measurements import ellipse_stats
-
-    if m.kind != "ellipse" or volume.is_rgb:
-        return m
-    c = np.asarray(m.points[0])
-    if m.plane == "native":
-        k = int(np.floor(volume.patient_to_index(c)[0] + 0.5))
-        if not 0 <= k < volume.n_slices:
-            return m
-        sx, sy = volume.spacing[2], volume.spacing[1]
-        img, x0, y0, dx, dy = volume.voxels[k], sx / 2, sy / 2, sx, sy
-        to_view = lambda p: (((q := volume.patient_to_index(p))[2] + 0.5) * sx,  # noqa: E731
-                             (q[1] + 0.5) * sy)
-    else:
-        g = plane_geometry(m.plane, volume.voxels.shape, volume.spacing, volume.origin,
-                           volume.direction)
-        img = extract(volume.voxels, g, g.depth_index(c), spacing=volume.spacing,
-                      origin=volume.origin, direction=volume.direction, fill=np.nan)
-        x0, y0, dx, dy, to_view = g.u0, g.v0, g.du, g.dv, g.to_view
-    (cx, cy), (ux, uy), (vx, vy) = (to_view(p) for p in m.points)
-    semi = (float(np.hypot(ux - cx, uy - cy)), float(np.hypot(vx - cx, vy - cy)))
-    return replace(m, stats=ellipse_stats(np.asarray(img), x0, y0, dx, dy, (cx, cy), semi,
-                                          value_unit(volume.modality)))
 
 
 class Workspace(QObject):
@@ -278,7 +248,8 @@ class Workspace(QObject):
         vol = self.state.volume
         self._restoring = True
         try:
-            self.store.set_all([restored_stats(m, vol) for m in session.measurements])
+            unit = value_unit(vol.modality)
+            self.store.set_all([restored_stats(m, vol, unit) for m in session.measurements])
         finally:
             self._restoring = False
 
