@@ -7,7 +7,8 @@ views and enables the NIfTI export; ``Workspace.set_ai_results(probabilities, ca
 the findings report where the per-slice probabilities are and PNG captions what model, method
 and class the map shows. The exports themselves are done by its ``exports`` part
 (:class:`viewer.modules.workspace.exports.Exports`); measurement tools and store live in
-:mod:`viewer.modules.workspace.measurements`.
+:mod:`viewer.modules.workspace.measurements`, their table in
+:mod:`viewer.modules.workspace.measurements_panel`.
 """
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ from viewer.ui.main_window import MainWindow
 from viewer.ui.module import MENU_FILE, MENU_VIEW
 from viewer.ui.views.cine import CineBar, CineController
 from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
-from viewer.modules.workspace.measurements import (TOOL_KEYS, TOOLS, MeasurementController, MeasurementsPanel,
-                                    MeasurementStore)
 from viewer.modules.workspace.exports import Exports
+from viewer.modules.workspace.measurements import TOOL_KEYS, TOOLS, MeasurementController, MeasurementStore
+from viewer.modules.workspace.measurements_panel import MeasurementsPanel
 from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
 
 SAVE_DELAY_MS = 500
