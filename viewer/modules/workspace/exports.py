@@ -6,8 +6,9 @@ keeps the actions (``act_export_png`` ...) and the state the exports read: the 3
 its style (``heat_volume``, ``heat_style``), the measurement store, and the providers of
 per-slice probabilities and caption text. Files are written by background jobs of the window's
 JobRunner under the key "export"; the ``*_job`` methods build those jobs (callables taking a
-JobContext) from a snapshot of what is on screen when they are called. The pixels and files
-themselves come from :mod:`viewer.core.exports` and :mod:`viewer.core.overlay`.
+JobContext) from a snapshot of what is on screen when they are called. The layout or view PNG
+is rendered (and decorated) by :mod:`viewer.modules.workspace.export_dialog`; montage, series,
+report and NIfTI come from :mod:`viewer.core.exports` (PNG files by :mod:`viewer.core.overlay`).
 """
 from __future__ import annotations
 
