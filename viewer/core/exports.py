@@ -3,8 +3,9 @@ and the heat map as a NIfTI volume aligned with the series (SimpleITK).
 
 Per-slice probabilities come from whoever ran the classifier: pass them as
 :class:`SliceProbability` records (the viewer collects them through
-``Workspace.probabilities_provider``, a callable the inference panel sets; see
-:mod:`viewer.modules.workspace.module`). Patient identity enters a report only with ``include_patient``.
+``Workspace.probabilities_provider``, a callable the composition root sets with
+``Workspace.set_ai_results``; the export jobs are in :mod:`viewer.modules.workspace.exports`).
+Patient identity enters a report only with ``include_patient``.
 Arrays are row-major ``(z, y, x)``; geometry is DICOM LPS mm.
 """
 from __future__ import annotations

@@ -3,15 +3,21 @@
 Points are patient LPS millimetres ``(x, y, z)`` so a measurement means the same thing in every
 view and survives a change of layout; lengths are therefore true 3D distances in mm, computed from
 the pixel spacing of the series. Region statistics read the plane image the ROI was drawn on
-(values in the volume's units: HU for CT).
+(values in the volume's units: HU for CT); :func:`restored_stats` recomputes them for a
+measurement read back from a session file.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+from viewer.core.reformat import extract, plane_geometry
+
+if TYPE_CHECKING:
+    from viewer.io.records import Volume
 
 KINDS = ("ruler", "angle", "ellipse")
 #: Points per kind: ruler (start, end); angle (arm end, vertex, arm end); ellipse (centre,
@@ -166,3 +172,30 @@ def window_from_region(values: np.ndarray) -> tuple[float, float]:
     lo, hi = np.percentile(v, (1.0, 99.0))
     width = float(hi - lo)
     return float((lo + hi) / 2.0), width if width > 0 else 1.0
+
+
+def restored_stats(m: Measurement, volume: Volume, unit: str = "") -> Measurement:
+    """``m`` with its ellipse statistics recomputed on ``volume`` (values in ``unit``), as for a
+    measurement read back from a session file (no view needed): on the native slice through the
+    ellipse's centre, or on the reformatted plane it was drawn on. Rulers, angles, RGB volumes
+    and centres outside the series come back unchanged."""
+    if m.kind != "ellipse" or volume.is_rgb:
+        return m
+    c = np.asarray(m.points[0])
+    if m.plane == "native":
+        k = int(np.floor(volume.patient_to_index(c)[0] + 0.5))
+        if not 0 <= k < volume.n_slices:
+            return m
+        sx, sy = volume.spacing[2], volume.spacing[1]
+        img, x0, y0, dx, dy = volume.voxels[k], sx / 2, sy / 2, sx, sy
+        to_view = lambda p: (((q := volume.patient_to_index(p))[2] + 0.5) * sx,  # noqa: E731
+                             (q[1] + 0.5) * sy)
+    else:
+        g = plane_geometry(m.plane, volume.voxels.shape, volume.spacing, volume.origin,
+                           volume.direction)
+        img = extract(volume.voxels, g, g.depth_index(c), spacing=volume.spacing,
+                      origin=volume.origin, direction=volume.direction, fill=np.nan)
+        x0, y0, dx, dy, to_view = g.u0, g.v0, g.du, g.dv, g.to_view
+    (cx, cy), (ux, uy), (vx, vy) = (to_view(p) for p in m.points)
+    semi = (float(np.hypot(ux - cx, uy - cy)), float(np.hypot(vx - cx, vy - cy)))
+    return replace(m, stats=ellipse_stats(np.asarray(img), x0, y0, dx, dy, (cx, cy), semi, unit))

@@ -22,7 +22,8 @@ from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
 from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
 from viewer.ui.settings import Settings
-from viewer.ui.views.slice_view import SliceView, fill_preset_menu
+from viewer.ui.views.slice_view import SliceView
+from viewer.ui.views.window_presets import fill_preset_menu
 from viewer.ui.study_opener import StudyOpener
 from viewer.ui.window_docks import WindowDocks
 

@@ -97,7 +97,7 @@ def test_layout_png_with_caption_colorbar_and_clipboard(window, qtbot, tmp_path)
         # other jobs (the session file) finish too: wait for the export job itself
         with qtbot.waitSignal(window.runner.finished, timeout=10000,
                               check_params_cb=lambda key, _rid, _result: key == "export"):
-            ws._background("test", job)
+            ws.exports.background("test", job)
         assert path.is_file()
     assert ws.act_nifti.isEnabled()
 

@@ -3,52 +3,37 @@
 App-level glue (beside ``viewer.app``): it opens case lists, loads each case's series and runs
 its AI (:mod:`viewer.modules.teaching.ai`) in JobRunner jobs, keeps the AI result out of sight until the
 reader has recorded an answer, drives the :class:`~viewer.modules.teaching.session.QuizSession`, and
-writes the session CSV, summary and report after every change (so a crash loses nothing).
-Quiz mode turns the anonymised display on, hides the study panels and the free-running AI
-module, and takes the answer keys from the window presets and other actions while it runs.
+writes the session CSV, summary and report after every change (so a crash loses nothing;
+:class:`~viewer.modules.teaching.session_writer.SessionWriter`).
+Quiz mode (:class:`~viewer.modules.teaching.quiz_mode.QuizMode`) turns the anonymised display
+on, hides the study panels and the free-running AI module, and takes the answer keys from the
+window presets and other actions while it runs.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDockWidget
 
-from viewer.state.jobs import JobError
 from viewer.core.overlay import OverlayStyle
 from viewer.modules.ai.controller import AiController
 from viewer.modules.ai.service import ModelPool
 from viewer.modules.teaching.ai import CaseAI, key_slice
+from viewer.modules.teaching.ai_view import ai_view
 from viewer.modules.teaching.caselist import Case, CaseList
+from viewer.modules.teaching.quiz_mode import QuizMode
+from viewer.modules.teaching.quiz_panel import QuizPanel
 from viewer.modules.teaching.session import Phase, QuizError, QuizSession
+from viewer.modules.teaching.session_writer import SessionWriter, default_session_path
+from viewer.state.jobs import JobError
 from viewer.ui.dialogs import show_error
-from viewer.modules.teaching.quiz_panel import KEYS, AiView, KeySuspension, QuizKeyFilter, QuizPanel
 from viewer.ui.main_window import MainWindow
 
-if TYPE_CHECKING:  # teaching widgets never load inference (tests/modules/teaching/test_imports.py)
-    from inference.results import Pointing
-
 log = logging.getLogger(__name__)
-_SAVE_LOCK = threading.Lock()
-
-
-def pointing_text(p: Pointing) -> str:
-    return (f"{'hit' if p.hit else 'miss'} within {p.tolerance_px:.0f} px; "
-            f"{'inside' if p.inside else 'outside'} the lesion mask exactly")
-
-
-def ai_view(ai: CaseAI | None) -> AiView:
-    """Plain panel data of a case's AI result (None = still computing)."""
-    if ai is None:
-        return AiView(pending=True)
-    if ai.error:
-        return AiView(model=ai.model, error=ai.error)
-    return AiView(ai.model, ai.predicted, dict(ai.probabilities), tuple(ai.maps),
-                  {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement)
 
 
 class TeachingController(QObject):
@@ -78,10 +63,8 @@ class TeachingController(QObject):
         self.ai: dict[str, CaseAI] = {}
         self.current_map = "gradcam"
         self._volume_case: str | None = None
-        self._keys = KeySuspension()
-        self._saved_docks: list[QDockWidget] = []
-        self._saved_anonymise = False
-        self._filter: QuizKeyFilter | None = None
+        self.mode = QuizMode(window, ai_module)
+        self.writer = SessionWriter(self.runner, self.session_written.emit, self._on_save_failed)
         self.last_error = None
         self._selection = -1
         self._announce_next_save = False
@@ -96,7 +79,8 @@ class TeachingController(QObject):
     def start_quiz(self, cases: CaseList, out_csv: str | Path | None = None,
                    methods: tuple[str, ...] = ("gradcam",), reader: str = "",
                    device: str | None = None) -> QuizSession:
-        """Enter reader mode on ``cases``; results go to ``out_csv`` (default: beside the list)."""
+        """Enter reader mode on ``cases``; results go to ``out_csv`` (default:
+        :func:`~viewer.modules.teaching.session_writer.default_session_path`)."""
         if self.active:
             self.end_quiz(write=True)
         self.session = QuizSession(cases, reader=reader)
@@ -124,62 +108,15 @@ class TeachingController(QObject):
         self.quiz_ended.emit()
 
     def _enter_mode(self) -> None:
-        w = self.window
         if self.panel is None:
             self.panel = QuizPanel()
-            self.dock = QDockWidget("Teaching quiz", w)
-            self.dock.setObjectName("teaching-quiz")
-            self.dock.setWidget(self.panel)
-            self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self.dock = self.mode.dock(self.panel)
             self._connect_panel(self.panel)
-        self._saved_docks = [d for d in w.findChildren(QDockWidget)
-                             if d is not self.dock and d.isVisible()]
-        for d in self._saved_docks:
-            d.hide()
-        self.dock.show()
-        w.resizeDocks([self.dock], [380], Qt.Orientation.Horizontal)
-        self._saved_anonymise = self.state.anonymise
-        self.state.set_anonymise(True)
-        self._quiet_free_ai(True)
-        keys = [k for ks in KEYS.values() for k in ks]
-        self._keys.suspend(w, keys, self.panel.quiz_actions)
-        for a in self.panel.quiz_actions:
-            a.setVisible(True)
-        self._filter = QuizKeyFilter(w, self.panel)
-        QApplication.instance().installEventFilter(self._filter)
-        w.register_actions(self.panel.quiz_actions)
-        w.slice_view.set_overlay(None)
+        self.mode.enter(self.dock, self.panel)
 
     def _leave_mode(self) -> None:
-        w = self.window
-        if self._filter is not None:
-            QApplication.instance().removeEventFilter(self._filter)
-            self._filter.deleteLater()
-            self._filter = None
-        self._keys.restore()
-        if self.panel is not None:
-            w.unregister_actions(self.panel.quiz_actions)
-        if self.dock is not None:  # its key actions go with it (no clash outside quiz mode)
-            w.removeDockWidget(self.dock)
-            self.dock.deleteLater()
+        self.mode.leave(self.dock, self.panel)
         self.dock = self.panel = None
-        for d in self._saved_docks:
-            d.show()
-        self._saved_docks = []
-        self._quiet_free_ai(False)
-        self.state.set_anonymise(self._saved_anonymise)
-        w.slice_view.set_overlay(None)
-
-    def _quiet_free_ai(self, quiet: bool) -> None:
-        """Keep the free-running AI module from showing results in quiz mode (its public
-        suspend / resume: jobs cancelled, results cleared, actions disabled)."""
-        if self.ai_module is None:
-            return
-        if quiet:
-            self.ai_module.suspend()
-        else:
-            self.ai_module.resume()
 
     def model_pool(self) -> ModelPool:
         """The AI module's model pool (one copy of each model in memory); a pool of this
@@ -437,35 +374,9 @@ class TeachingController(QObject):
     def write_session(self, wait: bool = False) -> dict[str, Path] | None:
         """Write the session CSV, summary CSV, HTML report and answers JSON: in a background
         job (``session_written`` follows), or at once with ``wait=True`` (returns the paths)."""
-        s = self.session
-        if s is None or self.out_csv is None:
+        if self.session is None or self.out_csv is None:
             return None
-        records, answers = s.records(), s.answers_json()
-        reader, options = s.reader, [c.options for c in s.cases.cases]
-        title, out = s.cases.title, self.out_csv
-        demo = any(a.demo for a in self.ai.values()) or not self.ai
-
-        def job(ctx=None) -> dict[str, Path]:
-            from viewer.modules.teaching.report import write_session
-            from viewer.modules.teaching.summary import summarise
-
-            with _SAVE_LOCK:
-                return write_session(records, summarise(records, reader, options), out,
-                                     answers=answers, title=title, demo=demo)
-
-        if not wait:
-            self.runner.submit("teach-save", job, label="Saving session",
-                               on_result=self.session_written.emit,
-                               on_error=self._on_save_failed)
-            return None
-        self.runner.cancel("teach-save")
-        try:
-            paths = job()
-        except OSError as exc:
-            self._on_save_failed(JobError(type(exc).__name__, f"{out}: {exc.strerror or exc}"))
-            return None
-        self.session_written.emit(paths)
-        return paths
+        return self.writer.write(self.session, self.ai, self.out_csv, wait)
 
     def _on_save_failed(self, error: JobError) -> None:
         self.last_error = show_error(self.window, "Session results could not be saved",
@@ -486,20 +397,3 @@ class TeachingController(QObject):
         self.presenter.start(full_screen)
         return self.presenter
 
-
-def default_session_path(cases: CaseList) -> Path:
-    """``<data dir>/teaching-sessions/<list>-<date-time>.csv``."""
-    import datetime as dt
-
-    from viewer.core.sample_study import data_dir
-
-    stem = (cases.source.stem if cases.source else "session").replace(" ", "_")
-    when = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return data_dir() / "teaching-sessions" / f"{stem}-{when}.csv"
-
-
-def choose_case_list(parent: Any) -> str:
-    """A file dialog for a case list (JSON or CSV); "" when cancelled."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Open case list", "",
-                                          "Case lists (*.json *.csv);;All files (*)")
-    return path

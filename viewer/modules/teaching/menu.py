@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from viewer.modules.ai.controller import AiController
 
 from viewer.state.jobs import JobError
 from viewer.modules.teaching.caselist import CaseList
-from viewer.modules.teaching.controller import TeachingController, choose_case_list
+from viewer.modules.teaching.controller import TeachingController
 from viewer.ui.dialogs import show_error
 from viewer.ui.main_window import MainWindow
 
@@ -30,6 +30,13 @@ def _read_list(path: str | None) -> Callable[[Any], CaseList]:
 
         return load_demo_set() if path is None else load_case_list(path)
     return job
+
+
+def choose_case_list(parent: Any) -> str:
+    """A file dialog for a case list (JSON or CSV); "" when cancelled."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Open case list", "",
+                                          "Case lists (*.json *.csv);;All files (*)")
+    return path
 
 
 class TeachingMenu:

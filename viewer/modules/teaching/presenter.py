@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QLinearGradient
 from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar, QVBoxLayout, QWidget
 
 from viewer.core.overlay import lookup_table
-from viewer.modules.teaching.quiz_panel import KeySuspension
+from viewer.modules.teaching.quiz_keys import KeySuspension
 from viewer.ui.main_window import MainWindow
 
 PRESENTER_KEYS = {"toggle_ai": ["Space"], "truth": ["T"], "next": ["Ctrl+Right"],

@@ -17,7 +17,7 @@ from viewer.modules.ai.service import ModelPool
 from viewer.modules.teaching.ai import METHOD_NAMES, CaseAI, key_slice
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.presenter import PresenterMode
-from viewer.modules.teaching.quiz_panel import QuizKeyFilter
+from viewer.modules.teaching.quiz_keys import QuizKeyFilter
 from viewer.ui.main_window import MainWindow
 
 

@@ -2,44 +2,26 @@
 Record answer, Reveal AI (locked until an answer is recorded), the AI result with its map choice,
 helpfulness rating, revision, truth and teaching notes, and case navigation.
 
-A passive view: it shows what it is given (plain data, no torch) and emits what the reader asks
-for; the teaching controller decides. Every button has a key (see :data:`KEYS`), handled by
-window-wide actions plus a key filter, so the quiz works without a mouse.
+A passive view: it shows what it is given (plain data, no torch: the AI result as an
+:class:`~viewer.modules.teaching.ai_view.AiView`) and emits what the reader asks for; the
+teaching controller decides. Every button has a key (see
+:data:`~viewer.modules.teaching.quiz_keys.KEYS`), handled by window-wide actions plus a key
+filter (:mod:`viewer.modules.teaching.quiz_keys`), so the quiz works without a mouse.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QRadioButton, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)
 
+from viewer.modules.teaching.ai_view import AiView
+from viewer.modules.teaching.quiz_keys import HELP_KEYS, KEYS
 from viewer.modules.teaching.session import HELPFULNESS, Phase
 
 CONFIDENCE_WORDS = {1: "guess", 2: "unsure", 3: "fairly sure", 4: "sure", 5: "certain"}
-HELP_KEYS = {"not": "Z", "somewhat": "X", "yes": "C"}
 METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion"}
-KEYS = {"answer": [str(n) for n in range(1, 10)], "record": ["Return", "Enter"],
-        "reveal": ["Space"], "confidence_down": [","], "confidence_up": ["."],
-        "next": ["Ctrl+Right"], "previous": ["Ctrl+Left"], "map": ["M"],
-        **{f"help_{k}": [v] for k, v in HELP_KEYS.items()}}
-
-
-@dataclass(frozen=True)
-class AiView:
-    """What the panel shows of the AI once revealed (plain data)."""
-
-    model: str = ""
-    predicted: str = ""
-    probabilities: dict[str, float] = field(default_factory=dict)
-    methods: tuple[str, ...] = ()
-    pointing: dict[str, str] = field(default_factory=dict)   # method -> "hit (15 px), inside mask"
-    demo_statement: str = ""
-    error: str = ""
-    pending: bool = False
 
 
 def _label(text: str = "", size: float | None = None, bold: bool = False,
@@ -402,49 +384,6 @@ class QuizPanel(QScrollArea):
     def ai_shown(self) -> bool:
         """Whether any AI result is on the panel."""
         return not self.ai_box.isHidden()
-
-
-class KeySuspension:
-    """Takes ``keys`` from the window's other actions while a mode runs, and gives them back."""
-
-    def __init__(self) -> None:
-        self._saved: list[tuple[QAction, list[QKeySequence]]] = []
-
-    def suspend(self, window: QWidget, keys: list[str], own: list[QAction]) -> None:
-        wanted = {QKeySequence(k).toString() for k in keys}
-        mine = {id(a) for a in own}
-        for act in window.findChildren(QAction):
-            seqs = act.shortcuts()
-            if id(act) in mine or not any(s.toString() in wanted for s in seqs):
-                continue
-            self._saved.append((act, seqs))
-            act.setShortcuts([s for s in seqs if s.toString() not in wanted])
-
-    def restore(self) -> None:
-        for act, seqs in self._saved:
-            try:
-                act.setShortcuts(seqs)
-            except RuntimeError:  # deleted meanwhile
-                pass
-        self._saved = []
-
-
-class QuizKeyFilter(QObject):
-    """Routes key presses in ``window`` to the panel's actions when no shortcut took them
-    (the window is inactive, or the key reached a focused widget first). Text fields keep
-    their keys."""
-
-    def __init__(self, window: QWidget, panel: QuizPanel | Any) -> None:
-        super().__init__(window)
-        self._window, self._panel = window, panel
-
-    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
-        if ev.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
-            return False
-        if obj.window() is not self._window or obj.inherits("QLineEdit") or \
-                obj.inherits("QAbstractSpinBox") or obj.inherits("QTextEdit"):
-            return False
-        return self._panel.handle_key(ev.key(), ev.modifiers())
 
 
 def big_font(widget: QWidget, points: float) -> QFont:

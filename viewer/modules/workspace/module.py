@@ -5,7 +5,10 @@ A feature module built by :func:`viewer.app.create_main_window`. Its public hook
 ``Workspace.set_overlay_volume(heat, style)`` shows a 3D map (float32 ``(z, y, x)``) in the plane
 views and enables the NIfTI export; ``Workspace.set_ai_results(probabilities, caption)`` tells
 the findings report where the per-slice probabilities are and PNG captions what model, method
-and class the map shows.
+and class the map shows. The exports themselves are done by its ``exports`` part
+(:class:`viewer.modules.workspace.exports.Exports`); measurement tools and store live in
+:mod:`viewer.modules.workspace.measurements`, their table in
+:mod:`viewer.modules.workspace.measurements_panel`.
 """
 from __future__ import annotations
 
@@ -15,55 +18,24 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from viewer.core.exports import SliceProbability
 from viewer.core.overlay import OverlayStyle
-from viewer.core.measurements import Measurement
-from viewer.core.reformat import extract, plane_geometry
+from viewer.core.measurements import Measurement, restored_stats
 from viewer.state.viewer_state import value_unit
-from viewer.ui.dialogs import show_error
 from viewer.ui.main_window import MainWindow
 from viewer.ui.module import MENU_FILE, MENU_VIEW
 from viewer.ui.views.cine import CineBar, CineController
 from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
-from viewer.modules.workspace.measurements import (TOOL_KEYS, TOOLS, MeasurementController, MeasurementsPanel,
-                                    MeasurementStore)
+from viewer.modules.workspace.exports import Exports
+from viewer.modules.workspace.measurements import TOOL_KEYS, TOOLS, MeasurementController, MeasurementStore
+from viewer.modules.workspace.measurements_panel import MeasurementsPanel
 from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
 
 SAVE_DELAY_MS = 500
-MONTAGE_MAX = 36
 TOOL_TITLES = {"navigate": "&Navigate (crosshair)", "ruler": "&Ruler", "angle": "&Angle",
                "ellipse": "&Ellipse ROI", "region": "&Window from region"}
-
-
-def restored_stats(m: Measurement, volume) -> Measurement:
-    """Ellipse statistics of a measurement read back from a session file (no view needed)."""
-    from dataclasses import replace
-
-    from viewer.core.measurements import ellipse_stats
-
-    if m.kind != "ellipse" or volume.is_rgb:
-        return m
-    c = np.asarray(m.points[0])
-    if m.plane == "native":
-        k = int(np.floor(volume.patient_to_index(c)[0] + 0.5))
-        if not 0 <= k < volume.n_slices:
-            return m
-        sx, sy = volume.spacing[2], volume.spacing[1]
-        img, x0, y0, dx, dy = volume.voxels[k], sx / 2, sy / 2, sx, sy
-        to_view = lambda p: (((q := volume.patient_to_index(p))[2] + 0.5) * sx,  # noqa: E731
-                             (q[1] + 0.5) * sy)
-    else:
-        g = plane_geometry(m.plane, volume.voxels.shape, volume.spacing, volume.origin,
-                           volume.direction)
-        img = extract(volume.voxels, g, g.depth_index(c), spacing=volume.spacing,
-                      origin=volume.origin, direction=volume.direction, fill=np.nan)
-        x0, y0, dx, dy, to_view = g.u0, g.v0, g.du, g.dv, g.to_view
-    (cx, cy), (ux, uy), (vx, vy) = (to_view(p) for p in m.points)
-    semi = (float(np.hypot(ux - cx, uy - cy)), float(np.hypot(vx - cx, vy - cy)))
-    return replace(m, stats=ellipse_stats(np.asarray(img), x0, y0, dx, dy, (cx, cy), semi,
-                                          value_unit(volume.modality)))
 
 
 class Workspace(QObject):
@@ -116,6 +88,7 @@ class Workspace(QObject):
         self.state.volume_opened.connect(self._on_state_volume_opened)
         self.state.volume_loaded.connect(self._on_state_volume_loaded)
         self.nav.crosshair_moved.connect(lambda *_: self.measure.sync())
+        self.exports = Exports(self)
         self._make_actions()
         self._make_menus()
 
@@ -143,14 +116,15 @@ class Workspace(QObject):
         self.act_panel.setText("M&easurements panel")
         self.act_panel.setShortcut(QKeySequence("Ctrl+3"))
         self.act_presets = self._act("Edit window &presets…", "Ctrl+Shift+P", self.edit_presets)
-        self.act_export_png = self._act("Export &PNG…", "Ctrl+E", self.export_png)
-        self.act_copy = self._act("&Copy view to clipboard", "Ctrl+Shift+C", self.copy_view)
-        self.act_montage = self._act("Export &montage PNG…", "Ctrl+Shift+M", self.export_montage)
-        self.act_series = self._act("Export PNG &series…", "Ctrl+Shift+E", self.export_series)
+        ex = self.exports
+        self.act_export_png = self._act("Export &PNG…", "Ctrl+E", ex.export_png)
+        self.act_copy = self._act("&Copy view to clipboard", "Ctrl+Shift+C", ex.copy_view)
+        self.act_montage = self._act("Export &montage PNG…", "Ctrl+Shift+M", ex.export_montage)
+        self.act_series = self._act("Export PNG &series…", "Ctrl+Shift+E", ex.export_series)
         self.act_report = self._act("Export findings &report (JSON + CSV)…", "Ctrl+Shift+R",
-                                    self.export_report)
+                                    ex.export_report)
         self.act_nifti = self._act("Export heat map as &NIfTI…", "Ctrl+Shift+N",
-                                   self.export_heatmap)
+                                   ex.export_heatmap)
         self.act_nifti.setEnabled(False)
         self.action_list = (list(self.layouts.actions_list)
                         + [self.act_play, self.act_faster, self.act_slower, self.act_bounce]
@@ -243,7 +217,9 @@ class Workspace(QObject):
         if m.plane != "native" and self.layouts.current == "1":
             self.layouts.set_layout("2x2")
 
-    def _session_key(self) -> tuple[str, str] | None:
+    def session_key(self) -> tuple[str, str] | None:
+        """(study instance UID, series UID) of the open series: the key of its session file
+        and the report's study; None without a volume."""
         vol = self.state.volume
         if vol is None:
             return None
@@ -259,7 +235,7 @@ class Workspace(QObject):
             self.layouts.set_layout("conventional")  # the large view follows the acquisition
 
     def _on_state_volume_loaded(self, volume) -> None:
-        key = self._session_key()
+        key = self.session_key()
         if key is None:
             return
 
@@ -273,12 +249,13 @@ class Workspace(QObject):
                                   on_error=self._on_session_error)
 
     def _apply_session(self, key, session) -> None:
-        if session is None or self._session_key() != key:
+        if session is None or self.session_key() != key:
             return
         vol = self.state.volume
         self._restoring = True
         try:
-            self.store.set_all([restored_stats(m, vol) for m in session.measurements])
+            unit = value_unit(vol.modality)
+            self.store.set_all([restored_stats(m, vol, unit) for m in session.measurements])
         finally:
             self._restoring = False
 
@@ -301,7 +278,7 @@ class Workspace(QObject):
         """Write the session file of the open series in the background; returns the request id."""
         from viewer.core.session_file import Session
 
-        key = self._session_key()
+        key = self.session_key()
         if key is None:
             return 0
         session = Session(key[0], key[1], tuple(self.store.ordered()),
@@ -325,136 +302,25 @@ class Workspace(QObject):
         dialog.open()
         return dialog
 
-    # -- exports -----------------------------------------------------------------------------
+    # -- exports (viewer.modules.workspace.exports) -------------------------------------------
     def caption(self, include_patient: bool = False) -> str:
-        from viewer.modules.workspace.export_dialog import caption_text
-
-        model = self.caption_provider() if self.caption_provider is not None else ""
-        return caption_text(self.state, model, include_patient)
+        return self.exports.caption(include_patient)
 
     def render_png(self, options=None):
         """QImage of the layout (or active view) per PngOptions (default: layout + caption)."""
-        from viewer.modules.workspace.export_dialog import PngOptions, render
-
-        return render(self, options or PngOptions(caption=self.caption()))
+        return self.exports.render_png(options)
 
     def copy_view(self) -> None:
-        from viewer.modules.workspace.export_dialog import copy_to_clipboard
-
-        copy_to_clipboard(self.render_png())
-        self.window.statusBar().showMessage("View copied to the clipboard", 3000)
-
-    def export_png(self) -> None:
-        from viewer.modules.workspace.export_dialog import ExportDialog
-
-        dialog = ExportDialog(self.caption(), self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_export_dialog_accepted(dialog.options()))
-        dialog.open()
-
-    def _on_export_dialog_accepted(self, options) -> None:
-        from dataclasses import replace
-
-        if options.include_patient:
-            options = replace(options, caption=self.caption(True))
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export PNG", self._default("view.png"),
-                                              "PNG images (*.png)")
-        if path:
-            image = self.render_png(options)
-            self._background("Writing PNG", lambda ctx: image.save(path, "PNG") or
-                             _raise(OSError(f"could not write {path}")))
-
-    def export_montage(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export montage",
-                                              self._default("montage.png"), "PNG images (*.png)")
-        if path:
-            self._background("Writing montage", self.montage_job(Path(path)))
-
-    def export_series(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Export PNG series",
-                                                  self.window.settings.last_folder())
-        if folder:
-            self._background("Writing PNG series", self.series_job(Path(folder)))
-
-    def export_report(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export findings report",
-                                              self._default("findings.json"),
-                                              "JSON report (*.json)")
-        if path:
-            self._background("Writing report", self.report_job(Path(path)))
-
-    def export_heatmap(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export heat map",
-                                              self._default("heatmap.nii.gz"),
-                                              "NIfTI (*.nii.gz *.nii)")
-        if path:
-            self._background("Writing NIfTI", self.heatmap_job(Path(path)))
+        self.exports.copy_view()
 
     def montage_job(self, path: Path):
-        """A job writing every n-th native slice (at most 36) as one montage PNG."""
-        vol, window, heat = self.state.volume, self.state.window, self.heat_volume
-        style = self.heat_style
-        step = max(1, int(np.ceil(vol.n_slices / MONTAGE_MAX)))
-
-        def job(ctx):
-            from viewer.core.exports import montage, slice_images
-            from viewer.core.overlay import save_png
-
-            return save_png(montage(slice_images(vol, range(0, vol.n_slices, step), window,
-                                                 heat, style)), path)
-        return job
+        return self.exports.montage_job(path)
 
     def series_job(self, folder: Path):
-        """A job writing every native slice as ``slice_NNN.png`` into ``folder``."""
-        vol, window, heat = self.state.volume, self.state.window, self.heat_volume
-        style = self.heat_style
-
-        def job(ctx):
-            from viewer.core.exports import slice_images, write_png_series
-
-            out = []
-            for k in range(vol.n_slices):
-                ctx.check()
-                out += write_png_series(slice_images(vol, [k], window, heat, style), folder,
-                                        numbers=[k + 1])
-                ctx.report((k + 1, vol.n_slices))
-            return out
-        return job
+        return self.exports.series_job(folder)
 
     def report_job(self, path: Path, include_patient: bool = False):
-        """A job writing the findings report as JSON plus a CSV beside it."""
-        from viewer.core.exports import build_report
-
-        key = self._session_key() or ("", "")
-        probs = list(self.probabilities_provider()) if self.probabilities_provider else []
-        report = build_report(self.state.volume, self.store.ordered(), probs, study_uid=key[0],
-                              include_patient=include_patient)
-
-        def job(ctx):
-            from viewer.core.exports import write_report
-
-            return write_report(report, path, path.with_suffix(".csv"))
-        return job
+        return self.exports.report_job(path, include_patient)
 
     def heatmap_job(self, path: Path):
-        vol, heat = self.state.volume, self.heat_volume
-
-        def job(ctx):
-            from viewer.core.exports import write_heatmap_nifti
-
-            return write_heatmap_nifti(heat, vol, path)
-        return job
-
-    def _background(self, label: str, job) -> int:
-        return self.window.runner.submit(
-            "export", job, label=label,
-            on_result=lambda r: self.window.statusBar().showMessage(f"{label}: done", 4000),
-            on_error=lambda e: show_error(self.window, "Export failed", e.message or str(e)))
-
-    def _default(self, name: str) -> str:
-        return str(Path(self.window.settings.last_folder()) / name)
-
-
-def _raise(exc: Exception):
-    raise exc
-
+        return self.exports.heatmap_job(path)

@@ -5,7 +5,8 @@ Draws ``volume.voxels[k]`` (row-major ``(y, x)``; ``(y, x, 3)`` for RGB) on the 
 anisotropic pixels keep their physical aspect; heat maps go on its overlay layer
 (:meth:`SliceView.set_overlay`), the linked crosshair (a patient point projected onto the slice,
 :meth:`SliceView.set_crosshair`) on its lines. Zoom and pan are view-local; slice, window and
-probe live in :class:`viewer.state.viewer_state.ViewerState`.
+probe live in :class:`viewer.state.viewer_state.ViewerState`. The window presets on keys 0-9
+and in the context menu come from its :class:`~viewer.ui.views.window_presets.WindowPresets`.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from viewer.state.viewer_state import ViewerState, display_name
 from viewer.ui.views.canvas import Annotations, SliceViewBox
 from viewer.ui.views.image_canvas import ImageCanvas
 from viewer.ui.views.marked_slider import MarkedSlider
+from viewer.ui.views.window_presets import WindowPresets
 
 ZOOM_STEP = 1.25
 PAGE = 10
@@ -33,24 +35,6 @@ def configure_pyqtgraph() -> None:
     if not _configured:
         pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
         _configured = True
-
-
-def window_choices(volume: Volume, auto: WindowPreset | None) -> list[WindowPreset]:
-    """Window presets in key order: 0 = header/default, then (CT) the standard CT presets,
-    then Auto, then any further header presets. At most ten (keys 0-9)."""
-    from viewer.io import CT_PRESETS
-
-    out = [volume.window]
-    if volume.modality.upper() == "CT":
-        out.extend(CT_PRESETS)
-    if auto is not None:
-        out.append(auto)
-    names = {p.name.lower() for p in out}
-    for preset in volume.presets:
-        if preset.name.lower() not in names:
-            out.append(preset)
-            names.add(preset.name.lower())
-    return out[:10]
 
 
 class SliceView(QWidget):
@@ -95,8 +79,8 @@ class SliceView(QWidget):
         self._mm = (1.0, 1.0)               # (y, x) pixel spacing
         self._shown_loaded = False
         self._blank: np.ndarray | None = None
-        self._auto: dict[int, WindowPreset] = {}
         self.user_presets = lambda modality: []  # reader's presets (viewer.modules.workspace.presets_editor)
+        self.window_presets = WindowPresets(self)
         self._make_actions()
         self._connect()
 
@@ -320,50 +304,21 @@ class SliceView(QWidget):
             self.state.apply_preset(self.state.volume.window)
 
     def presets(self) -> list[WindowPreset]:
-        """Window presets of the current volume, index = number key."""
-        vol = self.state.volume
-        if vol is None:
-            return []
-        return window_choices(vol, self._auto_window(vol)) + list(self.user_presets(vol.modality))
-
-    def _auto_window(self, vol: Volume) -> WindowPreset | None:
-        if vol.is_rgb:
-            return None
-        key = id(vol.voxels)
-        if key not in self._auto:
-            from viewer.io import auto_window
-
-            loaded = self.state.loaded
-            data = vol.voxels if loaded.all() else vol.voxels[loaded]
-            if data.size == 0:
-                return WindowPreset("Auto", vol.window.center, vol.window.width)
-            preset = auto_window(data)
-            if not loaded.all():
-                return preset  # not cached until every slice is in
-            self._auto = {key: preset}
-        return self._auto[key]
+        """Window presets of the current volume, index = number key
+        (:mod:`viewer.ui.views.window_presets`)."""
+        return self.window_presets.presets()
 
     def apply_preset(self, index: int) -> bool:
         """Apply preset number ``index`` (0 = header); False when there is none."""
-        presets = self.presets()
-        if not 0 <= index < len(presets):
-            return False
-        self.state.apply_preset(presets[index])
-        self.preset_chosen.emit(self.state.volume.modality, presets[index].name)
-        return True
+        return self.window_presets.apply(index)
 
     def apply_preset_named(self, name: str) -> bool:
         """Apply the preset called ``name`` (case-insensitive); False when there is none."""
-        for n, preset in enumerate(self.presets()):
-            if preset.name.lower() == name.lower():
-                return self.apply_preset(n)
-        return False
+        return self.window_presets.apply_named(name)
 
     def preset_menu(self, parent: QWidget | None = None) -> QMenu:
         """A menu of the current presets with their number keys."""
-        menu = QMenu("Window presets", parent or self)
-        fill_preset_menu(menu, self)
-        return menu
+        return self.window_presets.menu(parent)
 
     # -- crosshair ------------------------------------------------------------------------
     def set_crosshair(self, point) -> None:
@@ -406,18 +361,3 @@ class SliceView(QWidget):
     def overlay_visible(self) -> bool:
         """Whether an overlay is shown."""
         return self.overlay_layer.visible
-
-
-def fill_preset_menu(menu: QMenu, view: SliceView) -> None:
-    """(Re)fill ``menu`` with the view's presets: "1  Brain  W 80 L 40" -> apply on trigger."""
-    menu.clear()
-    presets = view.presets()
-    if not presets:
-        menu.addAction("No series loaded").setEnabled(False)
-        return
-    for n, preset in enumerate(presets):
-        act = menu.addAction(f"{preset.name}   W {preset.width:.0f} / L {preset.center:.0f}")
-        if n < 10:
-            act.setShortcut(QKeySequence(str(n)))
-        act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # shown only; view owns keys
-        act.triggered.connect(lambda _=False, n=n: view.apply_preset(n))

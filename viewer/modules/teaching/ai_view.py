@@ -1,0 +1,44 @@
+"""What the quiz panel shows of a case's AI result once revealed: the plain :class:`AiView`
+record, made from a :class:`~viewer.modules.teaching.ai.CaseAI` by :func:`ai_view`.
+
+Plain data only: the panel never sees torch or the :mod:`inference` records themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # teaching widgets never load inference
+    from inference.results import Pointing
+    from viewer.modules.teaching.ai import CaseAI
+
+
+@dataclass(frozen=True)
+class AiView:
+    """What the panel shows of the AI once revealed (plain data)."""
+
+    model: str = ""
+    predicted: str = ""
+    probabilities: dict[str, float] = field(default_factory=dict)
+    methods: tuple[str, ...] = ()
+    pointing: dict[str, str] = field(default_factory=dict)   # method -> "hit (15 px), inside mask"
+    demo_statement: str = ""
+    error: str = ""
+    pending: bool = False
+
+
+def pointing_text(p: Pointing) -> str:
+    """One line on a map's pointing game: hit or miss within the tolerance (px), and whether
+    the map's maximum lies inside the lesion mask itself."""
+    return (f"{'hit' if p.hit else 'miss'} within {p.tolerance_px:.0f} px; "
+            f"{'inside' if p.inside else 'outside'} the lesion mask exactly")
+
+
+def ai_view(ai: CaseAI | None) -> AiView:
+    """Plain panel data of a case's AI result (None = still computing)."""
+    if ai is None:
+        return AiView(pending=True)
+    if ai.error:
+        return AiView(model=ai.model, error=ai.error)
+    return AiView(ai.model, ai.predicted, dict(ai.probabilities), tuple(ai.maps),
+                  {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement)
