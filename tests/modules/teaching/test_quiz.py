@@ -94,7 +94,8 @@ def test_quiz_session_by_keyboard(qtbot, app_window, cases, tmp_path):
     with qtbot.waitSignal(t.case_shown, timeout=30000):
         _key(qtbot, win, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     # Case 3 is left unanswered; the session ends with the button.
-    t.panel.end_button.click()
+    with qtbot.waitSignal(t.session_written, timeout=30000):   # written in the background
+        t.panel.end_button.click()
     assert not t.active and not win.state.anonymise
     rows = list(csv.DictReader(out.open()))
     assert [r["case"] for r in rows] == [c.case_id for c in cases.cases]

@@ -31,6 +31,8 @@ class SessionWriter:
                  on_failed: Callable[[JobError], None]) -> None:
         self.runner = runner
         self.on_written, self.on_failed = on_written, on_failed
+        self._asked = 0      # snapshots taken (the newest has this number)
+        self._written = 0    # the newest snapshot on disk; older ones never overwrite it
 
     def write(self, session: QuizSession, ai: Mapping[str, CaseAI], out: Path,
               wait: bool = False) -> dict[str, Path] | None:
@@ -42,18 +44,25 @@ class SessionWriter:
         reader, options = s.reader, [c.options for c in s.cases.cases]
         title = s.cases.title
         demo = any(a.demo for a in ai.values()) or not ai
+        self._asked += 1
+        number = self._asked
 
-        def job(ctx=None) -> dict[str, Path]:
+        def job(ctx=None) -> dict[str, Path] | None:
             from viewer.modules.teaching.report import write_session
             from viewer.modules.teaching.summary import summarise
 
             with _SAVE_LOCK:
-                return write_session(records, summarise(records, reader, options), out,
-                                     answers=answers, title=title, demo=demo)
+                if number < self._written:  # a newer snapshot is on disk already
+                    return None
+                paths = write_session(records, summarise(records, reader, options), out,
+                                      answers=answers, title=title, demo=demo)
+                self._written = number
+                return paths
 
         if not wait:
             self.runner.submit("teach-save", job, label="Saving session",
-                               on_result=self.on_written, on_error=self.on_failed)
+                               on_result=lambda paths: paths and self.on_written(paths),
+                               on_error=self.on_failed)
             return None
         self.runner.cancel("teach-save")
         try:
@@ -61,7 +70,8 @@ class SessionWriter:
         except OSError as exc:
             self.on_failed(JobError(type(exc).__name__, f"{out}: {exc.strerror or exc}"))
             return None
-        self.on_written(paths)
+        if paths:
+            self.on_written(paths)
         return paths
 
 
