@@ -31,7 +31,10 @@ def create_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from viewer import __version__
+    from viewer.ui.qt_messages import route_qt_messages
     from viewer.ui.views.slice_view import configure_pyqtgraph
+
+    route_qt_messages()
 
     app = QApplication.instance() or QApplication([sys.argv[0]] + list(argv or []))
     app.setApplicationName(APP_NAME)

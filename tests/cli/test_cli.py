@@ -74,6 +74,7 @@ def test_screenshot_writes_png(ct_series: Path, tmp_path: Path) -> None:
 
     img = QImage(str(out))
     assert (img.width(), img.height()) == (400, 300)
+    assert r.stderr == "" and r.stdout.strip() == str(out)   # no Qt plugin chatter on the terminal
 
 
 def test_screenshot_bad_slice_is_a_message(ct_series: Path, tmp_path: Path) -> None:

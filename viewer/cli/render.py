@@ -58,6 +58,9 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
             raise ValueError(f"crosshair {tuple(crosshair)} mm is outside the series")
         if slice_index is None:
             slice_index = int(np.floor(kji[0] + 0.5))
+    from viewer.ui.qt_messages import route_qt_messages
+
+    route_qt_messages()
     app = QApplication.instance() or QApplication(["slicewise-screenshot"])
     configure_pyqtgraph()
     k = volume.n_slices // 2 if slice_index is None else slice_index
