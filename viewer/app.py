@@ -102,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     paths = [a for a in argv if not a.startswith("-")]
     if paths:
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            print(f"slicewise: no such file or folder: {', '.join(missing)}", file=sys.stderr)
-        window.open_paths([p for p in paths if Path(p).exists()] or paths)
+        window.open_paths(paths)  # a path that does not exist is named in the Messages panel
     else:
         window.open_sample_study()
     return int(app.exec())

@@ -65,13 +65,32 @@ def test_tag_browser_reads_current_file_and_filters(qtbot, window, ct_folder):
     assert len(window.tag_browser.visible_rows()) > 20
 
 
-def test_bad_file_reported_and_good_series_loads(qtbot, window, ct_folder):
+def test_non_dicom_files_listed_quietly_with_relative_paths(qtbot, window, ct_folder):
     (ct_folder / "notes.dcm").write_bytes(b"this is not DICOM at all" * 10)
+    (ct_folder / "a").mkdir()
+    (ct_folder / "a" / "LICENSE.txt").write_text("licence")
     vol = open_and_wait(qtbot, window, [ct_folder])
     assert vol.n_slices == 12
-    lines = window.messages.lines()
-    assert any("1 file skipped" in line for line in lines)
-    assert any("notes.dcm" in line for line in lines)
+    lines = "\n".join(window.messages.lines())
+    assert "2 other files (not DICOM) ignored" in lines
+    assert "notes.dcm" in lines and "a/LICENSE.txt" in lines
+    assert not window.messages_dock.isVisible()          # harmless files: the panel stays shut
+
+
+def test_damaged_dicom_file_opens_the_messages_panel(qtbot, window, ct_folder):
+    first = sorted(ct_folder.iterdir())[0]
+    (ct_folder / "cut.dcm").write_bytes(first.read_bytes()[:400])   # a DICOM file cut short
+    vol = open_and_wait(qtbot, window, [ct_folder])
+    assert vol.n_slices == 12
+    lines = "\n".join(window.messages.lines())
+    assert "1 file skipped" in lines and "cut.dcm" in lines
+    assert window.messages_dock.isVisible()
+
+
+def test_missing_path_is_named_not_counted_as_a_skipped_file(qtbot, window, tmp_path):
+    window.open_paths([str(tmp_path / "nonexistent")])
+    lines = "\n".join(window.messages.lines())
+    assert "Not found" in lines and "nonexistent" in lines and "skipped" not in lines
     assert window.messages_dock.isVisible()
 
 

@@ -8,7 +8,6 @@ the window's JobRunner; the first slice shows as soon as it has been read.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtWidgets import QFileDialog, QMenu
@@ -23,16 +22,49 @@ MAX_DETAILS = 200
 FILE_FILTER = "DICOM files (*.dcm *.DCM *.ima *.IMA DICOMDIR *);;All files (*)"
 
 
-def skipped_message(result: DiscoveryResult) -> Message | None:
-    """A warning listing the files discovery skipped (at most MAX_DETAILS), None when none."""
-    n = len(result.skipped)
-    if not n:
-        return None
-    details = tuple(f"{Path(s.path).name}: {s.reason}" for s in result.skipped[:MAX_DETAILS])
-    if n > MAX_DETAILS:
-        details += (f"… and {n - MAX_DETAILS} more",)
-    return Message("warning", f"{n} file{'s' if n > 1 else ''} skipped (not displayable images)",
-                   details, "discovery")
+NOT_DICOM = "Not a DICOM file"
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def skipped_messages(result: DiscoveryResult, roots: Sequence[str] = ()) -> list[Message]:
+    """What discovery skipped, grouped by reason, each file named by its path relative to the
+    opened folder (so seven LICENSE.txt files in seven folders stay apart).
+
+    Files that are not DICOM at all (notes, licences, thumbnails) are an "info" message that
+    does not open the Messages panel; DICOM files that could not be used are a "warning"."""
+    if not result.skipped:
+        return []
+    root = os.path.commonpath([os.path.abspath(r) for r in roots]) if roots else ""
+    if root and not os.path.isdir(root):
+        root = os.path.dirname(root)
+    groups: dict[str, list[str]] = {}
+    for s in result.skipped:
+        groups.setdefault(s.reason, []).append(_relative(s.path, root) if root else s.path)
+    out: list[Message] = []
+    for harmless in (True, False):
+        items = [(reason, paths) for reason, paths in groups.items()
+                 if reason.startswith(NOT_DICOM) == harmless]
+        if not items:
+            continue
+        n = sum(len(paths) for _, paths in items)
+        details: list[str] = []
+        for reason, paths in sorted(items, key=lambda kv: -len(kv[1])):
+            shown = paths[:MAX_DETAILS]
+            details.append(f"{reason} ({len(paths)}): " + ", ".join(shown)
+                           + (f", … and {len(paths) - len(shown)} more" if len(paths) > len(shown)
+                              else ""))
+        title = (f"{n} other file{'s' if n > 1 else ''} (not DICOM) ignored" if harmless
+                 else f"{n} file{'s' if n > 1 else ''} skipped (not displayable images)")
+        out.append(Message("info" if harmless else "warning", title, tuple(details),
+                           "discovery"))
+    return out
 
 
 class StudyOpener:
@@ -47,6 +79,7 @@ class StudyOpener:
         self.recent_menu: QMenu | None = None
         self._load_first: dict[int, bool] = {}
         self._initial_window: tuple[float, float] | None = None
+        self._roots: list[str] = []
 
     # -- opening -----------------------------------------------------------------------------
     def open_paths(self, paths: Sequence[str | os.PathLike]) -> int:
@@ -55,6 +88,17 @@ class StudyOpener:
         paths = [str(p) for p in paths]
         if not paths:
             return 0
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            self.state.clear_messages("discovery")
+            self.state.add_messages(Message("error", "Not found: " + ", ".join(missing),
+                                            ("No such file or folder. Check the path, or open "
+                                             "a folder with File ▸ Open Folder… (Ctrl+O).",),
+                                            "discovery"))
+            paths = [p for p in paths if p not in missing]
+            if not paths:
+                return 0
+        self._roots = paths
         self.settings.add_recent(paths[0] if len(paths) == 1 else os.path.commonpath(paths))
         folder = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0])
         self.settings.set_last_folder(folder)
@@ -122,15 +166,14 @@ class StudyOpener:
         state.clear_messages("load")
         state.set_discovery(result)
         w.series_browser.set_discovery(result)
-        skipped = skipped_message(result)
-        if skipped is not None:
-            state.add_messages(skipped)
+        skipped = skipped_messages(result, self._roots)
+        state.add_messages(*skipped)
         if not result.series:
             state.add_messages(Message("error", "No displayable DICOM images were found",
                                        (), "discovery"))
             w.last_error = show_error(w, "No images", "No displayable DICOM images were "
                                       "found in the chosen location.",
-                                      skipped.title if skipped else "")
+                                      "; ".join(m.title for m in skipped))
             return
         self.runner.submit("thumbnails", thumbnail_job(result.series), label="Thumbnails",
                            on_progress=lambda t: w.series_browser.set_thumbnail(*t))

@@ -60,15 +60,16 @@ class WindowDocks:
     # -- messages --------------------------------------------------------------------------------
     def show_messages(self, messages: tuple[Message, ...]) -> None:
         """List ``messages``; bring the dock up (110 px high) and name the latest in the status
-        bar when there are any."""
+        bar when one needs the reader's attention (warnings and errors; "info" such as ignored
+        non-DICOM files is listed but does not open the panel)."""
         w = self.window
         self.messages.set_messages(messages)
-        if messages:
+        attention = [m for m in messages if m.level != "info"]
+        if attention:
             if not self.messages_dock.isVisible():
                 self.messages_dock.show()
                 w.resizeDocks([self.messages_dock], [110], Qt.Orientation.Vertical)
-            worst = messages[-1]
-            w.statusBar().showMessage(f"{worst.title} — see Messages", 6000)
+            w.statusBar().showMessage(f"{attention[-1].title} — see Messages", 6000)
 
     # -- tags ------------------------------------------------------------------------------------
     def on_tags_visibility_changed(self, visible: bool) -> None:

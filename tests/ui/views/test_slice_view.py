@@ -138,6 +138,23 @@ def test_auto_preset_for_mr(qtbot):
     assert v.apply_preset_named("auto") and state.window_name == "Auto"
 
 
+def test_mr_without_header_window_lists_auto_once(qtbot):
+    from dataclasses import replace
+
+    from viewer.io.records import WindowPreset
+    from viewer.ui.views.window_presets import fill_preset_menu
+
+    state = ViewerState()
+    v = SliceView(state)
+    qtbot.addWidget(v)
+    state.open_volume(replace(make_volume("MR"), window=WindowPreset("Auto", 300.0, 600.0)))
+    names = [p.name for p in v.presets()]
+    assert names.count("Auto") == 1
+    menu = v.preset_menu()
+    fill_preset_menu(menu, v)
+    assert sum("Auto" in a.text() for a in menu.actions()) == 1
+
+
 def test_zoom_in_out_fit_reset(view, qtbot):
     assert view.zoom_percent() == pytest.approx(100.0, abs=1)
     view.zoom_in()

@@ -29,9 +29,10 @@ def window_choices(volume: Volume, auto: WindowPreset | None) -> list[WindowPres
     out = [volume.window]
     if volume.modality.upper() == "CT":
         out.extend(CT_PRESETS)
-    if auto is not None:
-        out.append(auto)
     names = {p.name.lower() for p in out}
+    if auto is not None and auto.name.lower() not in names:  # no header window: 0 is Auto
+        out.append(auto)
+        names.add(auto.name.lower())
     for preset in volume.presets:
         if preset.name.lower() not in names:
             out.append(preset)
