@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.last_error: QMessageBox | None = None
         self.opener = StudyOpener(self)
         self.registry = ActionRegistry()
+        self._shown_once = False
         self.modules: dict[str, Module] = {}
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -140,7 +141,8 @@ class MainWindow(QMainWindow):
         st.anonymise_changed.connect(self._on_state_anonymise_changed)
         st.warnings_changed.connect(self.docks.show_messages)
         st.probe_moved.connect(self._on_state_probe_moved)
-        self.series_browser.series_activated.connect(self.load_series)
+        self.series_browser.series_activated.connect(self._on_browser_series_activated)
+        self.series_browser.escape_pressed.connect(self.focus_image)
         self.slice_view.preset_chosen.connect(self._on_view_preset_chosen)
         self.tags_dock.visibilityChanged.connect(self.docks.on_tags_visibility_changed)
         self.job_progress.connect()
@@ -213,6 +215,21 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, ev) -> None:  # noqa: N802
         self.opener.drop(ev)
+
+    def focus_image(self) -> None:
+        """Give the keyboard to the image view (the active view of a multi-view layout), so
+        Up/Down/PgUp/PgDn scroll slices."""
+        self.centralWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_browser_series_activated(self, info: SeriesInfo) -> None:
+        self.load_series(info)
+        self.focus_image()  # a series chosen: the slice keys scroll it, not the list
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(ev)
+        if not self._shown_once:
+            self._shown_once = True
+            self.focus_image()  # at start the slice keys belong to the image
 
     # -- state reactions -----------------------------------------------------------------
     def _on_state_volume_opened(self, volume: Volume) -> None:

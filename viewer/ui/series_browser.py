@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
@@ -77,6 +77,7 @@ class SeriesBrowser(QListWidget):
     """List of series; ``series_activated(SeriesInfo)`` when the reader picks one."""
 
     series_activated = Signal(object)
+    escape_pressed = Signal()   # Esc: the reader leaves the list; the image view takes the keys
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +92,22 @@ class SeriesBrowser(QListWidget):
         self._notes: dict[str, tuple[str, bool, str]] = {}
         self.itemActivated.connect(self._on_item_activated)
         self.itemClicked.connect(self._on_item_activated)
+        # Arrow keys move through the list only while the reader is in it: make that visible.
+        self.setStyleSheet("QListWidget:focus { border: 2px solid palette(highlight); }")
+
+    def event(self, ev) -> bool:
+        # Esc in the list means "back to the image", before any window-wide Esc shortcut
+        if ev.type() == QEvent.Type.ShortcutOverride and ev.key() == Qt.Key.Key_Escape:
+            ev.accept()
+            return True
+        return super().event(ev)
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        if ev.key() == Qt.Key.Key_Escape:
+            self.escape_pressed.emit()
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
 
     def set_discovery(self, result: DiscoveryResult) -> None:
         """Show the series of a discovery result (thumbnails arrive via :meth:`set_thumbnail`)."""

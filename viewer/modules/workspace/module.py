@@ -70,6 +70,8 @@ class Workspace(QObject):
         self.measure_dock.hide()
         self.cine = CineController(*self._cine_target(), parent=self)
         self.layouts.layout_changed.connect(self._on_layouts_layout_changed)
+        self.layouts.active_changed.connect(
+            lambda _plane: self.cine.set_target(*self._cine_target()))  # Space plays that view
         self.cine_bar = CineBar(self.cine)
         bar = QToolBar("Cine", window)
         bar.setObjectName("cine_toolbar")

@@ -65,6 +65,7 @@ class LayoutContainer(QWidget):
     """
 
     layout_changed = Signal(str)
+    active_changed = Signal(str)    # the plane of the newly active view
 
     def __init__(self, state: ViewerState, single: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,8 +92,9 @@ class LayoutContainer(QWidget):
             self.nav.crosshair_moved.connect(single.set_crosshair)
         for name, view in self.views.items():
             view.view_changed.connect(lambda n=name: self._on_view_changed(n))
-            view.activated.connect(lambda n=name: setattr(self, "_active", n))
+            view.activated.connect(lambda n=name: self.set_active(n))
         self._make_actions()
+        self.setFocusProxy(single)
 
     def _make_actions(self) -> None:
         self.layout_actions: dict[str, QAction] = {}
@@ -127,6 +129,7 @@ class LayoutContainer(QWidget):
         self.current = name
         if name == "1":
             self.stack.setCurrentWidget(self.single)
+            self._mark_active()
             self.layout_changed.emit(name)
             return
         while self.grid.count():
@@ -163,6 +166,7 @@ class LayoutContainer(QWidget):
         for n in range(self.grid.count()):
             self.grid.itemAt(n).widget().show()
         self.stack.setCurrentWidget(self.multi)
+        self._mark_active()
         self.layout_changed.emit(name)
 
     def set_fourth_widget(self, widget: QWidget | None) -> None:
@@ -184,6 +188,22 @@ class LayoutContainer(QWidget):
                 out.append(w)
         return out
 
+    def set_active(self, plane: str) -> None:
+        """Make the ``plane`` view the active one (last clicked or reached with Ctrl+Tab): it
+        is framed, takes the keyboard and cine acts on it."""
+        changed = plane != self._active
+        self._active = plane
+        self._mark_active()
+        if changed:
+            self.active_changed.emit(plane)
+
+    def _mark_active(self) -> None:
+        active = self.active_view()
+        many = self.current != "1"
+        for view in self.views.values():
+            view.set_active(many and view is active)
+        self.setFocusProxy(active)
+
     def active_view(self) -> QWidget:
         """The view that keyboard navigation and cine act on."""
         if self.current == "1":
@@ -199,7 +219,7 @@ class LayoutContainer(QWidget):
             return
         active = self.active_view()
         nxt = views[(views.index(active) + 1) % len(views)] if active in views else views[0]
-        self._active = nxt.plane
+        self.set_active(nxt.plane)
         nxt.setFocus()
 
     # -- overlays, links ---------------------------------------------------------------------

@@ -341,6 +341,12 @@ class PlaneView(QWidget):
             return
         ev.accept()
 
+    def set_active(self, on: bool) -> None:
+        """Frame this view (the active one of a multi-view layout: keys and cine act on it)."""
+        self.setStyleSheet("PlaneView { background: #ffd400; }" if on else "")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, on)
+        self.layout().setContentsMargins(*((2, 2, 2, 2) if on else (1, 1, 1, 1)))
+
     def focusInEvent(self, ev) -> None:  # noqa: N802
         self.activated.emit()
         super().focusInEvent(ev)
