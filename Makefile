@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: run test bench fuzz lint clean venv system-packages
 
 # Debian packages some tests use (dcm2niix: geometry oracle; dicom3tools: DICOM validator;
-# orthanc + its DICOMweb plugin: PACS tests). `make test` installs the missing ones when run as
+# orthanc + its DICOMweb plugin: PACS tests; desktop-file-utils: the desktop entry check). `make test` installs the missing ones when run as
 # root with apt; elsewhere it prints one line and those tests skip with their own message.
-SYSTEM_PACKAGES ?= dcm2niix dicom3tools orthanc orthanc-dicomweb
+SYSTEM_PACKAGES ?= dcm2niix dicom3tools orthanc orthanc-dicomweb desktop-file-utils
 APT_GET ?= apt-get
 
 $(STAMP): pyproject.toml
