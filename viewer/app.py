@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_application(argv)
     window = create_main_window()
-    window.show()
+    window.show_for_reading()
     paths = [a for a in argv if not a.startswith("-")]
     if paths:
         window.open_paths(paths)  # a path that does not exist is named in the Messages panel

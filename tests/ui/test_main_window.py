@@ -200,3 +200,20 @@ def test_main_delegates_headless_commands(ct_folder, capsys):
 
     assert main(["info", str(ct_folder)]) == 0
     assert "Phantom CT" in capsys.readouterr().out
+
+
+def test_first_start_opens_maximised_then_where_the_reader_left_it(qtbot, tmp_path, monkeypatch):
+    from viewer.ui.main_window import MainWindow
+
+    monkeypatch.setenv("SLICEWISE_SETTINGS_DIR", str(tmp_path / "fresh"))
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show_for_reading()
+    assert first.windowState() & Qt.WindowState.WindowMaximized
+    first.showNormal()
+    first.resize(900, 700)
+    first.close()                                          # remembers its geometry
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show_for_reading()
+    assert not second.windowState() & Qt.WindowState.WindowMaximized

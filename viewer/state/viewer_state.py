@@ -187,6 +187,8 @@ class ViewerState(QObject):
         if k != self.slice_index:
             self.slice_index = k
             self.slice_changed.emit(k)
+            if self.probe is not None:  # the pointer rests on the same pixel of the new slice
+                self.set_probe(self.probe_at(self.probe.j, self.probe.i))
 
     def step_slice(self, delta: int) -> None:
         """Move ``delta`` slices (negative = towards slice 0)."""

@@ -180,6 +180,14 @@ class MainWindow(QMainWindow):
             raise KeyError(f"no menu named {object_name!r}")
         return menu
 
+    def show_for_reading(self) -> None:
+        """Show the window: where the reader left it, or maximised the first time (the image
+        needs the room; the default size left it about 460 x 540 px)."""
+        if self.settings.geometry()[0] is None:
+            self.showMaximized()
+        else:
+            self.show()
+
     def _restore_layout(self) -> None:
         geometry, dock_state = self.settings.geometry()
         if geometry is not None:

@@ -169,6 +169,8 @@ def test_single_view_draws_the_crosshair_through_the_navigator_point(container, 
     st.set_window(500.0, 1000.0)
     container.set_layout("1")
     container.nav.set_crosshair(p)
+    assert not single.crosshair_visible()            # off until the reader asks for the lines
+    single.set_crosshair_visible(True)
     assert single.crosshair_visible()
     k, j, i = vol.patient_to_index(p)
     assert st.slice_index == int(round(k))
@@ -203,12 +205,17 @@ def test_measurement_tools_hide_the_single_view_crosshair(window):
     from tests.gui_support import make_volume
 
     window.show_volume(make_volume("CT"))
-    single = window.modules["workspace"].layouts.single
+    ws = window.modules["workspace"]
+    single = ws.layouts.single
+    assert not single.crosshair_visible()                # off by default in the one-view layout
+    ws.act_crosshair.trigger()                           # Shift+X
     assert single.crosshair_visible()
-    window.modules["workspace"].tool_actions["ruler"].trigger()
+    ws.tool_actions["ruler"].trigger()
     assert not single.crosshair_visible()
-    window.modules["workspace"].tool_actions["navigate"].trigger()
+    ws.tool_actions["navigate"].trigger()
     assert single.crosshair_visible()
+    ws.act_crosshair.trigger()
+    assert not single.crosshair_visible()
 
 
 def test_growing_sweep_redraws_the_profile_at_most_every_interval(qtbot, monkeypatch):

@@ -250,3 +250,14 @@ def test_anonymised_name_not_painted(view):
     assert "Doe Jane" in view.canvas.annotations.top_left
     view.state.set_anonymise(True)
     assert all("Doe" not in t for t in view.canvas.annotations.top_left)
+
+
+def test_probe_follows_the_slice_when_scrolling_without_moving_the_mouse(view):
+    st = view.state
+    vol = st.volume
+    st.set_slice(3)
+    st.set_probe(st.probe_at(10, 20))
+    assert st.probe.k == 3 and st.probe.value == pytest.approx(float(vol.voxels[3, 10, 20]))
+    st.set_slice(7)                                        # wheel or keys; the mouse rests
+    assert (st.probe.k, st.probe.j, st.probe.i) == (7, 10, 20)
+    assert st.probe.value == pytest.approx(float(vol.voxels[7, 10, 20]))

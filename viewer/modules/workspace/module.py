@@ -113,6 +113,8 @@ class Workspace(QObject):
                                           lambda _=False, t=t: self.measure.set_tool(t), True)
                              for t in TOOLS}
         self.tool_actions["navigate"].setChecked(True)
+        self.act_crosshair = self._act("Crosshair in the one-view layout", "Shift+X",
+                                       lambda _=False: self._update_single_crosshair(), True)
         self.measure.tool_changed.connect(self._on_measure_tool_changed)
         self.act_panel = self.measure_dock.toggleViewAction()
         self.act_panel.setText("M&easurements panel")
@@ -130,7 +132,7 @@ class Workspace(QObject):
         self.act_nifti.setEnabled(False)
         self.action_list = (list(self.layouts.actions_list)
                         + [self.act_play, self.act_faster, self.act_slower, self.act_bounce]
-                        + list(self.tool_actions.values())
+                        + list(self.tool_actions.values()) + [self.act_crosshair]
                         + [self.act_panel, self.act_presets, self.act_export_png, self.act_copy,
                            self.act_montage, self.act_series, self.act_report, self.act_nifti])
 
@@ -166,7 +168,8 @@ class Workspace(QObject):
         layout_menu = view_menu.addMenu("&Layout")
         layout_menu.addActions([self.layouts.layout_actions[n] for n in LAYOUTS])
         layout_menu.addSeparator()
-        layout_menu.addActions([self.layouts.act_link, self.layouts.act_next_view])
+        layout_menu.addActions([self.layouts.act_link, self.layouts.act_next_view,
+                                self.act_crosshair])
         cine = view_menu.addMenu("&Cine")
         cine.addActions([self.act_play, self.act_faster, self.act_slower, self.act_bounce])
         view_menu.addAction(self.act_presets)
@@ -196,9 +199,15 @@ class Workspace(QObject):
     def _on_measure_tool_changed(self, tool: str) -> None:
         for key, act in self.tool_actions.items():
             act.setChecked(key == tool)
+        self._update_single_crosshair()
+
+    def _update_single_crosshair(self) -> None:
+        """Lines across the one-view image only when the reader turned them on (Shift+X), and
+        never while measuring (they would hide what is measured)."""
         single = self.layouts.single
         if hasattr(single, "set_crosshair_visible"):
-            single.set_crosshair_visible(tool == "navigate")  # lines would hide what is measured
+            single.set_crosshair_visible(self.act_crosshair.isChecked()
+                                         and self.tool_actions["navigate"].isChecked())
 
     def set_overlay_volume(self, heat: np.ndarray | None, style: OverlayStyle | None = None, *,
                            visible: bool = True) -> None:

@@ -58,7 +58,7 @@ class SliceView(QWidget):
         self.overlay_layer, self.overlay = view.overlay_layer, view.overlay_layer.item
         self.h_line, self.v_line = view.h_line, view.v_line
         self._cross_point: np.ndarray | None = None
-        self._cross_on = True
+        self._cross_on = False  # lines across the image only when the reader asks for them
         self.slider = MarkedSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.slider.setAccessibleName("Slice")
