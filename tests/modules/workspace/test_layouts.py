@@ -188,3 +188,20 @@ def test_user_presets_are_saved_and_offered(window, qtbot):
     bad.accept()                       # refused with a message, dialog stays open
     assert bad.isVisible() and "numbers" in bad.last_error.text()
     bad.reject()
+
+
+def test_two_slice_series_turns_the_plane_layouts_off(window):
+    from tests.gui_support import make_volume
+
+    ws = window.modules["workspace"]
+    window.show_volume(make_volume("CT"))
+    ws.layouts.layout_actions["1x3"].trigger()
+    assert ws.layouts.current == "1x3"
+    window.show_volume(make_volume("MR", z=2))            # "Only 2 slices: 3D tools are off"
+    assert ws.layouts.current == "1"
+    assert not ws.layouts.layout_actions["2x2"].isEnabled()
+    ws.layouts.layout_actions["2x2"].trigger()            # the key does nothing then
+    assert ws.layouts.current == "1"
+    assert "at least 3 slices" in ws.layouts.layout_actions["2x2"].toolTip()
+    window.show_volume(make_volume("CT"))
+    assert ws.layouts.layout_actions["2x2"].isEnabled()

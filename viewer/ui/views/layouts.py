@@ -23,6 +23,7 @@ from viewer.state.viewer_state import ViewerState, value_unit
 from viewer.ui.views.plane_view import PlaneView
 
 LAYOUTS = ("1", "1x3", "2x2", "conventional")
+MIN_SLICES_3D = 3   # below this a series is images, not a volume: no reformatted planes
 LAYOUT_TITLES = {"1": "One view", "1x3": "Three views (1x3)", "2x2": "2x2 views",
                  "conventional": "Conventional (one large, two small)"}
 
@@ -95,6 +96,7 @@ class LayoutContainer(QWidget):
             view.activated.connect(lambda n=name: self.set_active(n))
         self._make_actions()
         self.setFocusProxy(single)
+        state.volume_opened.connect(self._on_state_volume_opened)
 
     def _make_actions(self) -> None:
         self.layout_actions: dict[str, QAction] = {}
@@ -120,12 +122,30 @@ class LayoutContainer(QWidget):
             self.addAction(act)
 
     # -- layouts ---------------------------------------------------------------------------
+    def _on_state_volume_opened(self, volume) -> None:
+        """Fewer than 3 slices (or colour images) make no volume: the plane layouts are off
+        (and say why) until a series that is one opens."""
+        three_d = volume.n_slices >= MIN_SLICES_3D and not volume.is_rgb
+        why = ("" if three_d else f"Needs a volume of at least {MIN_SLICES_3D} slices; this series "
+               f"has {volume.n_slices}" + (" colour images" if volume.is_rgb else ""))
+        for name, act in self.layout_actions.items():
+            if name != "1":
+                act.setEnabled(three_d)
+                act.setStatusTip(why)
+                act.setToolTip(why or act.text())
+        if not three_d and self.current != "1":
+            self.set_layout("1")
+
     def set_layout(self, name: str) -> None:
         """Switch to layout ``name`` (one of :data:`LAYOUTS`)."""
         if name not in LAYOUTS:
             raise ValueError(f"unknown layout {name!r}; choose one of {', '.join(LAYOUTS)}")
         for key, act in self.layout_actions.items():
             act.setChecked(key == name)
+        if name != "1" and not self.layout_actions[name].isEnabled():
+            name = "1"  # 3D tools are off for this series
+            for key, act in self.layout_actions.items():
+                act.setChecked(key == name)
         self.current = name
         if name == "1":
             self.stack.setCurrentWidget(self.single)
