@@ -15,3 +15,16 @@ def test_composed_window_has_no_shortcut_conflicts(qtbot):
         assert conflicts(actions) == {}
     finally:
         window.runner.shutdown(2000)
+
+
+def test_conflicts_compare_keystrokes_not_sequence_texts(qtbot):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from viewer.ui.shortcuts import conflicts
+
+    a, b = QAction("More"), QAction("Less")
+    a.setShortcuts([QKeySequence("}"), QKeySequence("Shift+]")])   # one keystroke, twice
+    b.setShortcut(QKeySequence("Ctrl+L"))
+    assert set(conflicts([a, b])) == {"}"}
+    a.setShortcuts([QKeySequence("}")])
+    assert conflicts([a, b]) == {}

@@ -26,14 +26,37 @@ def every_action(window: QWidget) -> list[QAction]:
     return out
 
 
+#: What Shift does to the symbol keys of a US keyboard: "Shift+]" types "}".
+US_SHIFTED = dict(zip("`1234567890-=[]\\;',./", '~!@#$%^&*()_+{}|:"<>?'))
+
+
+def keystroke(seq: str) -> str:
+    """The keystroke a one-key sequence (portable text) stands for, as the keyboard produces
+    it: "Shift+]" and "}" are both "}", "Shift+}" is "}" too (Shift is part of typing it)."""
+    parts = seq.split("+")
+    key, mods = parts[-1], [m for m in parts[:-1] if m]
+    if seq == "+":
+        key, mods = "+", []
+    elif seq.endswith("++"):  # "Ctrl++" is Ctrl and the plus key
+        key, mods = "+", [m for m in seq[:-2].split("+") if m]
+    if "Shift" in mods and (key in US_SHIFTED or key in US_SHIFTED.values()):
+        mods.remove("Shift")
+        key = US_SHIFTED.get(key, key)
+    return "+".join(sorted(mods) + [key])
+
+
 def conflicts(actions: list[QAction]) -> dict[str, list[str]]:
-    """Key sequences bound to more than one action: {"Ctrl+L": ["Link views", "..."]}."""
+    """Keystrokes bound to more than one action: {"}": ["Overlay opacity +10 %", "..."]}.
+
+    Sequences are compared by the keystroke they stand for (:func:`keystroke`), not by their
+    text: Qt reports "Ambiguous shortcut overload" for "}" and "Shift+]" and fires neither,
+    also when both belong to the same action."""
     owners: dict[str, list[str]] = defaultdict(list)
     for act in actions:
         for seq in act.shortcuts():
             key = seq.toString(QKeySequence.SequenceFormat.PortableText)
             if key:
-                owners[key].append(act.text().replace("&", ""))
+                owners[keystroke(key)].append(act.text().replace("&", ""))
     return {k: v for k, v in owners.items() if len(v) > 1}
 
 

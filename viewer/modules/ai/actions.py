@@ -31,11 +31,10 @@ class AiActions:
         self.run_series = self._act("Run model on series", ["Ctrl+Shift+Return"], ctl.run_series)
         self.cancel = self._act("Cancel classifier jobs", ["Ctrl+."], ctl.cancel)
         self.toggle = self._act("Toggle overlay", ["O"], ai.toggle_overlay)
-        # [ and ] belong to cine speed; their shifted keys step the overlay opacity
-        self.more = self._act("Overlay opacity +10 %", ["}", "Shift+]"],
-                              lambda: ai.step_opacity(0.1))
-        self.less = self._act("Overlay opacity −10 %", ["{", "Shift+["],
-                              lambda: ai.step_opacity(-0.1))
+        # [ and ] belong to cine speed; their shifted keys step the overlay opacity. One
+        # sequence each: "}" and "Shift+]" are the same keystroke, and Qt fires neither of two.
+        self.more = self._act("Overlay opacity +10 %", ["}"], lambda: ai.step_opacity(0.1))
+        self.less = self._act("Overlay opacity −10 %", ["{"], lambda: ai.step_opacity(-0.1))
         self.next_flag = self._act("Next flagged slice", ["N"], lambda: ctl.jump_flagged(1))
         self.prev_flag = self._act("Previous flagged slice", ["Shift+N"],
                                    lambda: ctl.jump_flagged(-1))
