@@ -217,3 +217,18 @@ def test_first_start_opens_maximised_then_where_the_reader_left_it(qtbot, tmp_pa
     qtbot.addWidget(second)
     second.show_for_reading()
     assert not second.windowState() & Qt.WindowState.WindowMaximized
+
+
+def test_panel_keys_raise_and_focus_never_hide(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    for act, dock in ((window.act_tags, window.tags_dock), (window.act_messages,
+                                                             window.messages_dock)):
+        act.trigger()
+        assert dock.isVisible()
+        act.trigger()                                       # pressing again never hides it
+        assert dock.isVisible()
+    window.act_tags.trigger()
+    assert QApplication.focusWidget() is window.tag_browser.search

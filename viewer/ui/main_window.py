@@ -20,6 +20,7 @@ from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
+from viewer.ui.panels import panel_action
 from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
 from viewer.ui.settings import Settings
 from viewer.ui.views.slice_view import SliceView
@@ -92,15 +93,13 @@ class MainWindow(QMainWindow):
         self.act_quit = self._act("&Quit", self.close, [K.Quit])
         self.act_anonymise = self._act("&Anonymised display", self.state.set_anonymise,
                                        ["Ctrl+Shift+A"], checkable=True)
-        self.act_tags = self.tags_dock.toggleViewAction()
-        self.act_tags.setText("DICOM &Tags")
-        self.act_tags.setShortcut(QKeySequence("Ctrl+T"))
-        self.act_modules = self.modules_dock.toggleViewAction()
-        self.act_modules.setText("&Series panel")
-        self.act_modules.setShortcut(QKeySequence("Ctrl+1"))
-        self.act_messages = self.messages_dock.toggleViewAction()
-        self.act_messages.setText("&Messages")
-        self.act_messages.setShortcut(QKeySequence("Ctrl+2"))
+        self.act_tags = panel_action(self.tags_dock, "DICOM &Tags", "Ctrl+T", self,
+                                     self.tag_browser.search)
+        self.act_modules = panel_action(self.modules_dock, "&Series panel", "Ctrl+1", self,
+                                        self.series_browser)
+        self.act_messages = panel_action(self.messages_dock, "&Messages", "Ctrl+2", self)
+        for act in (self.act_tags, self.act_modules, self.act_messages):
+            self.addAction(act)
         self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts,
                                        [K.HelpContents])
         self.act_about = self._act("&About SliceWise", lambda: about_box(self), ["Ctrl+F1"])

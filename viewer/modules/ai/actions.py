@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from viewer.ui.panels import panel_action
+
 if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
     from viewer.modules.ai.controller import AiController
 
@@ -38,9 +40,7 @@ class AiActions:
         self.next_flag = self._act("Next flagged slice", ["N"], lambda: ctl.jump_flagged(1))
         self.prev_flag = self._act("Previous flagged slice", ["Shift+N"],
                                    lambda: ctl.jump_flagged(-1))
-        self.panel = panel_dock.toggleViewAction()
-        self.panel.setText("&AI panel")
-        self.panel.setShortcut(QKeySequence("Ctrl+4"))
+        self.panel = panel_action(panel_dock, "&AI panel", "Ctrl+4", w)
         self.profile = profile_dock.toggleViewAction()
         self.profile.setText("Probability &profile")
         self.shortcuts = [self.run_slice, self.run_series, self.cancel, self.toggle, self.more,

@@ -26,6 +26,7 @@ from viewer.core.measurements import Measurement, restored_stats
 from viewer.state.viewer_state import value_unit
 from viewer.ui.main_window import MainWindow
 from viewer.ui.module import MENU_FILE, MENU_VIEW
+from viewer.ui.panels import panel_action
 from viewer.ui.views.cine import CineBar, CineController
 from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
 from viewer.modules.workspace.exports import Exports
@@ -116,9 +117,8 @@ class Workspace(QObject):
         self.act_crosshair = self._act("Crosshair in the one-view layout", "Shift+X",
                                        lambda _=False: self._update_single_crosshair(), True)
         self.measure.tool_changed.connect(self._on_measure_tool_changed)
-        self.act_panel = self.measure_dock.toggleViewAction()
-        self.act_panel.setText("M&easurements panel")
-        self.act_panel.setShortcut(QKeySequence("Ctrl+3"))
+        self.act_panel = panel_action(self.measure_dock, "M&easurements panel", "Ctrl+3",
+                                      self.window, self.panel)
         self.act_presets = self._act("Edit window &presets…", "Ctrl+Shift+P", self.edit_presets)
         ex = self.exports
         self.act_export_png = self._act("Export &PNG…", "Ctrl+E", ex.export_png)
