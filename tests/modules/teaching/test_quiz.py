@@ -157,3 +157,33 @@ def test_add_current_slice_dialog_appends_a_case(qtbot, app_window, cases, tmp_p
     saved = load_case_list(target).cases[0]
     assert (saved.slice, saved.truth, saved.options) == (3, "tumour", ("no tumour", "tumour"))
     assert load_case_volume(saved).n_slices == 7
+
+
+def test_f5_during_a_quiz_keeps_the_quiz_and_the_anonymisation(qtbot, app_window, cases,
+                                                               tmp_path):
+    win, t = app_window, app_window.modules["teaching"].controller
+    menu = app_window.modules["teaching"].teaching_menu
+    with qtbot.waitSignal(t.case_shown, timeout=30000):
+        t.start_quiz(cases, tmp_path / "s.csv")
+    menu.act_present_demo.trigger()                         # F5: presenter mode
+    assert "quiz is running" in win.statusBar().currentMessage()
+    qtbot.wait(300)
+    assert t.active and t.panel is not None and not t.panel.isHidden()
+    assert win.state.anonymise and "Anonymised" in win.windowTitle()
+    assert t.presenter is None or not t.presenter.mode.active
+
+
+def test_next_case_starts_at_the_default_confidence(qtbot, app_window, cases, tmp_path):
+    from viewer.modules.teaching.session import DEFAULT_CONFIDENCE
+
+    win, t = app_window, app_window.modules["teaching"].controller
+    with qtbot.waitSignal(t.case_shown, timeout=30000):
+        t.start_quiz(cases, tmp_path / "s.csv")
+    _key(qtbot, win, Qt.Key.Key_1)
+    _key(qtbot, win, Qt.Key.Key_Period)                    # more confident
+    _key(qtbot, win, Qt.Key.Key_Period)
+    assert t.panel.confidence.value() == DEFAULT_CONFIDENCE + 2
+    with qtbot.waitSignal(t.case_shown, timeout=30000):
+        _key(qtbot, win, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert t.panel.confidence.value() == DEFAULT_CONFIDENCE
+    t.end_quiz(write=False)

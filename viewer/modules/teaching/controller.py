@@ -27,7 +27,7 @@ from viewer.modules.teaching.ai_view import ai_view
 from viewer.modules.teaching.caselist import Case, CaseList
 from viewer.modules.teaching.quiz_mode import QuizMode
 from viewer.modules.teaching.quiz_panel import QuizPanel
-from viewer.modules.teaching.session import Phase, QuizError, QuizSession
+from viewer.modules.teaching.session import DEFAULT_CONFIDENCE, Phase, QuizError, QuizSession
 from viewer.modules.teaching.session_writer import SessionWriter, default_session_path
 from viewer.state.jobs import JobError
 from viewer.ui.dialogs import show_error
@@ -91,6 +91,15 @@ class TeachingController(QObject):
         self._enter_mode()
         self._load_case(0)
         return self.session
+
+    def quiz_blocks(self, what: str) -> bool:
+        """True (and the status bar says why) while a quiz runs: it ends only when the reader
+        ends it, never as a side effect of ``what`` (presenter mode, ...)."""
+        if self.active:
+            self.window.statusBar().showMessage(
+                f"A quiz is running: end it first (Teaching ▸ End quiz and write report) to "
+                f"use {what}", 8000)
+        return self.active
 
     def end_quiz(self, write: bool = True) -> None:
         """Leave reader mode. With ``write`` the session files are written in a background job
@@ -313,8 +322,7 @@ class TeachingController(QObject):
         self._selection = case.option_index(answer) if answer else -1
         p.set_selection(self._selection)
         conf = rec.confidence_after if rec.revealed else rec.confidence_before
-        if conf:
-            p.set_confidence(conf)
+        p.set_confidence(conf or DEFAULT_CONFIDENCE)  # never the previous case's confidence
         self._show_phase()
         p.set_helpfulness(rec.helpfulness)
         if rec.phase == Phase.CLOSED:
@@ -388,8 +396,8 @@ class TeachingController(QObject):
         """Presenter mode on ``cases`` (Space shows/hides the AI, Esc leaves)."""
         from viewer.modules.teaching.presenting import PresenterSession
 
-        if self.active:
-            self.end_quiz(write=True)
+        if self.quiz_blocks("presenter mode"):
+            return None
         if self.presenter is not None and self.presenter.mode.active:
             self.presenter.stop()
         self.presenter = PresenterSession(self.window, cases, methods, self.device,

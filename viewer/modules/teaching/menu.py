@@ -83,6 +83,8 @@ class TeachingMenu:
     def open_presenter(self, path: str | None) -> int:
         if self.teaching.presenter is not None and self.teaching.presenter.mode.active:
             return 0
+        if self.teaching.quiz_blocks("presenter mode"):
+            return 0
         return self.window.runner.submit(
             "teach-list", _read_list(path), label="Reading the case list",
             on_result=lambda cases: self.teaching.start_presenter(cases),
