@@ -182,6 +182,9 @@ def extract(voxels: np.ndarray, geom: PlaneGeometry, depth: int, *, spacing=None
     depth = int(min(max(depth, 0), geom.depths - 1))
     if geom.axes is not None:
         (an, fn), (av, fv), (au, fu) = geom.axes
+        if voxels.shape[an] != geom.depths:
+            raise ValueError(f"plane geometry of {geom.depths} positions used on a volume of "
+                             f"{voxels.shape[an]}: the geometry belongs to another series")
         index: list = [slice(None)] * voxels.ndim
         index[an] = voxels.shape[an] - 1 - depth if fn else depth
         index[av] = slice(None, None, -1) if fv else slice(None)

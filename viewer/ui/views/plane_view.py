@@ -157,6 +157,8 @@ class PlaneView(QWidget):
     def _on_nav_crosshair_moved(self, point) -> None:
         if point is None or self.geom is None:
             return
+        if self.geom is not self.nav.planes.get(self.plane):
+            return  # a new series: its volume_opened (next) takes the new geometry and draws
         self.view.place_crosshair(self.geom.to_view(point))
         depth = self.geom.depth_index(point)
         if depth != self.depth:
