@@ -5,7 +5,6 @@ opened on the paths in ``argv``, or on the built-in sample study when there are 
 """
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if cli.is_command(argv):
         return cli.run(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from viewer.core.logs import configure_logging
+
+    configure_logging()  # one line per problem on the terminal; tracebacks in the log file
     app = create_application(argv)
     window = create_main_window()
     window.show_for_reading()

@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str]) -> int:
     """Runs a headless command and returns its exit status."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    from viewer.core.logs import configure_logging
+
+    configure_logging()
     parser = build_parser()
     args = parser.parse_args(list(argv))
     device = getattr(args, "sub_device", None) or args.device
