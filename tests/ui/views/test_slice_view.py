@@ -261,3 +261,17 @@ def test_probe_follows_the_slice_when_scrolling_without_moving_the_mouse(view):
     st.set_slice(7)                                        # wheel or keys; the mouse rests
     assert (st.probe.k, st.probe.j, st.probe.i) == (7, 10, 20)
     assert st.probe.value == pytest.approx(float(vol.voxels[7, 10, 20]))
+
+
+def test_images_are_drawn_smooth_once_magnified(view):
+    view.state.open_volume(make_volume(z=3, y=512, x=512, spacing=(1.0, 0.5, 0.5)))
+    view.fit()
+    view.zoom_by(0.25)                                       # a 512 px slice in ~120 px: pixels
+    assert not view.view.smooth()
+    for _ in range(8):
+        view.zoom_in()                                       # far above 100 %: bilinear
+    assert view.view.smooth()
+    view.view.set_interpolation("pixels")                    # the reader's choice wins
+    assert not view.view.smooth()
+    view.view.set_interpolation("auto")
+    assert view.view.smooth()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPen, QTransform
+from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QWidget
 
 from viewer.ui.views.canvas import SliceCanvas, SliceViewBox
@@ -56,6 +56,10 @@ class ImageCanvas:
             view_box.addItem(line, ignoreBounds=True)
         self.fitted = True
         self._drag_scale = 1.0
+        self.interpolation = "auto"          # "auto" (smooth when magnified), "smooth", "pixels"
+        self._pixel_mm = 1.0                 # size of one image pixel in view mm (smallest side)
+        view_box.sigRangeChanged.connect(lambda *_: self._update_smoothing())
+        view_box.sigResized.connect(lambda *_: self._update_smoothing())
 
     # -- pixels ------------------------------------------------------------------------------
     def set_display(self, invert: bool, rgb: bool, transform: QTransform) -> None:
@@ -65,6 +69,29 @@ class ImageCanvas:
         self.image.setTransform(transform)
         self.overlay_layer.item.setTransform(transform)
         self.overlay_layer.clear()
+        self._pixel_mm = max(1e-6, min(abs(transform.m11()), abs(transform.m22())))
+        self._update_smoothing()
+
+    # -- interpolation -------------------------------------------------------------------------
+    def set_interpolation(self, mode: str) -> None:
+        """"auto" (smooth, bilinear, once an image pixel covers more than one screen pixel, as
+        Weasis and Slicer do), "smooth" always, or "pixels" (nearest neighbour) always."""
+        if mode not in ("auto", "smooth", "pixels"):
+            raise ValueError(f"unknown interpolation {mode!r}")
+        self.interpolation = mode
+        self._update_smoothing()
+
+    def smooth(self) -> bool:
+        """Whether images are drawn with bilinear interpolation right now."""
+        return bool(self.canvas.renderHints() & QPainter.RenderHint.SmoothPixmapTransform)
+
+    def _update_smoothing(self) -> None:
+        mm = self.mm_per_pixel()
+        magnified = mm is not None and self._pixel_mm / mm > 1.0
+        on = self.interpolation == "smooth" or (self.interpolation == "auto" and magnified)
+        if on != self.smooth():
+            self.canvas.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, on)
+            self.canvas.viewport().update()
 
     def show_pixels(self, data: np.ndarray, levels: tuple[float, float]) -> None:
         """Draw ``data`` ((y, x) values, or (y, x, 3) colour) with display ``levels``."""
