@@ -68,6 +68,7 @@ def _edges_on_screen(view) -> tuple[int, int, int]:
 
 def test_ruler_across_phantom_reads_its_width_in_mm(rig):
     view, store, ctl = rig
+    view.view.set_interpolation("pixels")   # edges found on screen pixels: no smoothing
     ctl.set_tool("ruler")
     left, right, y = _edges_on_screen(view)
     vp = view.canvas.viewport()
@@ -98,7 +99,7 @@ def test_ellipse_stats_angle_and_panel(rig, qtbot):
     qtbot.addWidget(panel)
     assert panel.table.rowCount() == 2
     assert "HU" in panel.table.item(0, 2).text()
-    panel.table.item(0, 4).setText("liver ROI")
+    panel.table.item(0, MeasurementsPanel.LABEL).setText("liver ROI")
     assert store.items[m.id].label == "liver ROI"
     # ROI items are on the view; moving the ellipse onto air changes its statistics
     (roi, label, _), = [v for k, v in ctl._items.items() if k[1] == m.id]
@@ -145,3 +146,21 @@ def test_session_restores_measurements_on_reopen(window, qtbot, ct_folder):
                         window.state.volume.series_uid).is_file()
     assert restored.stats is not None and restored.stats.mean == pytest.approx(m.stats.mean)
     assert ws.store.ordered()[1].value == pytest.approx(60.0)
+
+
+def test_panel_names_the_slice_and_labels_stay_inside_the_view(window, qtbot, ct_folder):
+    open_and_wait(qtbot, window, [ct_folder])
+    ws = window.modules["workspace"]
+    view = window.slice_view
+    window.state.set_slice(4)
+    cx = view.view_box.viewRect().center().x()
+    ruler = ws.measure.draw(view, "ruler", [(cx - 40.0, 10.0), (cx + 60.0, 10.0)])
+    panel = ws.panel
+    slice_col = panel.COLUMNS.index("Slice")
+    assert panel.table.item(0, slice_col).text() == f"5/{window.state.volume.n_slices}"
+    (_, label, _), = [v for k, v in ws.measure._items.items() if k[1] == ruler.id]
+    assert label.textItem.font().pointSizeF() >= 11
+    # the end point is in the right half of the view: the text runs to the left, inside it
+    rect = view.view_box.viewRect()
+    end_x = label.pos().x()
+    assert end_x > rect.center().x() and label.anchor.x() == 1.0

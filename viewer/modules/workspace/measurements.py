@@ -20,6 +20,7 @@ from viewer.state.viewer_state import ViewerState, value_unit
 TOOLS = ("navigate", "ruler", "angle", "ellipse", "region")
 TOOL_KEYS = {"navigate": "Esc", "ruler": "D", "angle": "A", "ellipse": "E", "region": "W"}
 ROI_COLOR = QColor(255, 200, 40)
+LABEL_POINTS = 11.0   # measurement labels readable at a reading distance
 
 
 class NativeAdapter:
@@ -301,13 +302,28 @@ class MeasurementController(QObject):
                 if h.typ == "r":
                     roi.removeHandle(h)
         roi.setZValue(25)
-        label = pg.TextItem(self._label(m), color=ROI_COLOR, anchor=(0, 1))
-        label.setPos(*pts[-1])
+        label = pg.TextItem(self._label(m), color=ROI_COLOR, anchor=(0, 1),
+                            fill=pg.mkBrush(0, 0, 0, 170))
+        font = label.textItem.font()
+        font.setPointSizeF(LABEL_POINTS)
+        font.setBold(True)
+        label.setFont(font)
+        self._place_label(label, view, pts[-1])
         label.setZValue(26)
         view.view_box.addItem(roi, ignoreBounds=True)
         view.view_box.addItem(label, ignoreBounds=True)
         roi.sigRegionChangeFinished.connect(lambda r, v=view, mid=m.id: self._on_roi_changed(v, mid, r))
         self._items[key] = [roi, label, m.points]
+
+    @staticmethod
+    def _place_label(label: pg.TextItem, view, point: tuple[float, float]) -> None:
+        """Put ``label`` at ``point`` (view mm), on the side that keeps it inside the view: a
+        point in the right half gets its text to the left, one near the top gets it below."""
+        rect = view.view_box.viewRect()
+        x, y = float(point[0]), float(point[1])
+        label.setAnchor((1.0 if x > rect.center().x() else 0.0,
+                         0.0 if y < rect.center().y() else 1.0))
+        label.setPos(x, y)
 
     @staticmethod
     def _label(m: Measurement) -> str:
@@ -338,5 +354,5 @@ class MeasurementController(QObject):
         if entry is not None:
             entry[2] = m.points
             entry[1].setText(self._label(m))
-            entry[1].setPos(*ad.to_view(m.points[-1]))
+            self._place_label(entry[1], view, ad.to_view(m.points[-1]))
         self.store.update(m)

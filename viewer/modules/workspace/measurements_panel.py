@@ -6,6 +6,7 @@ store, and a double click asks to go to a measurement. It shows and edits a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -13,6 +14,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from viewer.core.measurements import Measurement
 from viewer.modules.workspace.measurements import MeasurementStore
 
 
@@ -23,11 +25,14 @@ class MeasurementsPanel(QWidget):
     """
 
     go_requested = Signal(object)
-    COLUMNS = ("#", "Type", "Value", "Plane", "Label")
+    COLUMNS = ("#", "Type", "Value", "Plane", "Slice", "Label")
+    LABEL = COLUMNS.index("Label")
 
-    def __init__(self, store: MeasurementStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: MeasurementStore, parent: QWidget | None = None,
+                 slice_of: Callable[[Measurement], str] | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.slice_of = slice_of or (lambda m: "")  # "12/40": where the measurement lies
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -57,9 +62,10 @@ class MeasurementsPanel(QWidget):
         items = self.store.ordered()
         self.table.setRowCount(len(items))
         for r, m in enumerate(items):
-            for c, text in enumerate((str(m.id), m.kind, m.text(), m.plane, m.label)):
+            for c, text in enumerate((str(m.id), m.kind, m.text(), m.plane, self.slice_of(m),
+                                      m.label)):
                 cell = QTableWidgetItem(text)
-                if c != 4:
+                if c != self.LABEL:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 cell.setData(Qt.ItemDataRole.UserRole, m.id)
                 self.table.setItem(r, c, cell)
@@ -73,14 +79,14 @@ class MeasurementsPanel(QWidget):
             self.store.remove(mid)
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
-        if self._filling or item.column() != 4:
+        if self._filling or item.column() != self.LABEL:
             return
         mid = item.data(Qt.ItemDataRole.UserRole)
         if mid in self.store.items:
             self.store.update(replace(self.store.items[mid], label=item.text()))
 
     def _on_table_cell_double_clicked(self, row: int, column: int) -> None:
-        if column == 4:
+        if column == self.LABEL:
             return
         mid = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
         if mid in self.store.items:

@@ -62,7 +62,7 @@ class Workspace(QObject):
         self.measure.add_view(window.slice_view)
         for view in self.layouts.views.values():
             self.measure.add_view(view)
-        self.panel = MeasurementsPanel(self.store)
+        self.panel = MeasurementsPanel(self.store, slice_of=self.slice_of)
         self.panel.go_requested.connect(self._on_panel_go_requested)
         self.measure_dock = QDockWidget("Measurements", window)
         self.measure_dock.setObjectName("measurements")
@@ -208,6 +208,20 @@ class Workspace(QObject):
         if hasattr(single, "set_crosshair_visible"):
             single.set_crosshair_visible(self.act_crosshair.isChecked()
                                          and self.tool_actions["navigate"].isChecked())
+
+    def slice_of(self, m: Measurement) -> str:
+        """Where ``m`` lies: "12/40" (slice, or plane position, of the stack it was drawn on)."""
+        vol = self.state.volume
+        if vol is None or not m.points:
+            return ""
+        point = np.asarray(m.points[0], float)
+        if m.plane == "native":
+            k = int(np.floor(vol.patient_to_index(point)[0] + 0.5))
+            return f"{k + 1}/{vol.n_slices}" if 0 <= k < vol.n_slices else ""
+        geom = self.nav.planes.get(m.plane)
+        if geom is None:
+            return ""
+        return f"{geom.depth_index(point) + 1}/{geom.depths}"
 
     def set_overlay_volume(self, heat: np.ndarray | None, style: OverlayStyle | None = None, *,
                            visible: bool = True) -> None:
