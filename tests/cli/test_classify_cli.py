@@ -59,3 +59,24 @@ def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
     assert scores["vs_random"] is None or isinstance(scores["vs_random"], float)
     assert isinstance(scores["better_than_random"], bool) and scores["random_note"]
     assert 0.0 <= scores["deletion_auc"] <= 1.0
+
+
+def test_explain_hirescam_writes_scored_maps(brain, capsys, tmp_path) -> None:
+    doc = _classify(capsys, str(brain["axial"]), "--slices", "2-3", "--explain", "hirescam",
+                    "--out", str(tmp_path))
+    assert [r["slice"] for r in doc["slices"]] == [2, 3]
+    for row in doc["slices"]:
+        heat = np.load(row["map"])
+        assert heat.shape == (96, 96) and heat.dtype == np.float32 and np.isfinite(heat).all()
+        assert Path(row["overlay"]).is_file() and "hirescam" in Path(row["map"]).name
+        scores = row["scores"]
+        assert 0.0 <= scores["deletion_auc"] <= 1.0 and len(scores["random_deletion_aucs"]) == 5
+        assert isinstance(scores["better_than_random"], bool) and scores["random_note"]
+
+
+def test_text_output_gives_no_call_for_out_of_domain_slices(brain, capsys) -> None:
+    assert run(["classify", str(brain["sagittal"]), "--model", "tumour"]) == 0
+    out = capsys.readouterr().out
+    assert "OUTSIDE THIS MODEL'S DOMAIN: sagittal slice" in out
+    slice_lines = [line for line in out.splitlines() if line.startswith("slice")]
+    assert slice_lines and all("-> no valid call (model output" in line for line in slice_lines)

@@ -49,9 +49,17 @@ def test_teach_demo_replay_first(tmp_path, monkeypatch):
         code, text = run_teach(_args(out=str(out))), ""
     assert code == 0, text
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 8 and all(r["ai_answer"] and not r["ai_error"] for r in rows)
-    ai_right = sum(r["ai_correct"] == "yes" for r in rows)
-    assert 0 <= ai_right <= 8 and all(r["ai_correct"] in ("yes", "no") for r in rows)
+    # every case gets an AI answer, or - where its key slice is outside the model's domain -
+    # no answer and the notice as its reason (never an out-of-domain call as if valid)
+    assert len(rows) == 8
+    for r in rows:
+        if r["ai_answer"]:
+            assert not r["ai_error"] and r["ai_correct"] in ("yes", "no")
+        else:
+            assert r["ai_error"].startswith("Outside this model's domain: ")
+            assert r["ai_probability"] == "" and r["ai_correct"] == ""
+    answered = [r for r in rows if r["ai_answer"]]
+    assert len(answered) >= len(rows) // 2, [r["ai_error"] for r in rows]
     assert (out.parent / "session-report.html").stat().st_size > 2000
 
 

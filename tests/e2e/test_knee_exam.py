@@ -62,6 +62,15 @@ def test_knee_exam_runs_per_plane_and_fused_with_missing_plane(qtbot, monkeypatc
     assert stack.shape == vol.shape
     assert knee.importance[vol.series_uid].shape == (vol.n_slices,)
     win.state.set_slice(vol.n_slices // 2)
+    if not knee.prediction.applicable:
+        # out of the model's domain (e.g. a stack unlike the training data): the plane is named,
+        # the call is no valid call and the maps stay hidden until the reader shows them anyway
+        assert "No valid call" in ctl.panel.predicted_label.text()
+        assert "Outside this model's domain" in ctl.panel.domain_label.text()
+        named = [p for p in ("sagittal", "coronal") if f"{p} plane outside" in text]
+        assert named or "Outside this model's domain" in text
+        assert not win.slice_view.overlay_visible()
+        ctl.act_show_anyway.trigger()
     assert win.slice_view.overlay_visible() or not np.any(stack[vol.n_slices // 2] > 0)
     other = [s for s in win.series_browser.series_list() if s.uid != vol.series_uid][0]
     with qtbot.waitSignal(win.state.volume_loaded, timeout=20000):

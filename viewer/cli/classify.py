@@ -207,7 +207,9 @@ def _print(doc: dict) -> None:
             flag = "" if row.get("applicable", True) else "  [not applicable: " + "; ".join(row["reasons"]) + "]"
             scores = row.get("scores") or {}
             rnd = f"  map vs random: {scores['random_note']}" if scores.get("random_note") else ""
-            print(f"slice {row['slice']:4d}  {probs}  -> {row['predicted']}{flag}{extra}{rnd}")
+            call = (row["predicted"] if row.get("applicable", True)
+                    else f"no valid call (model output {row['predicted']})")
+            print(f"slice {row['slice']:4d}  {probs}  -> {call}{flag}{extra}{rnd}")
         return
     print(f"planes used: {', '.join(doc['planes_used'])}")
     for plane, probs in doc["per_plane"].items():

@@ -4,10 +4,10 @@ Stable contracts (tests and users rely on them):
 
 - ``slicewise info PATH... [--json]``: exit 0 when at least one series was read, 1 when none.
 - ``slicewise screenshot PATH --out FILE.png [--series UID] [--slice N] [--window C,W] [--size WxH]
-  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z] [--model NAME --overlay gradcam|occlusion|both
+  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z] [--model NAME --overlay gradcam|hirescam|occlusion|both
   --opacity 0..1 --target CLASS --colormap NAME]``
 - ``slicewise models [--json]``
-- ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|occlusion]
+- ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|hirescam|occlusion]
   [--target CLASS] [--out DIR] [--json]``
 - ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
   [--occlusion] [--present [--windowed]]``
@@ -98,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="view layout (default: one view)")
     s.add_argument("--crosshair", type=_point, help="X,Y,Z patient LPS mm for the linked crosshair")
     s.add_argument("--model", help="classifier whose heat map is drawn (see 'slicewise models')")
-    s.add_argument("--overlay", choices=("gradcam", "occlusion", "both"), default="gradcam",
-                   help="heat map drawn with --model (both: two views side by side)")
+    s.add_argument("--overlay", choices=("gradcam", "hirescam", "occlusion", "both"),
+                   default="gradcam",
+                   help="heat map drawn with --model (both: Grad-CAM and occlusion side by side)")
     s.add_argument("--opacity", type=_fraction, default=0.5, help="overlay opacity 0..1")
     s.add_argument("--target", help="class to explain (default: the predicted class)")
     s.add_argument("--colormap", choices=("inferno", "jet", "hot", "turbo"), default="inferno")
@@ -113,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", required=True, help="model name (see 'slicewise models')")
     s.add_argument("--series", help="series UID (default: the first suitable series)")
     s.add_argument("--slices", help="slice range, 1-based and inclusive, e.g. 10-14 (default: all)")
-    s.add_argument("--explain", choices=("gradcam", "occlusion"))
+    s.add_argument("--explain", choices=("gradcam", "hirescam", "occlusion"),
+                   help="write each slice's heat map by this method, scored against random maps")
     s.add_argument("--target", help="class to explain (default: the predicted class)")
     s.add_argument("--out", help="folder for maps (.npy float32) and PNG overlays")
     s.add_argument("--json", action="store_true")

@@ -27,23 +27,57 @@ from viewer.core.measurements import Measurement
 REPORT_VERSION = 1
 CSV_FIELDS = ("record", "id", "kind", "plane", "label", "value", "unit", "mean", "sd", "min",
               "max", "area_mm2", "n_pixels", "slice", "model", "class", "probability",
-              "points_mm")
+              "applicable", "reasons", "method", "deletion_auc", "random_deletion_auc",
+              "vs_random", "better_than_random", "points_mm")
 
 
 @dataclass(frozen=True)
 class SliceProbability:
-    """A classifier's probability for one class on one slice (``slice``: 0-based index)."""
+    """A classifier's probability for one class on one slice (``slice``: 0-based index).
+
+    ``applicable``: False when the slice lay outside the model's domain (then the probability
+    is no valid call); ``reasons``: why, in words."""
 
     slice: int
     model: str
     class_name: str
     probability: float
+    applicable: bool = True
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MapScore:
+    """How faithful one final heat map is (``slice``: 0-based; ``method``: "gradcam",
+    "hirescam" or "occlusion"; ``target``: the class explained).
+
+    ``deletion_auc``: area under the target-probability curve as the most salient pixels are
+    blurred away (0..1, lower = more faithful); ``random_deletion_auc``: the mean of the same
+    score for 5 random smooth maps; ``vs_random``: (1 - map) / (1 - random), "x times better than
+    random"; ``better_than_random``; ``random_note`` in words. ``applicable`` / ``reasons`` as in
+    :class:`SliceProbability`. None = not computed."""
+
+    slice: int
+    model: str
+    method: str
+    target: str
+    deletion_auc: float | None = None
+    random_deletion_auc: float | None = None
+    vs_random: float | None = None
+    better_than_random: bool | None = None
+    random_note: str = ""
+    applicable: bool = True
+    reasons: tuple[str, ...] = ()
 
 
 def build_report(volume: Volume, measurements: Sequence[Measurement],
-                 probabilities: Sequence[SliceProbability] = (), *, study_uid: str = "",
+                 probabilities: Sequence[SliceProbability | MapScore] = (), *, study_uid: str = "",
                  include_patient: bool = False) -> dict:
-    """The findings of a series as a JSON-ready dict (series, measurements, probabilities)."""
+    """The findings of a series as a JSON-ready dict (series, measurements, probabilities with
+    their applicability, map scores). ``probabilities`` may hold :class:`MapScore` records
+    beside the :class:`SliceProbability` ones (both come from the AI module's provider)."""
+    scores = [p for p in probabilities if isinstance(p, MapScore)]
+    probabilities = [p for p in probabilities if isinstance(p, SliceProbability)]
     series = {"series_uid": volume.series_uid, "study_instance_uid": study_uid,
               "description": volume.description, "study_description": volume.study_description,
               "modality": volume.modality, "shape_zyx": list(volume.shape),
@@ -52,7 +86,14 @@ def build_report(volume: Volume, measurements: Sequence[Measurement],
            "software": "SliceWise", "series": series,
            "measurements": [m.to_json() for m in measurements],
            "slice_probabilities": [{"slice": p.slice, "model": p.model, "class": p.class_name,
-                                    "probability": p.probability} for p in probabilities]}
+                                    "probability": p.probability, "applicable": p.applicable,
+                                    "reasons": list(p.reasons)} for p in probabilities],
+           "map_scores": [{"slice": m.slice, "model": m.model, "method": m.method,
+                           "target": m.target, "deletion_auc": m.deletion_auc,
+                           "random_deletion_auc": m.random_deletion_auc,
+                           "vs_random": m.vs_random, "better_than_random": m.better_than_random,
+                           "random_note": m.random_note, "applicable": m.applicable,
+                           "reasons": list(m.reasons)} for m in scores]}
     if include_patient:
         pt = volume.patient
         out["patient"] = {"name": pt.name, "id": pt.patient_id, "birth_date": pt.birth_date,
@@ -62,6 +103,10 @@ def build_report(volume: Volume, measurements: Sequence[Measurement],
 
 def _num(v) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
+
+
+def _flag(v: bool | None) -> str:
+    return "" if v is None else ("yes" if v else "no")
 
 
 def write_report(report: dict, json_path: Path, csv_path: Path | None = None) -> list[Path]:
@@ -87,7 +132,18 @@ def write_report(report: dict, json_path: Path, csv_path: Path | None = None) ->
                             "points_mm": json.dumps(m["points_mm"])})
             for p in report["slice_probabilities"]:
                 w.writerow({"record": "probability", "slice": p["slice"] + 1, "model": p["model"],
-                            "class": p["class"], "probability": _num(p["probability"])})
+                            "class": p["class"], "probability": _num(p["probability"]),
+                            "applicable": _flag(p.get("applicable", True)),
+                            "reasons": "; ".join(p.get("reasons", []))})
+            for m in report.get("map_scores", []):
+                w.writerow({"record": "map_score", "slice": m["slice"] + 1, "model": m["model"],
+                            "class": m["target"], "method": m["method"],
+                            "deletion_auc": _num(m["deletion_auc"]),
+                            "random_deletion_auc": _num(m["random_deletion_auc"]),
+                            "vs_random": _num(m["vs_random"]),
+                            "better_than_random": _flag(m["better_than_random"]),
+                            "applicable": _flag(m.get("applicable", True)),
+                            "reasons": "; ".join(m.get("reasons", []))})
         written.append(csv_path)
     return written
 

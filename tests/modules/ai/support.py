@@ -59,9 +59,21 @@ def ai_window(qtbot, monkeypatch, needed: tuple[str, ...] = ("tumour",)):
     return win, ctl
 
 
-def wait_maps(qtbot, ctl, final: bool = True, timeout: int = 60000) -> None:
-    """Wait until every map the current method needs is on screen (final ones by default)."""
+def wait_maps(qtbot, ctl, final: bool = True, timeout: int = 60000, scored: bool | None = None) -> None:
+    """Wait until every map the current method needs is on screen (final ones by default; with
+    ``scored`` - default: when waiting for final maps - also their deletion score, which is
+    computed in the background after the map is shown)."""
+    scored = final if scored is None else scored
+
     def ready() -> bool:
         maps = ctl.ai.maps
-        return all(m in maps and (maps[m].final or not final) for m in ctl.ai.needed_methods())
+        return all(m in maps and (maps[m].final or not final) and (maps[m].scored or not scored)
+                   for m in ctl.ai.needed_methods())
     qtbot.waitUntil(ready, timeout=timeout)
+
+
+def show_maps_anyway(ctl) -> None:
+    """Show the maps of the series on screen even where its slices are outside the model's
+    domain (the reader's "Show anyway"). For tests of drawing, alignment and caching, which must
+    not depend on whether the demo weights' out-of-distribution threshold accepts a phantom."""
+    ctl.ai.set_shown_anyway(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.modules.ai.support import ai_window, brain_volume, wait_maps
+from tests.modules.ai.support import ai_window, brain_volume, show_maps_anyway, wait_maps
 
 pytestmark = pytest.mark.gui
 
@@ -55,6 +55,7 @@ def test_overlay_aligns_with_non_square_pixels_and_follows_zoom(qtbot, monkeypat
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
     win.show_volume(brain_volume(n=4, size=64, spacing=(5.0, 1.5, 0.6)))
+    show_maps_anyway(ctl)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     view = win.slice_view
@@ -115,7 +116,7 @@ def test_occlusion_arrives_coarse_then_refined(qtbot, monkeypatch):
     wait_maps(qtbot, ctl)
     shown = [s for s in seen if s is not None]
     assert shown[0] == (False, 0) and shown[-1][0] is True and shown[-1][1] > 0
-    assert "deletion AUC" in ctl.panel.controls.scores_label.text()
+    assert "deletion score" in ctl.panel.controls.scores_label.text()
 
 
 def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatch):

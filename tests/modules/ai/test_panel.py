@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.modules.ai.support import REPO, ai_window, brain_volume, wait_maps
+from tests.modules.ai.support import REPO, ai_window, brain_volume, show_maps_anyway, wait_maps
 
 pytestmark = pytest.mark.gui
 
@@ -47,6 +47,7 @@ def test_run_on_slice_shows_probabilities_overlay_and_scores(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
     win.show_volume(brain_volume())
     win.state.set_slice(3)
+    show_maps_anyway(ctl)   # drawing is tested here; out-of-domain hiding in test_out_of_domain
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     result = ctl.ai.maps["gradcam"]
@@ -58,7 +59,7 @@ def test_run_on_slice_shows_probabilities_overlay_and_scores(qtbot, monkeypatch)
     assert sum(bars.values()) == pytest.approx(1.0, abs=0.01)
     assert result.prediction.predicted in ctl.panel.predicted_label.text()
     assert win.slice_view.overlay_visible()
-    assert "deletion AUC" in ctl.panel.controls.scores_label.text()
+    assert "deletion score" in ctl.panel.controls.scores_label.text()
     assert "Grad-CAM" in ctl.panel.controls.colour_bar.text()
 
 

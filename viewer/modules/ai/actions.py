@@ -22,7 +22,7 @@ class AiActions:
     """The actions of ``ctl`` (an AiController), built on its window with the AI menu.
 
     Attributes: one QAction per command (``run_slice``, ``run_series``, ``cancel``,
-    ``toggle``, ``more``, ``less``, ``next_flag``, ``prev_flag``, ``panel``, ``profile``) and
+    ``toggle``, ``show_anyway``, ``more``, ``less``, ``next_flag``, ``prev_flag``, ``panel``, ``profile``) and
     ``shortcuts`` (the ones with keys, in menu order; ``profile`` has none).
     """
 
@@ -33,6 +33,9 @@ class AiActions:
         self.run_series = self._act("Run model on series", ["Ctrl+Shift+Return"], ctl.run_series)
         self.cancel = self._act("Cancel classifier jobs", ["Ctrl+."], ctl.cancel)
         self.toggle = self._act("Toggle overlay", ["O"], ai.toggle_overlay)
+        # maps of a result outside the model's domain stay hidden until the reader asks
+        self.show_anyway = self._act("Show map anyway (outside the model's domain)", ["Shift+O"],
+                                     ai.toggle_shown_anyway)
         # [ and ] belong to cine speed; their shifted keys step the overlay opacity. One
         # sequence each: "}" and "Shift+]" are the same keystroke, and Qt fires neither of two.
         self.more = self._act("Overlay opacity +10 %", ["}"], lambda: ai.step_opacity(0.1))
@@ -43,13 +46,14 @@ class AiActions:
         self.panel = panel_action(panel_dock, "&AI panel", "Ctrl+4", w)
         self.profile = profile_dock.toggleViewAction()
         self.profile.setText("Probability &profile")
-        self.shortcuts = [self.run_slice, self.run_series, self.cancel, self.toggle, self.more,
-                          self.less, self.next_flag, self.prev_flag, self.panel]
+        self.shortcuts = [self.run_slice, self.run_series, self.cancel, self.toggle,
+                          self.show_anyway, self.more, self.less, self.next_flag, self.prev_flag,
+                          self.panel]
         self.menu = menu = QMenu("&AI", w)
         menu.setObjectName("menu-ai")
         menu.addActions(self.shortcuts[:3])
         menu.addSeparator()
-        menu.addActions(self.shortcuts[3:8])
+        menu.addActions(self.shortcuts[3:9])
         menu.addSeparator()
         menu.addActions([self.panel, self.profile])
 

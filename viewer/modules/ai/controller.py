@@ -24,13 +24,14 @@ from viewer.modules.ai import service as svc
 from viewer.modules.ai.actions import AiActions
 from viewer.modules.ai.device import DeviceChoice
 from viewer.modules.ai.exam import StudyJobs
+from viewer.modules.ai.fit import body_part_hint, choose_model, unfit_reasons
 from viewer.modules.ai.maps import FOLLOW_DELAY_MS, MapRequests
 from viewer.modules.ai.overlay import MapOverlay
 from viewer.modules.ai.state import METHOD_NAMES, AiState, KneeResult, ModelCard, SweepResult
 from viewer.modules.ai.sweep import PROFILE_INTERVAL_MS, SeriesSweep
 from viewer.io.records import DiscoveryResult, Volume
 from viewer.state.jobs import JobError
-from viewer.core.exports import SliceProbability
+from viewer.core.exports import MapScore, SliceProbability
 from viewer.core.map_cache import MapCache
 from viewer.state.viewer_state import Message, ProbeInfo
 from viewer.ui.dialogs import show_error
@@ -109,6 +110,7 @@ class AiController(QObject):
         self.act_run_slice, self.act_run_series, self.act_cancel = (acts.run_slice,
                                                                     acts.run_series, acts.cancel)
         self.act_toggle, self.act_more, self.act_less = acts.toggle, acts.more, acts.less
+        self.act_show_anyway = acts.show_anyway
         self.act_next_flag, self.act_prev_flag = acts.next_flag, acts.prev_flag
         self.act_panel, self.act_profile = acts.panel, acts.profile
         self.shortcut_actions = acts.shortcuts
@@ -125,6 +127,8 @@ class AiController(QObject):
         ai.options_changed.connect(self._on_ai_options_changed)
         ai.model_changed.connect(self._on_ai_model_changed)
         ai.maps_changed.connect(self.overlay.refresh)
+        ai.shown_anyway_changed.connect(lambda _on: self.overlay.sync_map_volume(rebuild=True))
+        self.panel.show_anyway_requested.connect(ai.toggle_shown_anyway)
         ai.knee_changed.connect(self._on_ai_knee_changed)
         self.panel.run_slice_requested.connect(self.run_slice)
         self.panel.run_series_requested.connect(self.run_series)
@@ -226,31 +230,42 @@ class AiController(QObject):
         """Go to the next (+1) / previous (-1) slice the sweep flagged."""
         self.series_sweep.jump_flagged(direction)
 
-    def slice_probabilities(self) -> list[SliceProbability]:
-        """Every probability of the series sweep of the series on screen (for the findings
-        report), slice by slice in class order; empty when no sweep of it was run."""
-        sweep, vol = self.ai.sweep, self.state.volume
-        if sweep is None or vol is None or sweep.series_uid != vol.series_uid:
+    def slice_probabilities(self) -> list[SliceProbability | MapScore]:
+        """What the findings report carries of the AI on the series on screen: every
+        probability of its series sweep, slice by slice in class order, each with whether the
+        slice lay inside the model's domain and why not; then the scores of every final map
+        of the series in the map cache (deletion AUC, "x times better than random"). Empty
+        when no sweep was run and no map made."""
+        vol = self.state.volume
+        if vol is None:
             return []
-        out = []
-        for k in range(sweep.probs.shape[0]):
-            for c, name in enumerate(sweep.classes):
-                p = float(sweep.probs[k, c])
-                if np.isfinite(p):
-                    out.append(SliceProbability(k, sweep.model, name, p))
+        out: list[SliceProbability | MapScore] = []
+        sweep = self.ai.sweep
+        if sweep is not None and sweep.series_uid == vol.series_uid:
+            ok = sweep.applicable_mask()
+            for k in range(sweep.probs.shape[0]):
+                for c, name in enumerate(sweep.classes):
+                    p = float(sweep.probs[k, c])
+                    if np.isfinite(p):
+                        out.append(SliceProbability(k, sweep.model, name, p, bool(ok[k]),
+                                                    sweep.slice_reasons(k)))
+        out += self.overlay.map_scores(vol.series_uid)
         return out
 
     def caption(self) -> str:
         """What the map on screen shows, for PNG captions: "tumour (demo weights) · Grad-CAM
         for “tumour” · p 0.97"; empty when no map is shown."""
         ai = self.ai
-        shown = [r for m, r in ai.maps.items() if r is not None]
+        shown = [r for m, r in ai.maps.items() if r is not None and not ai.map_hidden(r.prediction)]
         if not shown or not ai.overlay_visible:
             return ""
         first = shown[0]
         card = ai.card
         model = first.tag.model + (" (demo weights)" if card is not None and card.demo else "")
         methods = " + ".join(METHOD_NAMES.get(r.tag.method, r.tag.method) for r in shown)
+        if not first.applicable:   # shown anyway: never a confident call
+            return (f"{model} · {methods} for “{first.target}” · OUTSIDE THIS MODEL'S DOMAIN "
+                    f"(shown anyway)")
         p = first.prediction.probabilities.get(first.target)
         prob = f" · p {p:.2f}" if p is not None else ""
         return f"{model} · {methods} for “{first.target}”{prob}"
@@ -282,6 +297,8 @@ class AiController(QObject):
                                                    names[0] if names else "")
         if choice:
             self.ai.set_model(choice)
+        if self.state.volume is not None:
+            self.fit_model(self.state.volume)
         pending = self.exam.take_pending()
         if pending is not None:
             self._on_state_series_found(pending)
@@ -293,9 +310,33 @@ class AiController(QObject):
         self.explain.clear_truth()
         self.exam.series_found(result)
 
+    def fit_model(self, volume: Volume) -> None:
+        """Mark in the picker the models that do not fit ``volume`` (modality, body part,
+        plane) and, when the chosen model does not fit, choose one that does (the remembered
+        model first, then the preferred ones). No dialog: a model that does not fit stays
+        choosable, and its calls come back out of domain with their reasons."""
+        ai = self.ai
+        if not ai.models:
+            return
+        part = body_part_hint(volume.description, volume.study_description)
+        unfit = {c.name: unfit_reasons(c, volume.modality, volume.orientation, part)
+                 for c in ai.models.values()}
+        self.panel.set_unfit(unfit)
+        saved = str(self.settings.value("ai/model", ""))
+        preferred = tuple(dict.fromkeys((saved, *PREFERRED_MODELS)))
+        choice = choose_model(ai.models.values(), volume.modality, volume.orientation, part,
+                              ai.model, preferred)
+        if choice and choice != ai.model:
+            before = ai.model
+            ai.set_model(choice)
+            why = "; ".join(unfit.get(before, ())) or "it does not fit this series"
+            ai.set_status(f"Model {choice} chosen for this series ({before}: {why}).")
+
     def _on_state_volume_opened(self, volume: Volume) -> None:
         self.runner.cancel("explain")
         self.explain.follow_timer.stop()
+        self.ai.set_series(volume.series_uid)
+        self.fit_model(volume)
         self.ai.clear_results()
         sweep = self.ai.sweep
         if sweep is not None and sweep.series_uid != volume.series_uid:
@@ -313,6 +354,8 @@ class AiController(QObject):
         self.explain.ensure()
 
     def _on_state_volume_closed(self) -> None:
+        self.ai.set_series("")
+        self.panel.set_unfit({})
         for key in ("explain", "sweep"):
             self.runner.cancel(key)
         self.ai.clear_results()

@@ -85,10 +85,19 @@ class StudyJobs:
             return
         ai.set_knee(knee)
         missing = f"; missing: {', '.join(knee.missing)}" if knee.missing else ""
-        ai.set_status(f"Knee exam: {knee.prediction.predicted}{missing}.")
+        pred = knee.prediction
+        if pred.applicable:
+            ai.set_status(f"Knee exam: {pred.predicted}{missing}.")
+        else:
+            ai.set_status(f"Knee exam: no valid call{missing}. {pred.applicability.summary}.")
         self.ctl.device.describe()
 
     def _on_contrast_label(self, label: ContrastLabel) -> None:
+        if not label.applicable:
+            tip = (f"Contrast model ({label.slices_used} central slices): no label. Outside this "
+                   f"model's domain: {'; '.join(label.reasons)}.")
+            self.ctl.window.series_browser.set_note(label.series_uid, label.text(), False, tip)
+            return
         tip = (f"Contrast model ({label.slices_used} central slices): {label.label}, "
                f"{label.confidence:.0%}. Demo weights, not for clinical use.")
         if label.disagrees:

@@ -64,6 +64,8 @@ class MapRequests:
             hit = ctl.cache.get(key) if key else None
             if hit is not None:
                 ai.put_map(hit)
+                if not hit.scored:          # its score job was cancelled: ask again
+                    missing.append(method)
             elif method not in ai.maps or not ai.maps[method].final:
                 missing.append(method)
         if not missing or not ai.follow:

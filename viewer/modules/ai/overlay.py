@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from viewer.modules.ai.compare import CompareView
-from viewer.modules.ai.state import MapResult
+from viewer.modules.ai.state import MAP_METHODS, MapResult
+from viewer.core.exports import MapScore
 from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
 
@@ -43,11 +44,13 @@ class MapOverlay:
         vol = state.volume
         if vol is None:
             return None
-        first = ai.maps.get("gradcam" if ai.method in ("gradcam", "both") else "occlusion")
+        first = ai.maps.get(ai.main_method())
         if first is not None:
-            return first.heat
+            return None if ai.map_hidden(first.prediction) else first.heat
         knee = ai.knee
         if knee is not None and vol.series_uid in knee.maps:
+            if ai.map_hidden(knee.prediction):
+                return None
             stack = knee.maps[vol.series_uid]
             k = state.slice_index
             if 0 <= k < stack.shape[0] and stack.shape[1:] == vol.shape[1:]:
@@ -74,7 +77,8 @@ class MapOverlay:
         self._apply(self.ctl.window.slice_view, self.main_heat())
         if self.compare.view is not None and ai.method == "both":
             occ = ai.maps.get("occlusion")
-            self._apply(self.compare.view, occ.heat if occ is not None else None)
+            shown = occ is not None and not ai.map_hidden(occ.prediction)
+            self._apply(self.compare.view, occ.heat if shown else None)
         self._follow_current_class()
 
     def _follow_current_class(self) -> None:
@@ -94,11 +98,13 @@ class MapOverlay:
         ai, vol, card = self.ctl.ai, self.ctl.state.volume, self.ctl.ai.card
         if vol is None or card is None or card.level != "slice":
             return None
-        method = "gradcam" if ai.method in ("gradcam", "both") else "occlusion"
-        return (vol.series_uid, ai.model, method, ai.target)
+        return (vol.series_uid, ai.model, ai.main_method(), ai.target)
 
     def _shows(self, result: MapResult) -> bool:
-        """Whether ``result`` belongs in the plane views under the class rule above."""
+        """Whether ``result`` belongs in the plane views under the class rule above; maps of
+        out-of-domain slices only once the reader chose "Show anyway"."""
+        if self.ctl.ai.map_hidden(result.prediction):
+            return False
         return self.shown_class is None or result.target == self.shown_class
 
     def sync_map_volume(self, rebuild: bool = False) -> None:
@@ -135,6 +141,26 @@ class MapOverlay:
         elif self.map_volume.too_large:
             self.ctl.ai.set_status("This series is too large to show the maps in the plane "
                                    "views; the slice view (layout 1) shows them.")
+
+    def map_scores(self, series_uid: str) -> list[MapScore]:
+        """The scores of every cached final map of ``series_uid`` by the chosen model for the
+        chosen target, by method then slice (for the findings report)."""
+        ai = self.ctl.ai
+        out: list[MapScore] = []
+        for method in MAP_METHODS:
+            for k, r in sorted(self.ctl.cache.slices((series_uid, ai.model, method, ai.target)),
+                               key=lambda kr: kr[0]):
+                s = r.scores
+                rnd = s.random_deletion_aucs if s is not None else ()
+                reasons = r.prediction.applicability.reasons if r.prediction.applicability else ()
+                out.append(MapScore(
+                    k, r.tag.model, method, r.target,
+                    s.deletion_auc if s is not None else None,
+                    float(sum(rnd) / len(rnd)) if rnd else None,
+                    s.vs_random if s is not None else None,
+                    s.better_than_random if s is not None else None,
+                    s.random_note if s is not None else "", r.applicable, tuple(reasons)))
+        return out
 
     def _push_map_volume(self) -> None:
         ai = self.ctl.ai

@@ -1,27 +1,50 @@
-"""Overlay controls of the inference module: method, target class, opacity, colormap, threshold,
-colour bar, and the map's quality scores (deletion AUC, pointing game). Bound to an AiState."""
+"""Overlay controls of the inference module: method (Grad-CAM, HiResCAM, occlusion, both side by
+side), target class, opacity, colormap, threshold, colour bar, and beside each final map its
+quality scores: deletion score and "x times better than random" (5 random smooth maps), pointing
+game where a mask is known. Bound to an AiState."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QSlider, QWidget)
 
-from viewer.modules.ai.state import (COLORMAPS, METHOD_NAMES, METHODS, PREDICTED, AiState, MapResult,
-)
+from viewer.modules.ai.state import (COLORMAPS, MAP_METHODS, METHOD_NAMES, METHODS, PREDICTED,
+                                     AiState, MapResult)
 from viewer.core.overlay import display_range
 from viewer.ui.views.colour_bar import ColourBar
 
 
-def describe_scores(result: MapResult | None) -> str:
-    """One line per score, e.g. "Deletion AUC 0.12 (lower = more faithful)"."""
+def vs_random_text(result: MapResult) -> str:
+    """"3.2 × better than random (random maps 0.81)", "no better than random (...)", or ""
+    when the map has no random baseline."""
+    s = result.scores
+    if s is None or s.vs_random is None:
+        return ""
+    rnd = s.random_deletion_aucs
+    base = f" (random maps {sum(rnd) / len(rnd):.3f})" if rnd else ""
+    if s.better_than_random is False or s.vs_random <= 1.0:
+        return f"no better than random{base}: this map does not show what the model used"
+    return f"{s.vs_random:.1f} × better than random{base}"
+
+
+def describe_scores(result: MapResult | None, hidden: bool = False) -> str:
+    """One line per score, e.g. "deletion score 0.12 (lower = more faithful)" and
+    "3.2 × better than random"; coarse maps carry no score; ``hidden``: the map is not shown
+    (outside the model's domain)."""
     if result is None:
         return ""
     name = METHOD_NAMES.get(result.tag.method, result.tag.method)
     if not result.final:
-        return f"{name}: coarse map (pass {result.pass_index + 1} of {result.passes}), refining…"
-    parts = [f"{name} for “{result.target}”"]
+        return (f"{name}: coarse map (pass {result.pass_index + 1} of {result.passes}), "
+                "refining… (no score for a coarse map)")
+    parts = [f"{name} for “{result.target}”" + (" — hidden (outside this model's domain)"
+                                                 if hidden else "")]
     if result.deletion_auc is not None:
-        parts.append(f"deletion AUC {result.deletion_auc:.3f} (lower = more faithful)")
+        parts.append(f"deletion score {result.deletion_auc:.3f} (lower = more faithful)")
+        if vs_random_text(result):
+            parts.append(vs_random_text(result))
+    elif not result.scored:
+        parts.append("deletion score against random maps: computing…")
     if result.pointing is not None:
         pg = result.pointing
         parts.append(f"pointing game {'hit' if pg.hit else 'miss'} (±{pg.tolerance_px:.0f} px), "
@@ -145,7 +168,7 @@ class OverlayControls(QWidget):
 
     def _on_ai_maps_changed(self) -> None:
         maps = self.ai.maps
-        first = maps.get("gradcam") or maps.get("occlusion")
+        first = maps.get(self.ai.main_method()) or next(iter(maps.values()), None)
         if first is None:
             self.colour_bar.set_range(0.0, 1.0, "no map")
             self.scores_label.setText("")
@@ -153,5 +176,6 @@ class OverlayControls(QWidget):
         span = display_range(first.heat, self.ai.threshold) or (0.0, 1.0)
         name = METHOD_NAMES.get(first.tag.method, "")
         self.colour_bar.set_range(span[0], span[1], name)
-        self.scores_label.setText("\n".join(describe_scores(maps.get(m))
-                                            for m in ("gradcam", "occlusion") if m in maps))
+        self.scores_label.setText("\n".join(
+            describe_scores(maps[m], self.ai.map_hidden(maps[m].prediction))
+            for m in MAP_METHODS if m in maps))

@@ -1,6 +1,11 @@
 """The inference module of the left panel: model picker with model card and demo badge, run and
 cancel with progress, class probabilities, knee exam results, overlay controls and device.
 
+A result outside the model's domain is never shown as a confident call: the panel says
+"Outside this model's domain: <reasons>", greys the probability bars, and the heat map stays
+hidden until the reader presses "Show map anyway" (Shift+O). Models that do not fit the series on
+screen are listed as "not for this series: <reason>" (still choosable).
+
 Bound to an AiState (reads choices and results from it); run, cancel and device requests leave
 as signals for the controller. Never imports torch: of inference it reads only the torch-free
 records of ``inference.results``.
@@ -17,33 +22,13 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, Q
 from inference.results import Prediction
 from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard
 from viewer.modules.ai.overlay_controls import OverlayControls
+from viewer.modules.ai.panel_text import card_html, domain_text, knee_html
 
 DEMO_BADGE = "DEMO WEIGHTS — NOT FOR CLINICAL USE"
-
-
-def card_html(card: ModelCard) -> str:
-    """The model card as rich text: task, classes, backbone, metrics, intended use."""
-    e = html.escape
-    rows = [f"<b>{e(card.name)}</b> {e(card.version)} · {e(card.task)} · {e(card.modality)}"
-            f" · {'exam' if card.level == 'exam' else 'per slice'}",
-            f"Classes: {e(', '.join(card.classes))}",
-            f"Backbone: {e(card.backbone)}" + (f", {card.input_size} px input" if card.input_size else "")]
-    if card.metrics:
-        shown = []
-        for key, value in list(card.metrics.items())[:6]:
-            if isinstance(value, float):
-                shown.append(f"{e(str(key))} {value:.3g}")
-            elif isinstance(value, (int, str)):
-                shown.append(f"{e(str(key))} {e(str(value))}")
-        if shown:
-            rows.append("Metrics: " + ", ".join(shown))
-    else:
-        rows.append("Metrics: not measured")
-    if card.intended_use:
-        rows.append(f"Intended use: {e(card.intended_use)}")
-    if card.demo and card.demo_statement:
-        rows.append(f"<i>{e(card.demo_statement)}</i>")
-    return "<br>".join(rows)
+SHOW_ANYWAY_KEY = "Shift+O"
+NOTICE_STYLE = ("QLabel { background: #5a4a1a; color: #ffe9a8; padding: 4px; border-radius: 3px;"
+                " border: 1px solid #d0a030; }")
+MUTED_STYLE = ("QProgressBar { color: #8a8a8a; } QProgressBar::chunk { background: #6a6a6a; }")
 
 
 class ProbabilityBars(QWidget):
@@ -80,11 +65,27 @@ class ProbabilityBars(QWidget):
     def values(self) -> dict[str, float]:
         return {n: b.value() / 1000.0 for n, b in self.bars.items()}
 
+    def set_muted(self, muted: bool) -> None:
+        """Grey the bars (a result outside the model's domain: no valid call)."""
+        for name, bar in self.bars.items():
+            bar.setEnabled(not muted)
+            bar.setStyleSheet(MUTED_STYLE if muted else "")
+            self.labels[name].setEnabled(not muted)
+            if muted:
+                font = self.labels[name].font()
+                font.setBold(False)
+                self.labels[name].setFont(font)
+
+    def muted(self) -> bool:
+        return any(not b.isEnabled() for b in self.bars.values())
+
 
 class InferencePanel(QScrollArea):
     """Signals: ``run_slice_requested()``, ``run_series_requested()``, ``cancel_requested()``,
-    ``device_chosen(str)`` ("auto", "cpu", "cuda", "mps")."""
+    ``device_chosen(str)`` ("auto", "cpu", "cuda", "mps"), ``show_anyway_requested()`` (the
+    reader wants to see, or hide again, the maps of an out-of-domain result)."""
 
+    show_anyway_requested = Signal()
     run_slice_requested = Signal()
     run_series_requested = Signal()
     cancel_requested = Signal()
@@ -93,6 +94,8 @@ class InferencePanel(QScrollArea):
     def __init__(self, ai: AiState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ai = ai
+        self._unfit: dict[str, tuple[str, ...]] = {}
+        self._shown: Prediction | None = None   # the prediction the Result box shows
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
@@ -144,6 +147,20 @@ class InferencePanel(QScrollArea):
         self.predicted_label = QLabel("No result yet")
         self.predicted_label.setWordWrap(True)
         rbox.addWidget(self.predicted_label)
+        self.domain_label = QLabel()
+        self.domain_label.setWordWrap(True)
+        self.domain_label.setAccessibleName("Outside this model's domain")
+        self.domain_label.setStyleSheet(NOTICE_STYLE)
+        self.domain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.domain_label.hide()
+        rbox.addWidget(self.domain_label)
+        self.show_anyway_button = QPushButton("Show map anyway")
+        self.show_anyway_button.setCheckable(True)
+        self.show_anyway_button.setToolTip(
+            f"{SHOW_ANYWAY_KEY}: show the heat map of this out-of-domain result (for this series "
+            "and model); the call stays marked as outside the model's domain")
+        self.show_anyway_button.hide()
+        rbox.addWidget(self.show_anyway_button)
         self.bars = ProbabilityBars()
         rbox.addWidget(self.bars)
         self.knee_label = QLabel()
@@ -176,6 +193,8 @@ class InferencePanel(QScrollArea):
         self.run_slice_button.clicked.connect(self.run_slice_requested)
         self.run_series_button.clicked.connect(self.run_series_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.show_anyway_button.clicked.connect(lambda _c: self.show_anyway_requested.emit())
+        ai.shown_anyway_changed.connect(lambda _on: self._refresh_domain())
         self.device_box.currentTextChanged.connect(self.device_chosen)
         ai.models_listed.connect(self._on_ai_models_listed)
         ai.model_changed.connect(self._on_ai_model_changed)
@@ -203,11 +222,35 @@ class InferencePanel(QScrollArea):
         self.device_label.setText(description)
 
     # -- reactions ---------------------------------------------------------------------------
+    def set_unfit(self, unfit: dict[str, tuple[str, ...]]) -> None:
+        """Mark in the picker the models that do not fit the series on screen: {model: reasons}
+        (empty reasons = fits). They stay choosable."""
+        self._unfit = {k: tuple(v) for k, v in unfit.items() if v}
+        for i in range(self.model_box.count()):
+            name = self.model_box.itemData(i)
+            card = self.ai.models.get(name) if isinstance(name, str) else None
+            if card is None:
+                continue
+            self.model_box.setItemText(i, self._item_text(card))
+            why = self._unfit.get(name)
+            self.model_box.setItemData(i, ("Not for this series: " + "; ".join(why)) if why
+                                       else domain_text(card), Qt.ItemDataRole.ToolTipRole)
+
+    def unfit_text(self, name: str) -> str:
+        """The picker's text of model ``name`` ("" when it is not listed)."""
+        i = self.model_box.findData(name)
+        return self.model_box.itemText(i) if i >= 0 else ""
+
+    def _item_text(self, card: ModelCard) -> str:
+        why = self._unfit.get(card.name)
+        return (f"{card.name} — not for this series: {why[0]}" if why
+                else f"{card.name} — {card.task}")
+
     def _on_ai_models_listed(self, cards: tuple[ModelCard, ...]) -> None:
         self.model_box.blockSignals(True)
         self.model_box.clear()
         for c in cards:
-            self.model_box.addItem(f"{c.name} — {c.task}", c.name)
+            self.model_box.addItem(self._item_text(c), c.name)
         if not cards:
             self.model_box.addItem("No models installed")
         self.model_box.setEnabled(bool(cards))
@@ -233,16 +276,43 @@ class InferencePanel(QScrollArea):
         self.run_slice_button.setEnabled(bool(card))
 
     def _on_ai_prediction_changed(self, pred: Prediction | None) -> None:
+        self._shown = pred
         if pred is None:
             self.predicted_label.setText("No result for this slice yet")
             self.bars.set_probabilities({})
             self.warnings_label.setText("")
+            self._refresh_domain()
             return
         what = "Exam call" if pred.per_plane else "Predicted"
         demo = "  (demo weights)" if pred.demo else ""
-        self.predicted_label.setText(f"<b>{what}: {html.escape(pred.predicted)}</b>{demo}")
-        self.bars.set_probabilities(pred.probabilities, pred.predicted)
+        if pred.applicable:
+            self.predicted_label.setText(f"<b>{what}: {html.escape(pred.predicted)}</b>{demo}")
+        else:
+            self.predicted_label.setText(
+                f"<b>No valid call</b> — the model's output ({html.escape(pred.predicted)}) "
+                f"is shown greyed and must not be read as a finding{demo}")
+        self.bars.set_probabilities(pred.probabilities, pred.predicted if pred.applicable else "")
+        self.bars.set_muted(not pred.applicable)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in pred.warnings))
+        self._refresh_domain()
+
+    def _refresh_domain(self) -> None:
+        """The out-of-domain notice and the Show anyway button of the result on screen."""
+        pred = self._shown
+        out = pred is not None and not pred.applicable
+        self.domain_label.setVisible(out)
+        self.show_anyway_button.setVisible(out)
+        if not out:
+            return
+        summary = pred.applicability.summary if pred.applicability else ""
+        shown = self.ai.shown_anyway
+        tail = ("Heat map shown anyway: it explains an output the model is not fit to give."
+                if shown else f"Heat map hidden; {SHOW_ANYWAY_KEY} or the button shows it anyway.")
+        self.domain_label.setText(f"⚠ {summary}\n{tail}")
+        self.show_anyway_button.blockSignals(True)
+        self.show_anyway_button.setChecked(shown)
+        self.show_anyway_button.blockSignals(False)
+        self.show_anyway_button.setText("Hide map again" if shown else "Show map anyway")
 
     def _on_ai_knee_changed(self, knee: KneeResult | None) -> None:
         if knee is None:
@@ -251,24 +321,3 @@ class InferencePanel(QScrollArea):
         self.knee_label.setText(knee_html(knee))
         self.knee_label.show()
         self._on_ai_prediction_changed(knee.prediction)
-
-
-def knee_html(knee: KneeResult) -> str:
-    """Per label: fused probability, each plane's probability and its contribution to the fused
-    logit (fusion weight x plane logit); missing planes stated."""
-    pred = knee.prediction
-    planes = list(pred.per_plane)
-    head = "".join(f"<th>{p[:3]}</th>" for p in planes)
-    rows = []
-    for label, p in pred.probabilities.items():
-        cells = "".join(
-            f"<td>{pred.per_plane[pl].get(label, float('nan')):.2f}"
-            f" <small>({pred.contributions.get(label, {}).get(pl, 0.0):+.2f})</small></td>"
-            for pl in planes)
-        rows.append(f"<tr><td>{html.escape(label)}</td><td><b>{p:.2f}</b></td>{cells}</tr>")
-    missing = (f"<br><b>Missing plane{'s' if len(knee.missing) > 1 else ''}: "
-               f"{', '.join(knee.missing)}</b> — fused from {', '.join(planes)} only."
-               if knee.missing else "")
-    return (f"<table cellspacing=3><tr><th>label</th><th>fused</th>{head}</tr>{''.join(rows)}"
-            f"</table><small>plane P (contribution to the fused logit)</small>{missing}"
-            f"<br>Grad-CAM for “{html.escape(knee.target)}” on each plane's slices.")

@@ -30,17 +30,22 @@ SWEEP_CHUNK = 8
 # -- models ----------------------------------------------------------------------------------
 def list_model_cards() -> list[ModelCard]:
     """Cards of every registered model (reads the JSON manifests; no torch)."""
+    from inference.domain import domain_block
     from inference.registry import get_spec, list_models
 
     cards = []
     for name in list_models():
         s = get_spec(name)
+        try:
+            domain = domain_block(s)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            domain = {}  # a plug-in's odd manifest: picked without domain, still checked per call
         cards.append(ModelCard(
             name=s.name, task=s.task, classes=tuple(s.classes), backbone=s.backbone,
             modality=s.modality, level=s.level, version=s.version,
             input_size=int(s.input.get("size", 0) or 0), metrics=dict(s.metrics),
             intended_use=s.intended_use, training_data=s.training_data, demo=s.demo,
-            demo_statement=s.demo_statement))
+            demo_statement=s.demo_statement, domain=domain))
     return cards
 
 
@@ -122,28 +127,30 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
                     cancelled: Callable[[], bool] | None = None,
                     truth: Callable[[], np.ndarray | None] | None = None,
                     faithfulness: bool = True) -> Iterator[MapResult]:
-    """Maps of slice ``k`` by each method in ``methods`` ("gradcam" fast first, then occlusion
-    coarse to fine); yields a MapResult per map (coarse occlusion passes with ``final=False``).
+    """Maps of slice ``k`` by each method in ``methods`` ("gradcam" / "hirescam" fast first,
+    then occlusion coarse to fine); yields a MapResult per map (coarse occlusion passes with ``final=False``).
 
     ``truth()`` gives the ground-truth mask (z, y, x) when known (pointing game), else None.
-    Final maps arrive with their scores from the classifier (deletion AUC and the random-map
-    baseline when ``faithfulness``; pointing game where the mask has a lesion on slice ``k``);
-    each map's ``explanation.prediction.applicability`` says whether the slice is in the
-    model's domain (the volume's orientation is passed for the plane check).
+    Each final map is yielded as soon as it is made (pointing game where the mask has a lesion
+    on slice ``k``, ``scored=False``); with ``faithfulness`` its deletion score against 5 random
+    smooth maps is then computed and the same map yielded again with those scores
+    (``scored=True``), so the reader sees the map before its score. Coarse occlusion passes
+    carry no scores. Each map's ``explanation.prediction.applicability`` says whether the slice
+    is in the model's domain (the volume's orientation is passed for the plane check).
     """
     is_cancelled = cancelled or (lambda: False)
     image = np.asarray(volume.voxels[k], dtype=np.float32)
     spacing = _slice_spacing(volume)
     mask_volume = truth() if truth is not None else None
     mask = mask_volume[k] if mask_volume is not None and mask_volume.shape == volume.shape else None
-    for method in sorted(methods, key=lambda m: m != "gradcam"):
+    for method in sorted(methods, key=lambda m: m == "occlusion"):  # fast CAMs first
         tag = ResultTag(volume.series_uid, int(k), model, method, target, request_id)
         t0 = time.perf_counter()
         clf, lock = pool.get(model)
         with lock:
             gen = clf.iter_explain(image, method, target or None, cancelled=is_cancelled,
                                    spacing=spacing, modality=volume.modality, mask=mask,
-                                   faithfulness=faithfulness, orientation=volume.orientation)
+                                   faithfulness=False, orientation=volume.orientation)
         while True:
             if is_cancelled():
                 gen.close()
@@ -152,7 +159,24 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
                 exp = next(gen, None)
             if exp is None:
                 break
-            yield MapResult(tag, exp, seconds=time.perf_counter() - t0)
+            if not exp.final or not faithfulness:
+                yield MapResult(tag, exp, seconds=time.perf_counter() - t0)
+                continue
+            yield MapResult(tag, exp, seconds=time.perf_counter() - t0, scored=False)
+            if is_cancelled():
+                return
+            with lock:
+                scored = _with_deletion_score(clf, image, exp, spacing, mask)
+            yield MapResult(tag, scored, seconds=time.perf_counter() - t0)
+
+
+def _with_deletion_score(clf: Any, image: np.ndarray, exp: Any, spacing: tuple[float, float],
+                         mask: np.ndarray | None) -> Any:
+    """``exp`` with its deletion score and random-map baseline added to its scores."""
+    from inference.explain.faithfulness import score_map
+
+    scores = score_map(clf, image, exp.map, exp.target, mask=mask, spacing=spacing, deletion=True)
+    return replace(exp, scores=scores)
 
 
 def explain_job(pool: ModelPool, volume: Volume, k: int, model: str, methods: Sequence[str],
@@ -163,7 +187,7 @@ def explain_job(pool: ModelPool, volume: Volume, k: int, model: str, methods: Se
         for result in iter_slice_maps(pool, volume, k, model, methods, target,
                                       request_id=ctx.request_id, cancelled=ctx.cancelled,
                                       truth=truth):
-            if result.final:
+            if result.final and result.scored:
                 finals.append(result)
             yield result
         return tuple(finals)
@@ -176,13 +200,14 @@ def compute_maps(volume: Volume, k: int, model: str, methods: Sequence[str],
     """The final maps of slice ``k`` synchronously (for headless rendering), one per method."""
     pool = ModelPool(device)
     return [r for r in iter_slice_maps(pool, volume, k, model, methods, target,
-                                       faithfulness=faithfulness) if r.final]
+                                       faithfulness=faithfulness) if r.final and r.scored]
 
 
 # -- series sweep ------------------------------------------------------------------------------
 def sweep_job(pool: ModelPool, volume: Volume, model: str, chunk: int = SWEEP_CHUNK):
     """Job: per-slice probabilities of every slice, ``chunk`` slices per model call; yields a
-    growing SweepResult after each chunk (NaN where not done yet) and returns the complete one."""
+    growing SweepResult after each chunk (NaN where not done yet) and returns the complete one,
+    with each slice's applicability (mask and reasons)."""
     def job(ctx: Any) -> Iterator[SweepResult]:
         clf, lock = pool.get(model)
         if clf.spec.level != "slice":
@@ -191,6 +216,8 @@ def sweep_job(pool: ModelPool, volume: Volume, model: str, chunk: int = SWEEP_CH
         classes = tuple(clf.spec.classes)
         n = volume.n_slices
         probs = np.full((n, len(classes)), np.nan, np.float32)
+        applicable = np.ones(n, dtype=bool)
+        reasons: list[tuple[str, ...]] = [() for _ in range(n)]
         spacing = _slice_spacing(volume)
         for start in range(0, n, chunk):
             ctx.check()
@@ -200,9 +227,11 @@ def sweep_job(pool: ModelPool, volume: Volume, model: str, chunk: int = SWEEP_CH
                                           batch_size=chunk, orientation=volume.orientation)
             for i, p in enumerate(preds):
                 probs[start + i] = [p.probabilities[c] for c in classes]
+                applicable[start + i] = p.applicable
+                reasons[start + i] = tuple(p.applicability.reasons) if p.applicability else ()
             done = min(n, start + chunk)
             result = SweepResult(volume.series_uid, model, classes, probs.copy(), done, n,
-                                 ctx.request_id)
+                                 ctx.request_id, applicable.copy(), tuple(reasons))
             if done < n:
                 yield result
         return result
@@ -222,9 +251,11 @@ def _central_files(info: SeriesInfo, count: int) -> SeriesInfo:
 def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "contrast",
                  slices: int = 3):
     """Job: for each MR series, the contrast model's label on ``slices`` central slices
-    (probabilities averaged); yields a ContrastLabel per series as it is done."""
+    (probabilities averaged); yields a ContrastLabel per series as it is done. A series whose
+    slices lie outside the model's domain (any one of them) gets no label, only its reasons."""
     def job(ctx: Any) -> Iterator[ContrastLabel]:
         from viewer.io import load_series
+        from viewer.modules.ai.state import summarise_reasons
         from viewer.modules.ai.study import contrast_disagrees, header_contrast
 
         for info in series:
@@ -247,8 +278,11 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
             mean = np.mean([[p.probabilities[c] for c in classes] for p in preds], axis=0)
             label = classes[int(np.argmax(mean))]
             header = header_contrast(info.description)
+            ok = all(p.applicable for p in preds)
+            reasons = summarise_reasons([p.applicability.reasons for p in preds
+                                         if p.applicability and not p.applicable], len(preds))
             yield ContrastLabel(info.uid, label, float(mean.max()), header,
-                                contrast_disagrees(header, label), len(images))
+                                ok and contrast_disagrees(header, label), len(images), ok, reasons)
     return job
 
 

@@ -22,8 +22,10 @@ from inference.results import Explanation, MapScores, Pointing, Prediction
 
 from viewer.core.overlay import COLORMAPS, OverlayStyle
 
-METHODS = ("gradcam", "occlusion", "both")
-METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion", "both": "Both side by side"}
+METHODS = ("gradcam", "hirescam", "occlusion", "both")
+METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "occlusion": "Occlusion",
+                "both": "Both side by side"}
+MAP_METHODS = ("gradcam", "hirescam", "occlusion")  # methods that make one map each
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PREDICTED = ""  # target meaning "the predicted class"
 
@@ -45,6 +47,15 @@ class ModelCard:
     training_data: str = ""
     demo: bool = False
     demo_statement: str = ""
+    #: What the model reads (``inference.domain.domain_block``): {"modality": "MR",
+    #: "body_parts": ["BRAIN"], "planes": ["axial"], ...}; {} when unknown.
+    domain: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def calibration(self) -> dict[str, Any]:
+        """The manifest's ``metrics.calibration`` (temperature, ece_before, ece_after, ...)."""
+        cal = self.metrics.get("calibration")
+        return dict(cal) if isinstance(cal, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,14 @@ class MapResult:
     tag: ResultTag
     explanation: Explanation
     seconds: float = 0.0
+    #: False while the final map's deletion score (against random maps) is still being computed
+    #: in the background: the map is shown first, the same result comes again with its scores.
+    scored: bool = True
+
+    @property
+    def applicable(self) -> bool:
+        """Whether the slice lay inside the model's domain (see ``prediction.applicability``)."""
+        return self.explanation.prediction.applicable
 
     @property
     def heat(self) -> np.ndarray:
@@ -124,7 +143,12 @@ class MapResult:
 @dataclass(frozen=True)
 class SweepResult:
     """Per-slice probabilities of a series: ``probs`` float32 (n_slices, n_classes), NaN where
-    not computed yet; ``done`` of ``total`` slices computed."""
+    not computed yet; ``done`` of ``total`` slices computed.
+
+    ``applicable``: bool (n_slices,), False where the slice lay outside the model's domain (True
+    where applicable or not computed yet; None = all applicable); ``reasons``: per slice, the
+    reasons it is out of domain (() where applicable), one tuple per slice (or () = none known).
+    """
 
     series_uid: str
     model: str
@@ -133,10 +157,48 @@ class SweepResult:
     done: int
     total: int
     request_id: int = 0
+    applicable: np.ndarray | None = None
+    reasons: tuple[tuple[str, ...], ...] = ()
 
     @property
     def complete(self) -> bool:
         return self.done >= self.total
+
+    def applicable_mask(self) -> np.ndarray:
+        """bool (n_slices,): True where the slice is applicable (or not computed yet)."""
+        n = int(self.probs.shape[0])
+        if self.applicable is None:
+            return np.ones(n, dtype=bool)
+        return np.asarray(self.applicable, dtype=bool)
+
+    def out_of_domain(self) -> np.ndarray:
+        """0-based slices computed and found outside the model's domain."""
+        return np.flatnonzero(~self.applicable_mask())
+
+    def slice_reasons(self, k: int) -> tuple[str, ...]:
+        """Why slice ``k`` (0-based) is out of the model's domain; () when it is not."""
+        return self.reasons[k] if 0 <= k < len(self.reasons) else ()
+
+    def series_reasons(self) -> tuple[str, ...]:
+        """The out-of-domain reasons of all slices, de-duplicated; the per-slice
+        "unlike the training data" reasons counted as one ("k of n slices unlike ...")."""
+        return summarise_reasons([self.slice_reasons(int(k)) for k in self.out_of_domain()],
+                                 self.done or self.total)
+
+
+def summarise_reasons(per_slice: list[tuple[str, ...]], n: int) -> tuple[str, ...]:
+    """De-duplicated reasons of several slices (``n`` slices looked at); the slices' own
+    "image unlike the training data (distance ...)" reasons become one "k of n slices unlike the
+    training data" reason."""
+    out: list[str] = []
+    ood = 0
+    for reasons in per_slice:
+        if any("unlike the training data" in r for r in reasons):
+            ood += 1
+        out += [r for r in reasons if "unlike the training data" not in r and r not in out]
+    if ood:
+        out.append(f"{ood} of {n} slice{'s' if n != 1 else ''} unlike the training data")
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -149,8 +211,15 @@ class ContrastLabel:
     header_label: str          # contrast named by SeriesDescription, "" when none
     disagrees: bool
     slices_used: int = 1
+    #: False when the slices used lay outside the contrast model's domain: then there is no
+    #: label to show ("?"), only the ``reasons``.
+    applicable: bool = True
+    reasons: tuple[str, ...] = ()
 
     def text(self) -> str:
+        """The series browser's line: "AI: T1 (93%)", or "AI: ?" when out of domain."""
+        if not self.applicable:
+            return "AI: ?"
         short = {"T1 post-contrast": "T1c", "T2-FLAIR": "FLAIR"}.get(self.label, self.label)
         flag = f"  ⚠ header says {self.header_label}" if self.disagrees else ""
         return f"AI: {short} ({self.confidence:.0%}){flag}"
@@ -178,7 +247,13 @@ class AiState(QObject):
     ``options_changed()`` method, colormap, opacity, threshold, visibility or target changed;
     ``maps_changed()`` the current slice's maps changed; ``prediction_changed(object)``;
     ``sweep_changed(object)`` a SweepResult or None; ``knee_changed(object)``;
-    ``flag_threshold_changed(float)``; ``status_changed(str)``.
+    ``flag_threshold_changed(float)``; ``status_changed(str)``;
+    ``shown_anyway_changed(bool)`` the reader showed (or hid again) the maps of an
+    out-of-domain series.
+
+    Out-of-domain results (``Prediction.applicable`` False) are never shown as confident calls:
+    their maps stay hidden (:meth:`map_hidden`) until the reader chooses "Show anyway", which
+    holds for the series on screen (``series_uid``) and the chosen model until either changes.
     """
 
     models_listed = Signal(object)
@@ -190,6 +265,7 @@ class AiState(QObject):
     knee_changed = Signal(object)
     flag_threshold_changed = Signal(float)
     status_changed = Signal(str)
+    shown_anyway_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +285,8 @@ class AiState(QObject):
         self.knee: KneeResult | None = None
         self.status = ""
         self.latest: dict[str, int] = {}
+        self.series_uid = ""          # the series on screen ("" when none)
+        self._shown_anyway: set[tuple[str, str]] = set()   # (series uid, model)
 
     # -- models -----------------------------------------------------------------------------
     def set_models(self, cards: tuple[ModelCard, ...] | list[ModelCard]) -> None:
@@ -289,6 +367,49 @@ class AiState(QObject):
         """The map methods the current display needs."""
         return ("gradcam", "occlusion") if self.method == "both" else (self.method,)
 
+    def main_method(self) -> str:
+        """The method whose map the slice view shows ("both": Grad-CAM; occlusion beside it)."""
+        return "gradcam" if self.method == "both" else self.method
+
+    # -- out-of-domain results ---------------------------------------------------------------------
+    def set_series(self, series_uid: str) -> None:
+        """The series on screen changed ("" = none); a "Show anyway" of another series lapses."""
+        if series_uid != self.series_uid:
+            self.series_uid = series_uid
+            self._shown_anyway.clear()
+
+    @property
+    def shown_anyway(self) -> bool:
+        """Whether the reader chose to see the out-of-domain maps of this series and model."""
+        return (self.series_uid, self.model) in self._shown_anyway
+
+    def set_shown_anyway(self, on: bool) -> None:
+        """Show (True) or hide again (False) the maps of out-of-domain slices of the series on
+        screen with the chosen model."""
+        key = (self.series_uid, self.model)
+        if bool(on) == (key in self._shown_anyway):
+            return
+        if on:
+            self._shown_anyway.add(key)
+        else:
+            self._shown_anyway.discard(key)
+        self.shown_anyway_changed.emit(bool(on))
+        self.options_changed.emit()
+
+    def toggle_shown_anyway(self) -> None:
+        self.set_shown_anyway(not self.shown_anyway)
+
+    def applicable(self) -> bool:
+        """False when the result on screen (the slice's prediction, or the knee exam's)
+        lies outside the model's domain."""
+        return self.prediction is None or self.prediction.applicable
+
+    def map_hidden(self, prediction: Prediction | None = None) -> bool:
+        """Whether a map explaining ``prediction`` (default: the one on screen) must stay hidden:
+        out of domain and the reader has not chosen "Show anyway"."""
+        pred = self.prediction if prediction is None else prediction
+        return pred is not None and not pred.applicable and not self.shown_anyway
+
     # -- results -----------------------------------------------------------------------------
     def is_current(self, tag: ResultTag, key: str, series_uid: str | None, slice_index: int) -> bool:
         """Whether a result tagged ``tag`` from job ``key`` belongs on screen now."""
@@ -350,12 +471,14 @@ class AiState(QObject):
         return sweep.classes[1] if len(sweep.classes) == 2 else None
 
     def flagged_slices(self) -> np.ndarray:
-        """0-based slices whose profile-class probability is at or above the flag threshold."""
+        """0-based slices whose profile-class probability is at or above the flag threshold;
+        slices outside the model's domain are never flagged (they are marked apart)."""
         name = self.profile_class()
         if self.sweep is None or name is None:
             return np.zeros(0, dtype=int)
         p = self.sweep.probs[:, self.sweep.classes.index(name)]
-        return np.flatnonzero(np.nan_to_num(p, nan=-1.0) >= self.flag_threshold)
+        hit = (np.nan_to_num(p, nan=-1.0) >= self.flag_threshold) & self.sweep.applicable_mask()
+        return np.flatnonzero(hit)
 
     def next_flagged(self, current: int, direction: int = 1) -> int | None:
         """The next (``direction`` +1) or previous (-1) flagged slice after ``current``, wrapping."""

@@ -1,6 +1,10 @@
 """SeriesSweep: the AI module's series sweep (per-slice probabilities of the whole series) and the
 probability-profile dock that draws it, with flagged-slice marks on the slice slider.
 
+Slices outside the model's domain are never flagged and their probabilities are not drawn as a
+curve: the profile shows them as grey hatched bands and the slider as grey marks, with the
+reasons in their tooltips.
+
 Part of :class:`viewer.modules.ai.controller.AiController` (composition-root code): it submits
 :func:`viewer.modules.ai.service.sweep_job`, keeps only the latest sweep of the series and model on screen,
 and redraws the growing profile at most every ``PROFILE_INTERVAL_MS``.
@@ -101,8 +105,11 @@ class SeriesSweep:
         ai.set_sweep(sweep)
         if sweep.complete:
             n = len(ai.flagged_slices())
+            ood = sweep.out_of_domain().size
+            out = (f" {ood} of {sweep.total} slices outside this model's domain (grey, not "
+                   f"flagged): {'; '.join(sweep.series_reasons())}." if ood else "")
             ai.set_status(f"Series sweep done: {n} slice{'s' if n != 1 else ''} flagged "
-                          f"(P ≥ {ai.flag_threshold:.2f}); N / Shift+N jump to them.")
+                          f"(P ≥ {ai.flag_threshold:.2f}); N / Shift+N jump to them.{out}")
             self.ctl.device.describe()
 
     def _on_ai_sweep_changed(self, sweep: SweepResult | None) -> None:
@@ -125,9 +132,19 @@ class SeriesSweep:
         if sweep is None:
             self.profile.set_profile(None)
             slider.set_marks(())
+            slider.set_muted(())
             return
         show = ai.profile_class()
-        self.profile.set_profile(sweep.probs, sweep.classes, show)
+        ood = sweep.out_of_domain()
+        probs = sweep.probs
+        if ood.size:
+            probs = probs.copy()
+            probs[ood] = np.nan            # no curve through calls the model is not fit to make
+        self.profile.set_profile(probs, sweep.classes, show)
+        why = "; ".join(sweep.series_reasons())
+        self.profile.set_excluded(ood, f"Outside this model's domain on {ood.size} slice"
+                                       f"{'s' if ood.size != 1 else ''}: {why}" if ood.size else "")
+        slider.set_muted(ood, "outside the model's domain")
         self.profile.set_threshold(ai.flag_threshold)
         self.profile.set_current(ctl.state.slice_index)
         flagged = ai.flagged_slices()

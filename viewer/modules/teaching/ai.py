@@ -1,6 +1,10 @@
 """The AI result of a teaching case: the case's model on its key slice, with Grad-CAM (and
 occlusion when asked) and, where the case has a ground-truth mask, the pointing game.
 
+A key slice outside the model's domain (plane, modality, body part, unlike the training data)
+gives no AI answer: :attr:`CaseAI.call` is "" and :attr:`CaseAI.note` says why; teaching never
+shows or records such an output as if it were a valid call.
+
 App-level code: ``inference`` (and torch) are imported lazily inside the functions, which run in
 JobRunner worker threads or in the headless replay. Results are the torch-free records of
 :mod:`inference.results` (maps in slice pixel geometry (y, x), float32, raw range, with their
@@ -22,7 +26,7 @@ if TYPE_CHECKING:  # the records are plain data; importing them here would load 
     from inference.results import Explanation, Pointing, Prediction
 
 log = logging.getLogger(__name__)
-METHOD_NAMES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion"}
+METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "occlusion": "Occlusion"}
 
 
 class ClassifierPool(Protocol):
@@ -66,6 +70,32 @@ class CaseAI:
         """Probability of the predicted class (None without a prediction)."""
         p = self.prediction
         return float(p.probabilities[p.predicted]) if p and p.predicted in p.probabilities else None
+
+    @property
+    def applicable(self) -> bool:
+        """False when the key slice lies outside the model's domain: no valid call."""
+        return self.prediction is None or self.prediction.applicable
+
+    @property
+    def domain_notice(self) -> str:
+        """"Outside this model's domain: <reasons>", "" when applicable."""
+        p = self.prediction
+        return p.applicability.summary if p is not None and p.applicability and not p.applicable else ""
+
+    @property
+    def call(self) -> str:
+        """The AI's answer as a reader may see it: the predicted class, "" when out of domain."""
+        return self.predicted if self.applicable else ""
+
+    @property
+    def call_probability(self) -> float | None:
+        """:attr:`probability` of a valid call, None when out of domain."""
+        return self.probability if self.applicable else None
+
+    @property
+    def note(self) -> str:
+        """Why there is no AI answer (the error or the out-of-domain notice), "" when there is."""
+        return self.error or self.domain_notice
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -131,7 +161,8 @@ def run_case_ai(case: Case, volume: Volume, k: int, methods: Sequence[str], pool
             with lock:
                 exp = None
                 for exp in clf.iter_explain(image, method, target, cancelled=cancelled,
-                                            spacing=spacing, modality=volume.modality, mask=mask):
+                                            spacing=spacing, modality=volume.modality, mask=mask,
+                                            orientation=volume.orientation):
                     pass
             if exp is None or not exp.final:
                 return CaseAI(case.case_id, k, error="cancelled")

@@ -25,6 +25,9 @@ class AiView:
     demo_statement: str = ""
     error: str = ""
     pending: bool = False
+    #: "Outside this model's domain: <reasons>" when the key slice is out of domain: then there
+    #: is no answer, no probabilities and no map to show ("" otherwise).
+    notice: str = ""
 
 
 def pointing_text(p: Pointing) -> str:
@@ -40,5 +43,7 @@ def ai_view(ai: CaseAI | None) -> AiView:
         return AiView(pending=True)
     if ai.error:
         return AiView(model=ai.model, error=ai.error)
+    if not ai.applicable:
+        return AiView(model=ai.model, demo_statement=ai.demo_statement, notice=ai.domain_notice)
     return AiView(ai.model, ai.predicted, dict(ai.probabilities), tuple(ai.maps),
                   {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement)

@@ -211,7 +211,8 @@ class TeachingController(QObject):
         if s is None:
             return
         self.ai[result.case_id] = result
-        s.set_ai(result.predicted, result.probability, result.model, result.error, i=i)
+        # an out-of-domain output is no answer: recorded as "" with the notice as the reason
+        s.set_ai(result.call, result.call_probability, result.model, result.note, i=i)
         self.ai_ready.emit(result.case_id)
         if s.index == i:
             self._refresh_ai()
@@ -355,8 +356,8 @@ class TeachingController(QObject):
         if s is None or not s.record.revealed or self._volume_case != s.current.case_id:
             return None
         ai = self.ai.get(s.current.case_id)
-        if ai is None or not ai.maps or self.state.slice_index != ai.slice_index:
-            return None
+        if ai is None or not ai.maps or not ai.applicable or self.state.slice_index != ai.slice_index:
+            return None   # never a map of an out-of-domain call
         return ai.maps.get(self.current_map)
 
     def _apply_overlay(self) -> None:

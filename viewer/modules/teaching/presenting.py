@@ -118,6 +118,8 @@ class PresenterSession(QObject):
     def ai_text(self, ai: CaseAI) -> str:
         if ai.error:
             return f"No AI result: {ai.error}"
+        if not ai.applicable:
+            return f"No AI answer. {ai.domain_notice}"
         p = ai.probability or 0.0
         method = METHOD_NAMES.get(next(iter(ai.maps), ""), "")
         demo = "  (demo weights, not for clinical use)" if ai.demo else ""
@@ -136,8 +138,8 @@ class PresenterSession(QObject):
         ai = self.ai.get(case.case_id)
         st = self.window.state
         heat = None
-        if (self.mode.ai_visible and ai is not None and ai.maps and self._volume_case == case.case_id
-                and st.slice_index == ai.slice_index):
+        if (self.mode.ai_visible and ai is not None and ai.maps and ai.applicable
+                and self._volume_case == case.case_id and st.slice_index == ai.slice_index):
             heat = next(iter(ai.maps.values()))
         if heat is None or st.volume is None or heat.shape != st.volume.voxels.shape[1:3]:
             self.window.slice_view.set_overlay(None)

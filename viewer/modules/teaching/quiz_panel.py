@@ -316,6 +316,8 @@ class QuizPanel(QScrollArea):
             self.ai_title.setText("AI result: still computing…")
         elif view.error:
             self.ai_title.setText(f"No AI result: {view.error}")
+        elif view.notice:
+            self.ai_title.setText(f"AI ({view.model}): no answer for this image. {view.notice}")
         else:
             p = view.probabilities.get(view.predicted, 0.0)
             self.ai_title.setText(f"AI ({view.model}): {view.predicted}  {100 * p:.0f} %")

@@ -114,7 +114,7 @@ def replay(cases: CaseList, pool: ClassifierPool, answers: dict[str, Any] | str 
         else:
             ai = run_case_ai(case, volume, k, methods, pool)
         results[case.case_id] = ai
-        session.set_ai(ai.predicted, ai.probability, ai.model, ai.error)
+        session.set_ai(ai.call, ai.call_probability, ai.model, ai.note)  # no out-of-domain call
         if answers == FIRST:
             entry: dict[str, Any] | None = {"answer": case.options[0]}
         else:

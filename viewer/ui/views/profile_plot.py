@@ -2,13 +2,16 @@
 
 A pyqtgraph PlotWidget: x = slice number (1-based as shown to readers), y = probability 0..1,
 one curve per class (or the flagged class only), a dashed threshold line, a vertical line at the
-current slice and dots on flagged slices. A click jumps to the nearest slice.
+current slice and dots on flagged slices. Excluded slices (e.g. outside a classifier's domain:
+no valid value there) are drawn as grey hatched bands, with their reason in the tooltip. A click
+jumps to the nearest slice.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
 CURVE_COLOURS = ((255, 120, 60), (80, 170, 255), (120, 220, 120), (230, 200, 80), (200, 120, 230))
@@ -34,6 +37,12 @@ class ProfilePlot(pg.PlotWidget):
                                               pen=pg.mkPen((200, 200, 200), style=Qt.PenStyle.DashLine))
         self.current_line = pg.InfiniteLine(1, angle=90, movable=False, pen=pg.mkPen((255, 214, 80)))
         self.flag_dots = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(255, 80, 60), pen=None)
+        hatch = QBrush(QColor(150, 150, 150, 110), Qt.BrushStyle.BDiagPattern)
+        self.excluded_bars = pg.BarGraphItem(x=[], height=[], width=1.0, y0=0.0, brush=hatch,
+                                             pen=pg.mkPen(None))
+        self.excluded_bars.setZValue(-10)
+        self._excluded = np.zeros(0, dtype=int)
+        self.addItem(self.excluded_bars)
         self.addItem(self.threshold_line)
         self.addItem(self.current_line)
         self.addItem(self.flag_dots)
@@ -56,6 +65,7 @@ class ProfilePlot(pg.PlotWidget):
             self._n = 0
             self._layout = None
             self.flag_dots.setData([], [])
+            self.set_excluded(())
             return
         n = int(probs.shape[0])
         layout = (n, tuple(classes), show)
@@ -86,6 +96,20 @@ class ProfilePlot(pg.PlotWidget):
     def set_flags(self, slices: np.ndarray, values: np.ndarray) -> None:
         """Dots at the flagged 0-based ``slices`` with their probability ``values``."""
         self.flag_dots.setData(np.asarray(slices, float) + 1, np.asarray(values, float))
+
+    def set_excluded(self, slices, tooltip: str = "") -> None:
+        """Grey hatched bands over the 0-based ``slices`` (no valid value there); ``tooltip``
+        says why ("" clears it)."""
+        k = np.asarray(sorted({int(v) for v in slices}), dtype=int)
+        self._excluded = k
+        self.excluded_bars.setOpts(x=(k + 1).astype(float), height=np.ones(k.size), width=1.0,
+                                   y0=0.0)
+        self.excluded_bars.setVisible(k.size > 0)
+        self.setToolTip(tooltip if k.size else "")
+
+    def excluded(self) -> tuple[int, ...]:
+        """0-based slices drawn as excluded."""
+        return tuple(int(v) for v in self._excluded)
 
     def set_threshold(self, value: float) -> None:
         self.threshold_line.setValue(float(value))

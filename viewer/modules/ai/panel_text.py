@@ -1,0 +1,109 @@
+"""Rich text of the inference panel: the model card (domain, metrics, calibration ECE, intended
+use, demo statement) and the knee exam table (per plane, with the planes outside the model's
+domain named). Plain functions of the torch-free records; no widgets."""
+from __future__ import annotations
+
+import html
+
+from inference.results import Prediction
+from viewer.modules.ai.state import KneeResult, ModelCard
+
+__all__ = ["calibration_text", "card_html", "domain_text", "knee_html", "knee_planes_out"]
+
+
+def calibration_text(card: ModelCard) -> str:
+    """"Calibration: ECE 0.007 after temperature scaling (0.012 before, T 1.06, 400 validation
+    images)" from the manifest's ``metrics.calibration``; "not measured" when absent."""
+    cal = card.calibration
+    after, before = cal.get("ece_after"), cal.get("ece_before")
+    if not isinstance(after, (int, float)):
+        return "Calibration: not measured"
+    extra = []
+    if isinstance(before, (int, float)):
+        extra.append(f"{before:.3f} before")
+    if isinstance(cal.get("temperature"), (int, float)):
+        extra.append(f"T {cal['temperature']:.2f}")
+    if isinstance(cal.get("n_val"), int):
+        extra.append(f"{cal['n_val']} validation images")
+    tail = f" ({', '.join(extra)})" if extra else ""
+    return f"Calibration: ECE {after:.3f} after temperature scaling{tail}"
+
+
+def domain_text(card: ModelCard) -> str:
+    """"Reads: MR · brain · axial slices" from the card's domain; "" when unknown."""
+    dom = card.domain or {}
+    parts = [str(dom.get("modality") or card.modality or "")]
+    parts += [", ".join(str(p).lower() for p in dom.get("body_parts", []) if p)]
+    planes = [str(p) for p in dom.get("planes", []) if p]
+    if planes:
+        parts.append((" + ".join(planes) + " stacks") if card.level == "exam"
+                     else " or ".join(planes) + " slices")
+    parts = [p for p in parts if p]
+    return "Reads: " + " · ".join(parts) if parts else ""
+
+
+def card_html(card: ModelCard) -> str:
+    """The model card as rich text: task, classes, backbone, metrics, intended use."""
+    e = html.escape
+    rows = [f"<b>{e(card.name)}</b> {e(card.version)} · {e(card.task)} · {e(card.modality)}"
+            f" · {'exam' if card.level == 'exam' else 'per slice'}",
+            f"Classes: {e(', '.join(card.classes))}",
+            f"Backbone: {e(card.backbone)}" + (f", {card.input_size} px input" if card.input_size else "")]
+    if domain_text(card):
+        rows.append(e(domain_text(card)))
+    if card.metrics:
+        shown = []
+        for key, value in list(card.metrics.items())[:6]:
+            if isinstance(value, float):
+                shown.append(f"{e(str(key))} {value:.3g}")
+            elif isinstance(value, (int, str)):
+                shown.append(f"{e(str(key))} {e(str(value))}")
+        if shown:
+            rows.append("Metrics: " + ", ".join(shown))
+    else:
+        rows.append("Metrics: not measured")
+    rows.append(e(calibration_text(card)))
+    if card.intended_use:
+        rows.append(f"Intended use: {e(card.intended_use)}")
+    if card.demo and card.demo_statement:
+        rows.append(f"<i>{e(card.demo_statement)}</i>")
+    return "<br>".join(rows)
+
+
+def knee_planes_out(pred: Prediction) -> dict[str, list[str]]:
+    """{plane: its reasons} for the exam's planes the applicability check put out of domain
+    (reasons that name a plane: "sagittal stack unlike the training data ...")."""
+    reasons = pred.applicability.reasons if pred.applicability else ()
+    out: dict[str, list[str]] = {}
+    for plane in (*pred.per_plane, "sagittal", "coronal", "axial"):
+        hits = [r for r in reasons if r.lower().startswith(plane)]
+        if hits and plane not in out:
+            out[plane] = hits
+    return out
+
+
+def knee_html(knee: KneeResult) -> str:
+    """Per label: fused probability, each plane's probability and its contribution to the fused
+    logit (fusion weight x plane logit); missing planes stated; planes outside the model's
+    domain named (their column marked ⚠) with their reasons."""
+    pred = knee.prediction
+    planes = list(pred.per_plane)
+    bad = knee_planes_out(pred)
+    head = "".join(f"<th>{p[:3]}{' ⚠' if p in bad else ''}</th>" for p in planes)
+    rows = []
+    for label, p in pred.probabilities.items():
+        cells = "".join(
+            f"<td>{pred.per_plane[pl].get(label, float('nan')):.2f}"
+            f" <small>({pred.contributions.get(label, {}).get(pl, 0.0):+.2f})</small></td>"
+            for pl in planes)
+        rows.append(f"<tr><td>{html.escape(label)}</td><td><b>{p:.2f}</b></td>{cells}</tr>")
+    missing = (f"<br><b>Missing plane{'s' if len(knee.missing) > 1 else ''}: "
+               f"{', '.join(knee.missing)}</b> — fused from {', '.join(planes)} only."
+               if knee.missing else "")
+    out = "".join(f"<br><b>⚠ {html.escape(p)} plane outside this model's domain:</b> "
+                  f"{html.escape('; '.join(r))}" for p, r in bad.items())
+    if not pred.applicable and not bad:
+        out = f"<br><b>⚠ {html.escape(pred.applicability.summary)}</b>"
+    return (f"<table cellspacing=3><tr><th>label</th><th>fused</th>{head}</tr>{''.join(rows)}"
+            f"</table><small>plane P (contribution to the fused logit)</small>{missing}{out}"
+            f"<br>Grad-CAM for “{html.escape(knee.target)}” on each plane's slices.")
