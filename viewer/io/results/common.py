@@ -65,14 +65,12 @@ class AlgorithmInfo:
         return out
 
     def software_versions(self) -> list[str]:
-        """SoftwareVersions values (LO, at most 64 characters each): SliceWise, the model and
-        the weights' sha256 (64 hex digits)."""
+        """SoftwareVersions values (LO, at most 64 characters each): SliceWise and the model.
+        (The weights' sha256, 64 hex digits, goes into Device Serial Number: as a value of a
+        multi-valued LO it could be padded to 65 characters.)"""
         from viewer import __version__
 
-        values = [f"SliceWise {__version__}", f"{self.name} {self.version}"[:64]]
-        if self.sha256:
-            values.append(self.sha256[:64])
-        return values
+        return [f"SliceWise {__version__}", f"{self.name} {self.version}"[:63]]
 
     def statement(self, what: str) -> str:
         """One sentence for Image Comments / Derivation Description."""

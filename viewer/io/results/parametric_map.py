@@ -5,8 +5,8 @@ One object per explanation method and class: frames are the maps of the explaine
 references its source image (Derivation Image Sequence, written by highdicom) and carries the
 source's plane position. The Real World Value Mapping names the quantity "class activation"
 (:data:`CLASS_ACTIVATION`, unitless); the algorithm (name, version, weights sha256, demo flag)
-is in Manufacturer Model Name, Software Versions, Device Serial Number (the sha256), Content
-Description and each frame's Derivation Description.
+is in Manufacturer Model Name, Software Versions (name and version), Device Serial Number (the
+sha256), Content Description and each frame's Derivation Description.
 """
 from __future__ import annotations
 
