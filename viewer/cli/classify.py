@@ -147,7 +147,7 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
 
 def _write_dicom(folder: Path, clf: Any, volume: Volume, results: list) -> list[str]:
     """The DICOM result objects (SR; with maps also PM, SEG and SC) of a classified series."""
-    from viewer.io.results.common import DicomResultError
+    from viewer.io.results.errors import DicomResultError
     from viewer.modules.ai.dicom_export import SliceResult, algorithm_from_spec, write_dicom_results
 
     try:

@@ -10,16 +10,22 @@ DICOM PS3.16 8.2), declared in each object's Coding Scheme Identification Sequen
 """
 from __future__ import annotations
 
+__all__ = ["AlgorithmInfo", "DicomResultError", "SCHEME", "read_sources"]
+
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import highdicom as hd
 import pydicom
 from pydicom.dataset import Dataset
 
-from viewer.io.errors import DicomLoadError
+from viewer.io.results.errors import MISSING_HIGHDICOM, DicomResultError
+
+try:
+    import highdicom as hd
+except ImportError as exc:  # the optional [pacs] extra is not installed
+    raise DicomResultError("", MISSING_HIGHDICOM) from exc
 
 SCHEME = "99SLW"
 SCHEME_NAME = "SliceWise local codes"
@@ -36,10 +42,6 @@ METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "occlusion": "Occ
 # images; files from some tools (and SliceWise's own synthetic series) leave them out.
 _TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
           "ReferringPhysicianName", "StudyID", "AccessionNumber")
-
-
-class DicomResultError(DicomLoadError):
-    """A result object could not be written or read back; ``reason`` says why in words."""
 
 
 @dataclass(frozen=True)

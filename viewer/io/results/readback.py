@@ -20,7 +20,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from viewer.io.records import DiscoveryResult
-from viewer.io.results.common import DicomResultError
+from viewer.io.results.errors import DicomResultError
 
 PARAMETRIC_MAP = "1.2.840.10008.5.1.4.1.1.30"
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"

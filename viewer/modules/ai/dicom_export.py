@@ -21,17 +21,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viewer.core.overlay import OverlayStyle, compose, display_range, lookup_table, normalise_map
 from viewer.io.records import Volume
-from viewer.io.results.common import AlgorithmInfo, DicomResultError, read_sources
-from viewer.io.results.parametric_map import parametric_map
-from viewer.io.results.report import ClassificationFinding, measurement_report
-from viewer.io.results.secondary_capture import BurnedSlice, write_secondary_captures
-from viewer.io.results.segmentation import fractional_segmentation
+from viewer.io.results.errors import DicomResultError
+
+if TYPE_CHECKING:  # highdicom (the optional [pacs] extra) is imported only when writing
+    from viewer.io.results.common import AlgorithmInfo
+    from viewer.io.results.report import ClassificationFinding
 
 Send = Callable[[Sequence[Path]], None]
 
@@ -48,6 +48,8 @@ class SliceResult:
 
 def algorithm_from_spec(spec: Any) -> AlgorithmInfo:
     """AlgorithmInfo of a model manifest (``inference.registry.ModelSpec``)."""
+    from viewer.io.results.common import AlgorithmInfo
+
     return AlgorithmInfo(name=spec.name, version=str(spec.version), sha256=spec.sha256,
                          demo=bool(spec.demo))
 
@@ -58,6 +60,8 @@ def _stem(text: str) -> str:
 
 def _finding(pred: Any, source: Any = None, frame: int | None = None,
              label: str = "") -> ClassificationFinding:
+    from viewer.io.results.report import ClassificationFinding
+
     a = pred.applicability
     return ClassificationFinding(probabilities=dict(pred.probabilities), predicted=pred.predicted,
                                  applicable=bool(pred.applicable),
@@ -67,6 +71,8 @@ def _finding(pred: Any, source: Any = None, frame: int | None = None,
 
 def series_finding(preds: Sequence[Any]) -> ClassificationFinding:
     """The series finding of per-slice predictions (see the module docstring)."""
+    from viewer.io.results.report import ClassificationFinding
+
     classes = list(preds[0].probabilities)
     means = {c: float(np.mean([p.probabilities.get(c, np.nan) for p in preds])) for c in classes}
     reasons = list(dict.fromkeys(r for p in preds if p.applicability is not None
@@ -80,7 +86,14 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
                         algorithm: AlgorithmInfo, style: OverlayStyle | None = None,
                         send: Send | None = None) -> list[Path]:
     """Writes the result objects of ``results`` (slices of ``volume``) into ``out``; returns
-    the paths (SC images one by one). Raises DicomResultError with a reason in words."""
+    the paths (SC images one by one). Raises DicomResultError with a reason in words (also
+    when highdicom, the optional [pacs] extra, is not installed)."""
+    from viewer.io.results.common import read_sources
+    from viewer.io.results.parametric_map import parametric_map
+    from viewer.io.results.report import measurement_report
+    from viewer.io.results.secondary_capture import BurnedSlice, write_secondary_captures
+    from viewer.io.results.segmentation import fractional_segmentation
+
     if not results:
         raise DicomResultError(str(out), "no classified slice to export")
     if not volume.slice_files or len(volume.slice_files) != volume.n_slices:
