@@ -3,7 +3,9 @@
 Prints per-slice probabilities (knee: per plane and fused); with ``--explain`` writes each map
 as float32 ``.npy`` in slice pixel geometry (y, x) — knee: (S, y, x) per plane — plus a PNG
 overlay of the map on the windowed slice, and scores the map (deletion AUC against 5 random
-smooth maps: "x times better than random").
+smooth maps: "x times better than random"). ``--dicom-out DIR`` writes the results as DICOM
+objects (:mod:`viewer.modules.ai.dicom_export`): a TID 1500 Structured Report, and with
+``--explain`` a Parametric Map, a FRACTIONAL Segmentation and burned-in Secondary Captures.
 
 Every slice (and the series, the knee exam) says whether it is ``applicable``: inside the model's
 domain (modality, plane, body part, pixel values) and like its training data (out-of-distribution
@@ -44,8 +46,12 @@ def run_classify(args: argparse.Namespace) -> int:
 
     clf, device = _load_classifier(args.model)
     out = Path(args.out) if args.out else None
-    if args.explain and out is None:
-        raise CommandError("--explain writes maps: give a folder with --out DIR")
+    dicom_out = Path(args.dicom_out) if getattr(args, "dicom_out", None) else None
+    if args.explain and out is None and dicom_out is None:
+        raise CommandError("--explain writes maps: give a folder with --out DIR or --dicom-out DIR")
+    if dicom_out is not None and clf.spec.level == "exam":
+        raise CommandError(f"--dicom-out is not available for the {clf.spec.name} exam model yet; "
+                           "use --out for its maps")
     try:
         if clf.spec.level == "exam":
             doc = _classify_exam(clf, args, out)
@@ -109,6 +115,7 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
     volume = _pick_volume(clf, chosen)
     spacing = (volume.spacing[1], volume.spacing[2])
     rows = []
+    results = []
     indices = slice_range(args.slices, volume.n_slices)
     images = [volume.voxels[k] for k in indices]
     preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality,
@@ -117,19 +124,38 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
         row: dict[str, Any] = {"slice": k + 1, "probabilities": pred.probabilities,
                                "predicted": pred.predicted, "warnings": list(pred.warnings),
                                **_applicability(pred)}
+        exp = None
         if args.explain:
             exp = clf.explain(volume.voxels[k], args.explain, args.target, spacing=spacing,
                               modality=volume.modality, orientation=volume.orientation,
                               faithfulness=True)
-            row.update(_write_map(out, f"slice{k + 1:04d}_{args.explain}", exp.map,
-                                  volume.voxels[k], volume))
+            if out is not None:
+                row.update(_write_map(out, f"slice{k + 1:04d}_{args.explain}", exp.map,
+                                      volume.voxels[k], volume))
             row["target"] = exp.target
             row["scores"] = _scores_json(exp.scores)
         rows.append(row)
-    return {"series": {"uid": volume.series_uid, "description": volume.description,
+        results.append((k, pred, exp))
+    dicom: dict[str, Any] = {}
+    if getattr(args, "dicom_out", None):
+        dicom["dicom"] = _write_dicom(Path(args.dicom_out), clf, volume, results)
+    return {**dicom, "series": {"uid": volume.series_uid, "description": volume.description,
                        "modality": volume.modality, "orientation": volume.orientation,
                        **_series_applicability(preds)},
             "warnings": list(volume.warnings), "slices": rows}
+
+
+def _write_dicom(folder: Path, clf: Any, volume: Volume, results: list) -> list[str]:
+    """The DICOM result objects (SR; with maps also PM, SEG and SC) of a classified series."""
+    from viewer.io.results.errors import DicomResultError
+    from viewer.modules.ai.dicom_export import SliceResult, algorithm_from_spec, write_dicom_results
+
+    try:
+        paths = write_dicom_results(folder, volume, [SliceResult(k, p, e) for k, p, e in results],
+                                    algorithm_from_spec(clf.spec))
+    except DicomResultError as exc:
+        raise CommandError(f"could not write DICOM results: {exc.reason} ({exc.path})") from exc
+    return [str(p) for p in paths]
 
 
 def _pick_volume(clf: Any, chosen: list) -> Volume:
@@ -210,6 +236,8 @@ def _print(doc: dict) -> None:
             call = (row["predicted"] if row.get("applicable", True)
                     else f"no valid call (model output {row['predicted']})")
             print(f"slice {row['slice']:4d}  {probs}  -> {call}{flag}{extra}{rnd}")
+        if doc.get("dicom"):
+            print(f"DICOM results: {len(doc['dicom'])} files, report {doc['dicom'][0]}")
         return
     print(f"planes used: {', '.join(doc['planes_used'])}")
     for plane, probs in doc["per_plane"].items():

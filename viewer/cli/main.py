@@ -8,7 +8,7 @@ Stable contracts (tests and users rely on them):
   --opacity 0..1 --target CLASS --colormap NAME]``
 - ``slicewise models [--json]``
 - ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|hirescam|occlusion]
-  [--target CLASS] [--out DIR] [--json]``
+  [--target CLASS] [--out DIR] [--dicom-out DIR] [--json]``
 - ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
   [--occlusion] [--present [--windowed]]``
 
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write each slice's heat map by this method, scored against random maps")
     s.add_argument("--target", help="class to explain (default: the predicted class)")
     s.add_argument("--out", help="folder for maps (.npy float32) and PNG overlays")
+    s.add_argument("--dicom-out", metavar="DIR",
+                   help="folder for DICOM results: structured report; with --explain also "
+                        "parametric map, segmentation and secondary captures")
     s.add_argument("--json", action="store_true")
     s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
 

@@ -55,7 +55,7 @@ class MapOverlay:
             k = state.slice_index
             if 0 <= k < stack.shape[0] and stack.shape[1:] == vol.shape[1:]:
                 return stack[k]
-        return None
+        return self.ctl.dicom.heat(state.slice_index)  # a PM / SEG read back from the study
 
     def map_value(self, j: int, i: int) -> float | None:
         """The displayed map's value at row ``j``, column ``i`` of the current slice."""
