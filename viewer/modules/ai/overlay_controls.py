@@ -122,6 +122,7 @@ class OverlayControls(QWidget):
         self.threshold_slider.valueChanged.connect(lambda v: ai.set_threshold(v / 100.0))
         self.flag_spin.valueChanged.connect(ai.set_flag_threshold)
         ai.options_changed.connect(self._sync)
+        ai.options_changed.connect(self._on_ai_maps_changed)  # method or threshold: new bar
         ai.model_changed.connect(self._on_ai_model_changed)
         ai.maps_changed.connect(self._on_ai_maps_changed)
         ai.flag_threshold_changed.connect(self._sync)
@@ -168,9 +169,10 @@ class OverlayControls(QWidget):
 
     def _on_ai_maps_changed(self) -> None:
         maps = self.ai.maps
-        first = maps.get(self.ai.main_method()) or next(iter(maps.values()), None)
+        first = maps.get(self.ai.main_method())  # the bar describes the map on screen, only
         if first is None:
-            self.colour_bar.set_range(0.0, 1.0, "no map")
+            waiting = METHOD_NAMES.get(self.ai.main_method(), "")
+            self.colour_bar.set_range(0.0, 1.0, f"{waiting}: no map yet" if maps else "no map")
             self.scores_label.setText("")
             return
         span = display_range(first.heat, self.ai.threshold) or (0.0, 1.0)

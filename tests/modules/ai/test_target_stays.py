@@ -1,0 +1,40 @@
+"""Running a series sweep leaves the explained class as the reader chose it ("Predicted class"),
+in this session and after a restart."""
+from __future__ import annotations
+
+from tests.modules.ai.support import ai_window, brain_volume
+
+
+def test_run_on_series_keeps_predicted_class_as_target(qtbot, monkeypatch):
+    from viewer.modules.ai.state import PREDICTED
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    win.show_volume(brain_volume(n=6, size=64))
+    assert ctl.ai.target == PREDICTED
+    ctl.act_run_series.trigger()
+    qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)
+    assert ctl.ai.target == PREDICTED
+    assert ctl.panel.controls.target_box.currentText() == "Predicted class"
+    win.close()
+    win2, ctl2 = ai_window(qtbot, monkeypatch)                # same settings folder: a restart
+    assert ctl2.ai.target == PREDICTED
+
+
+def test_colour_bar_follows_the_method_on_screen(qtbot, monkeypatch):
+    from tests.modules.ai.support import show_maps_anyway, wait_maps
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    win.show_volume(brain_volume(n=4, size=64))
+    show_maps_anyway(ctl)
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    bar = ctl.panel.controls.colour_bar
+    assert bar.text().startswith("Grad-CAM")
+    ctl.ai.set_method("occlusion")
+    assert "Grad-CAM" not in bar.text()                       # never the old method's label
+    wait_maps(qtbot, ctl)
+    assert bar.text().startswith("Occlusion")
+    heat = ctl.ai.maps["occlusion"].heat
+    assert bar.high == heat.max()
