@@ -136,6 +136,13 @@ def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatc
     a, b = cv.view_box.viewRect().center(), win.slice_view.view_box.viewRect().center()
     assert (a.x(), a.y()) == pytest.approx((b.x(), b.y()))
     assert cv.mm_per_pixel() == pytest.approx(win.slice_view.mm_per_pixel(), rel=0.02)
+    # the same slice lies at the same screen height in both views (they were 18 px apart)
+    from PySide6.QtCore import QPoint
+
+    top = [v.canvas.mapToGlobal(QPoint(0, 0)).y() for v in (cv, win.slice_view)]
+    assert top[0] == top[1] and cv.canvas.height() == win.slice_view.canvas.height()
+    # each view names the map it shows and the values its colours span
+    assert win.slice_view.caption.startswith("Grad-CAM") and cv.caption.startswith("Occlusion")
     first = {m: r.heat for m, r in ai.maps.items()}
     win.state.set_slice(2)
     wait_maps(qtbot, ctl)
@@ -147,6 +154,7 @@ def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatc
     assert not win.runner.is_running("explain")
     ai.set_method("gradcam")
     assert not ctl.compare_dock.isVisibleTo(win)
+    assert win.slice_view.caption == ""                  # one view: the panel's bar says it
 
 
 def test_pointing_game_on_the_sample_phantom(qtbot, monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.slice_view import SliceView
@@ -60,7 +60,8 @@ class CompareView:
         """A second SliceView on the same state (slice, window) with zoom and pan linked."""
         main = self.window.slice_view
         view = SliceView(self.state)
-        view.controls.hide()
+        # the slider bar stays, so both image areas have one height: the same slice then lies
+        # at the same screen height in both views (hiding it put them 18 px apart)
         for act in view.zoom_actions + view.preset_actions:
             view.removeAction(act)  # the main view owns the window-wide keys
         self._linking = False
@@ -74,6 +75,8 @@ class CompareView:
         dock = QDockWidget("Occlusion (linked view)", self.window)
         dock.setObjectName("compare")
         dock.setWidget(view)
+        # no title bar: it pushed the image down by its height; the view's own caption names it
+        dock.setTitleBarWidget(QWidget())
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.window.resizeDocks([dock], [max(300, main.width() // 2)], Qt.Orientation.Horizontal)
         self.dock = dock

@@ -14,11 +14,19 @@ import numpy as np
 from viewer.modules.ai.compare import CompareView
 from viewer.modules.ai.state import MAP_METHODS, MapResult
 from viewer.core.exports import MapScore
+from viewer.core.overlay import display_range
 from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
 
 if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
     from viewer.modules.ai.controller import AiController
+
+
+def _caption(method: str, heat: np.ndarray | None, threshold: float) -> str:
+    """"Grad-CAM  0.0058 – 0.029": the method a view shows and the map values its colours
+    span (each of two side-by-side views names its own)."""
+    span = display_range(heat, threshold) if heat is not None else None
+    return f"{method}  {span[0]:.2g} – {span[1]:.2g}" if span else f"{method}  (no map)"
 
 
 class MapOverlay:
@@ -74,11 +82,17 @@ class MapOverlay:
     def refresh(self, *_args) -> None:
         """Redraw the overlay of the slice view (and of the linked occlusion view)."""
         ai = self.ctl.ai
-        self._apply(self.ctl.window.slice_view, self.main_heat())
-        if self.compare.view is not None and ai.method == "both":
+        main = self.ctl.window.slice_view
+        heat = self.main_heat()
+        self._apply(main, heat)
+        both = self.compare.view is not None and ai.method == "both"
+        main.set_caption(_caption("Grad-CAM", heat, ai.threshold) if both else "")
+        if both:
             occ = ai.maps.get("occlusion")
             shown = occ is not None and not ai.map_hidden(occ.prediction)
             self._apply(self.compare.view, occ.heat if shown else None)
+            self.compare.view.set_caption(
+                _caption("Occlusion", occ.heat if shown else None, ai.threshold))
         self._follow_current_class()
 
     def _follow_current_class(self) -> None:

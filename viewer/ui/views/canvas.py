@@ -69,6 +69,7 @@ class Annotations:
 
     letters: dict[str, str] = field(default_factory=dict)  # left/right/top/bottom
     top_left: list[str] = field(default_factory=list)
+    top_right: list[str] = field(default_factory=list)   # e.g. which heat map this view shows
     bottom_left: list[str] = field(default_factory=list)
     centre: str = ""                 # e.g. "loading…" or the empty-view hint
     mm_per_px: float | None = None   # for the scale bar; None hides it
@@ -159,6 +160,8 @@ def paint_annotations(p: QPainter, area: QRect, a: Annotations, text_font: QFont
 
     if a.top_left:
         _shadow_text(p, inner, int(AF.AlignLeft | AF.AlignTop), fit(a.top_left), TEXT_COLOR)
+    if a.top_right:
+        _shadow_text(p, inner, int(AF.AlignRight | AF.AlignTop), fit(a.top_right), LETTER_COLOR)
     if a.bottom_left:
         _shadow_text(p, inner, int(AF.AlignLeft | AF.AlignBottom), fit(a.bottom_left), TEXT_COLOR)
     if a.centre:

@@ -77,6 +77,7 @@ class SliceView(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.controls)
         self._mm = (1.0, 1.0)               # (y, x) pixel spacing
+        self.caption = ""
         self._shown_loaded = False
         self._blank: np.ndarray | None = None
         self.user_presets = lambda modality: []  # reader's presets (viewer.modules.workspace.presets_editor)
@@ -261,7 +262,15 @@ class SliceView(QWidget):
         if not st.is_slice_loaded(st.slice_index):
             a.centre = "loading…"
         a.mm_per_px = self.mm_per_pixel()
+        a.top_right = [self.caption] if self.caption else []
         self.canvas.set_annotations(a)
+
+    def set_caption(self, text: str) -> None:
+        """A line at the top right naming what the view shows (e.g. "Grad-CAM  0.006 – 0.03"
+        when two views show two heat maps side by side); "" removes it."""
+        if text != self.caption:
+            self.caption = text
+            self._refresh_annotations()
 
     # -- zoom, pan, presets ---------------------------------------------------------------
     def image_rect(self) -> QRectF:
