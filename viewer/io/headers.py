@@ -336,7 +336,7 @@ def _size_check(ds: Dataset, rows: int, columns: int, frames: int, samples: int)
         raise UnreadableFile(
             f"Damaged image header: {columns} x {rows} pixels x {frames} frames x {samples} "
             f"samples is {voxels:,} values, more than SliceWise reads from one file "
-            f"({MAX_VOXELS:,})")
+            f"({MAX_VOXELS:,} values, {MAX_VOXELS * 4 >> 30} GB of memory once decoded)")
 
 
 def _native_size_check(ds: Dataset) -> None:

@@ -72,8 +72,10 @@ def _decode_one(path: str, rgb: bool, warnings: list[str] | None = None) -> Deco
     """All frames of one file (``viewer.io.decode``); refuses a colour/grey mismatch. Decoder
     messages (Python warnings, C stderr) become ``warnings`` in words, never console noise."""
     sink = warnings if warnings is not None else []
-    with library_messages(sink, native=True, prefix=f"{file_name(path)}: "):
+    prefix = f"{file_name(path)}: "
+    with library_messages(sink, native=True, prefix=prefix):
         decoded = decode_file(path)
+    sink.extend(n for n in (prefix + note for note in decoded.notes) if n not in sink)
     if decoded.is_rgb != rgb:
         raise DicomLoadError(path, "this image is " + ("colour" if decoded.is_rgb else "grey")
                              + " while the rest of the series is not")
@@ -256,7 +258,11 @@ def iter_load(
             if cancelled is not None and cancelled():
                 return
             stop = min(total, start + max(1, chunk))
-            layouts = {} if rgb else scan_native(files[start:stop])
+            if rgb:
+                layouts = {}
+            else:  # GDCM's scanner may print to fd 2: into the log, not the console
+                with library_messages(native=True):
+                    layouts = scan_native(files[start:stop])
             # Parsing holds the GIL, reading and converting release it: two threads overlap them.
             for k, error in zip(range(start, stop), pool.map(decode_slice, range(start, stop))):
                 if error is None:
