@@ -322,7 +322,17 @@ def decode_file(path: str) -> Decoded:
         raise _undecodable(path, "the file has no pixel data (no image is stored in it)")
     ts = transfer_syntax(ds)
     native = bool(ts) and not ts.is_compressed and "PixelData" in ds
-    check_claimed_size(ds, path, len(ds.PixelData) if native else None)
+    pixel_bytes = None
+    if native:
+        value = ds.PixelData
+        if not value:
+            raise DicomLoadError(path, "the pixel data element is empty (no image is stored in "
+                                       "it)")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise DicomLoadError(path, "the pixel data element is damaged (its value is not "
+                                       "image data)")
+        pixel_bytes = len(value)
+    check_claimed_size(ds, path, pixel_bytes)
     try:
         return decode_dataset(ds, path)
     except _NeedsWorker as exc:

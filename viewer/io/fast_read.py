@@ -24,6 +24,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 from viewer.io.colour import usable_rescale
 from viewer.io.decode import check_claimed_size
 from viewer.io.errors import DicomLoadError
+from viewer.io.header_walk import lengths_fit
 from viewer.io.warnings_capture import library_messages
 
 _PIXEL_DATA = Tag(0x7FE0, 0x0010)
@@ -221,6 +222,10 @@ def scan_native(paths: list[str]) -> dict[str, NativeLayout]:
     tags = [gdcm.Tag(*t) for t in _SCAN_TAGS]
     for tag in tags:
         scanner.AddTag(tag)
+    # A damaged length field makes GDCM allocate gigabytes: such files go to pydicom.
+    paths = [p for p in paths if lengths_fit(str(p), stop=_PER_FRAME)]
+    if not paths:
+        return {}
     try:
         scanner.Scan([str(p) for p in paths])
     except Exception:  # noqa: BLE001 - every file then goes through pydicom
