@@ -23,6 +23,7 @@ process down:
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -314,8 +315,9 @@ def _undecodable(path: str, reason: str) -> DicomLoadError:
     return DicomLoadError(path, problem or reason)
 
 
-def decode_file(path: str) -> Decoded:
-    """Decode every frame of ``path`` (see the module docstring). Raises ``DicomLoadError``."""
+def decode_file(path: str, *, gdcm_here: bool = False) -> Decoded:
+    """Decode every frame of ``path`` (see the module docstring). Raises ``DicomLoadError``.
+    ``gdcm_here``: this already is a separate worker process, GDCM may run in it."""
     ds = read_full(path)
     if "PixelData" not in ds and "FloatPixelData" not in ds and \
             "DoubleFloatPixelData" not in ds:
@@ -340,11 +342,35 @@ def decode_file(path: str) -> Decoded:
     if not _gdcm_available(ds):
         raise _undecodable(path, f"the image data could not be decoded ({ts.name}; {reason})")
     try:
-        reply = isolated.call(path, _gdcm_in_worker, path)
-        (frames, is_rgb, error), notes = reply.value, reply.notes
+        if gdcm_here:
+            (frames, is_rgb, error), notes = _gdcm_in_worker(path), ()
+        else:
+            reply = isolated.call(path, _gdcm_in_worker, path)
+            (frames, is_rgb, error), notes = reply.value, reply.notes
     except DicomLoadError as exc:
         frames, is_rgb, error, notes = None, False, exc.reason, ()
     if frames is None:
         raise _undecodable(path, f"the image data could not be decoded ({ts.name}; "
                                  f"{reason}; GDCM: {error})")
     return Decoded(frames, is_rgb, "gdcm (worker process)", notes)
+
+
+# --- parallel decoding in worker processes --------------------------------------------------
+def decode_in_worker(path: str) -> Decoded | str:
+    """Runs in a pool worker (``viewer.io.isolated.pool``): ``decode_file`` with GDCM allowed
+    in that already separate process. Returns the ``Decoded`` or the reason it failed."""
+    try:
+        return decode_file(path, gdcm_here=True)
+    except DicomLoadError as exc:
+        return exc.reason
+
+
+def decode_isolated(path: str, worker: isolated.Worker) -> Decoded:
+    """``decode_file(path)`` in ``worker`` (a separate process: nothing it does can take this
+    one down); its library messages come back in ``Decoded.notes``. Raises
+    ``DicomLoadError``."""
+    reply = worker.call(path, decode_in_worker, path)
+    if isinstance(reply.value, str):
+        raise DicomLoadError(path, reply.value)
+    decoded: Decoded = reply.value
+    return dataclasses.replace(decoded, notes=tuple(dict.fromkeys(decoded.notes + reply.notes)))

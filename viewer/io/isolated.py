@@ -14,7 +14,8 @@ sends ``func(*args)`` to one persistent worker (a plain ``subprocess`` running
 * if the worker dies (abort, segfault, out of memory) or takes longer than ``timeout`` seconds,
   ``DicomLoadError`` names the file and the next call starts a fresh worker.
 
-One request at a time (a lock): the worker is the last resort after the in-process decoders.
+``call`` uses one worker, the last resort after the in-process decoders; ``pool(n)`` gives
+``n`` more for decoding a compressed series in parallel (``viewer.io.loader``).
 """
 from __future__ import annotations
 
@@ -98,51 +99,24 @@ def serve() -> None:
 
 
 # --- the parent -----------------------------------------------------------------------------
-class _Worker:
-    def __init__(self) -> None:
-        paths = [_SOURCE_ROOT] + [p for p in sys.path if p]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from viewer.io.isolated import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, close_fds=True)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - kill always ends it
-            pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
+def _start() -> subprocess.Popen:
+    paths = [_SOURCE_ROOT] + [p for p in sys.path if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from viewer.io.isolated import serve; serve()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env=env, close_fds=True)
 
 
-_worker: _Worker | None = None
-_lock = threading.Lock()
-
-
-def _stop_worker() -> None:
-    global _worker
-    worker, _worker = _worker, None
-    if worker is not None:
-        worker.stop()
-
-
-atexit.register(_stop_worker)
-
-
-def _exchange(worker: _Worker, func: Callable[..., Any], args: tuple, timeout: float) -> Any:
+def _exchange(process: subprocess.Popen, func: Callable[..., Any], args: tuple,
+              timeout: float) -> Any:
     """Send one request and wait for the reply; raises EOFError (died), TimeoutError."""
-    _write(worker.process.stdin, (func, args))  # type: ignore[arg-type]
+    _write(process.stdin, (func, args))  # type: ignore[arg-type]
     box: list[Any] = []
 
     def receive() -> None:
         try:
-            box.append(_read(worker.process.stdout))  # type: ignore[arg-type]
+            box.append(_read(process.stdout))  # type: ignore[arg-type]
         except (EOFError, OSError, pickle.UnpicklingError, struct.error):
             box.append(None)
 
@@ -156,30 +130,84 @@ def _exchange(worker: _Worker, func: Callable[..., Any], args: tuple, timeout: f
     return box[0]
 
 
+class Worker:
+    """One persistent worker process, started on first use and again after it died; one
+    request at a time (a lock)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        """End the process (the next call starts a fresh one)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - kill always ends it
+            pass
+        for stream in (process.stdin, process.stdout):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+    def call(self, path: str, func: Callable[..., Any], *args: Any,
+             timeout: float = WORKER_TIMEOUT_S) -> Reply:
+        """``func(*args)`` in this worker (``func`` importable by name: a module level
+        function). Raises ``DicomLoadError`` naming ``path`` when the worker dies, hangs or
+        ``func`` raises."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self.stop()
+                try:
+                    self._process = _start()
+                except OSError as exc:
+                    raise DicomLoadError(path, f"the separate decoding process could not be "
+                                               f"started ({exc})") from None
+            try:
+                status, value, notes = _exchange(self._process, func, args, timeout)
+            except TimeoutError:  # before OSError, of which it is a subclass
+                self.stop()
+                raise DicomLoadError(path, f"decoding the image data took longer than "
+                                           f"{timeout:.0f} s and was stopped") from None
+            except (EOFError, OSError):  # the worker died (or its pipe broke)
+                self.stop()
+                raise DicomLoadError(path, "the image data is damaged: the decoder crashed "
+                                           "while reading it (SliceWise itself kept running)"
+                                     ) from None
+        if status != "ok":
+            raise DicomLoadError(path, f"the decoder failed ({value})")
+        return Reply(value, tuple(notes))
+
+
+#: The worker for GDCM, the last resort after the in-process decoders.
+_LAST_RESORT = Worker()
+#: Workers decoding compressed series in parallel (``pool``), kept warm between series.
+_POOL: list[Worker] = []
+_POOL_LOCK = threading.Lock()
+
+
+def pool(size: int) -> list[Worker]:
+    """``size`` persistent workers for parallel decoding (created on first use, reused)."""
+    with _POOL_LOCK:
+        while len(_POOL) < size:
+            _POOL.append(Worker())
+        return _POOL[:size]
+
+
+def _stop_all() -> None:
+    for worker in [_LAST_RESORT, *_POOL]:
+        worker.stop()
+
+
+atexit.register(_stop_all)
+
+
 def call(path: str, func: Callable[..., Any], *args: Any,
          timeout: float = WORKER_TIMEOUT_S) -> Reply:
-    """``func(*args)`` in the worker process (``func`` must be importable by name: a module
-    level function). Raises ``DicomLoadError`` naming ``path`` when the worker dies, hangs or
-    ``func`` raises."""
-    global _worker
-    with _lock:
-        if _worker is None or _worker.process.poll() is not None:
-            _stop_worker()
-            try:
-                _worker = _Worker()
-            except OSError as exc:
-                raise DicomLoadError(path, f"the separate decoding process could not be "
-                                           f"started ({exc})") from None
-        try:
-            status, value, notes = _exchange(_worker, func, args, timeout)
-        except TimeoutError:  # before OSError, of which it is a subclass
-            _stop_worker()
-            raise DicomLoadError(path, f"decoding the image data took longer than "
-                                       f"{timeout:.0f} s and was stopped") from None
-        except (EOFError, OSError):  # the worker died (or its pipe broke)
-            _stop_worker()
-            raise DicomLoadError(path, "the image data is damaged: the decoder crashed while "
-                                       "reading it (SliceWise itself kept running)") from None
-    if status != "ok":
-        raise DicomLoadError(path, f"the decoder failed ({value})")
-    return Reply(value, tuple(notes))
+    """``func(*args)`` in the last-resort worker process (see ``Worker.call``)."""
+    return _LAST_RESORT.call(path, func, *args, timeout=timeout)
