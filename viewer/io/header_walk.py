@@ -32,10 +32,14 @@ class _Unsure(Exception):
     """The walk cannot vouch for the file."""
 
 
+class _Beyond(_Unsure):
+    """The walk needs bytes past the end of what was read."""
+
+
 def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, int, int, bytes, int]:
     """(group, element, value length, VR, value offset) of the element at ``pos``."""
     if pos + 8 > len(buf):
-        raise _Unsure
+        raise _Beyond
     group, elem = _TAG.unpack_from(buf, pos)
     if group == 0xFFFE:  # item tags have no VR in either encoding
         return group, elem, _U32.unpack_from(buf, pos + 4)[0], b"", pos + 8
@@ -44,7 +48,7 @@ def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, int, int, bytes
     vr = buf[pos + 4:pos + 6]
     if vr in _LONG_VRS:
         if pos + 12 > len(buf):
-            raise _Unsure
+            raise _Beyond
         return group, elem, _U32.unpack_from(buf, pos + 8)[0], vr, pos + 12
     if not vr.isalpha() or not vr.isupper():
         raise _Unsure
@@ -82,13 +86,39 @@ def _skip_value(buf: bytes, at: int, length: int, size: int, explicit: bool,
             pos = _skip_value(buf, value_at, length, size, explicit, depth + 1)
 
 
+#: Answers by (path, stop) for a file of a given size and modification time: discovery and
+#: loading ask about the same files.
+_ANSWERS: dict[tuple[str, tuple[int, int]], tuple[int, int, bool]] = {}
+_MAX_ANSWERS = 100_000
+#: First read; the walk reads up to ``WINDOW`` when the header is longer.
+_FIRST_READ = 8192
+
+
 def lengths_fit(path: str, stop: tuple[int, int] = (0x0028, 0x0011)) -> bool:
     """True when every element up to ``stop`` (file meta included) has a length that fits in
     the file (see the module docstring); False when one does not or the walk is unsure."""
     try:
-        size = os.path.getsize(path)
+        stat = os.stat(path)
+    except OSError:
+        return False
+    key = (path, stop)
+    known = _ANSWERS.get(key)
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    answer = _walk_file(path, stat.st_size, stop, _FIRST_READ)
+    if answer is None and stat.st_size > _FIRST_READ:
+        answer = _walk_file(path, stat.st_size, stop, WINDOW)
+    if len(_ANSWERS) >= _MAX_ANSWERS:
+        _ANSWERS.clear()
+    _ANSWERS[key] = (stat.st_size, stat.st_mtime_ns, bool(answer))
+    return bool(answer)
+
+
+def _walk_file(path: str, size: int, stop: tuple[int, int], window: int) -> bool | None:
+    """``lengths_fit`` on the first ``window`` bytes; None when they end before ``stop``."""
+    try:
         with open(path, "rb") as fh:
-            buf = fh.read(WINDOW)
+            buf = fh.read(window)
     except OSError:
         return False
     if len(buf) < 132 or buf[128:132] != b"DICM":
@@ -109,5 +139,7 @@ def lengths_fit(path: str, stop: tuple[int, int] = (0x0028, 0x0011)) -> bool:
                 return True
             pos = _skip_value(buf, at, length, size, explicit, 0)
         return True
+    except _Beyond:
+        return None
     except (_Unsure, struct.error):
         return False
