@@ -144,8 +144,13 @@ def _grey(bits: int, signed: bool, shape=(24, 40), seed: int = 0) -> np.ndarray:
 
 def _write_all(folder: Path) -> dict[str, Path]:
     """Every generated case, by name."""
-    from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
-                             ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless)
+    from pydicom.uid import (
+        DeflatedExplicitVRLittleEndian,
+        ExplicitVRBigEndian,
+        ImplicitVRLittleEndian,
+        JPEG2000Lossless,
+        RLELossless,
+    )
 
     out: dict[str, Path] = {}
     for photometric in ("MONOCHROME1", "MONOCHROME2"):

@@ -15,8 +15,7 @@ from pydicom.uid import RLELossless
 
 from tests.io.conftest import ramp_volume
 from tests.io.pydicom_oracle import assert_matches, oracle
-from viewer.io import discover, iter_load, load_series, write_series
-from viewer.io import loader
+from viewer.io import discover, iter_load, load_series, loader, write_series
 
 N = loader.POOL_MIN_FILES + 2
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.data import get_testdata_file
 
 from tests.io.dicom_factory import radiograph, write_image, write_jpeg_ybr, write_segmentation
 from tests.io.pydicom_oracle import assert_matches, assert_matches_any, oracle

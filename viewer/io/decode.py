@@ -18,21 +18,25 @@ process down:
   values say so, instead of "no pixel data" or a raw ``ValueError``.
 * pylibjpeg-rle's Rust code panics on damaged RLE data with ``PanicException``, a
   ``BaseException``: that one exception is caught and reported like any decoder error.
-* only when every in-process decoder failed (e.g. a syntax they do not cover), GDCM is tried in
-  a separate 'spawn' process; if that process dies the error names the file.
+* only when every in-process decoder failed (e.g. a syntax they do not cover, 12-bit JPEG),
+  GDCM is tried in a separate worker process (``viewer.io.isolated``); if that process dies or
+  hangs the error names the file.
+* ``decode_isolated(path, worker)`` runs all of ``decode_file`` in a pool worker process: the
+  loader decodes compressed series that way, in parallel.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
 import pydicom.config
+from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -339,8 +343,11 @@ def decode_file(path: str, *, gdcm_here: bool = False) -> Decoded:
         return decode_dataset(ds, path)
     except _NeedsWorker as exc:
         reason = exc.args[0]
+    problem = pixel_data_problem(path)
+    if problem is not None:  # cut short or damaged on disk: no decoder makes it whole
+        raise DicomLoadError(path, problem)
     if not _gdcm_available(ds):
-        raise _undecodable(path, f"the image data could not be decoded ({ts.name}; {reason})")
+        raise DicomLoadError(path, f"the image data could not be decoded ({ts.name}; {reason})")
     try:
         if gdcm_here:
             (frames, is_rgb, error), notes = _gdcm_in_worker(path), ()

@@ -6,8 +6,12 @@ in place until the event with ``complete=True``**: a viewer may show ``voxels[k]
 ``loaded[k]`` is True. Cancellation raises nothing: iteration just stops.
 
 Uncompressed grey slices are read straight into the preallocated volume
-(``viewer.io.fast_read``); everything else is decoded by ``viewer.io.decode`` (pydicom's decoders
-that raise Python errors, GDCM only in a worker process). Voxel values follow
+(``viewer.io.fast_read``, two reader threads); everything else is decoded by ``viewer.io.decode``
+(pydicom's decoders that raise Python errors, GDCM only in a worker process). A compressed series
+of ``POOL_MIN_FILES`` or more files is decoded in parallel by persistent worker processes (one per
+reader thread, up to 4): pylibjpeg's decoders hold the GIL, and a decoder crash there only
+blanks that slice. Slice 0 is always decoded here, so it shows without waiting for a worker to
+start. Voxel values follow
 ``viewer.io.colour``: pydicom's decode after the modality LUT/rescale, MONOCHROME1 not inverted
 (``Volume.invert_display`` flips the display), palettes applied, colour as RGB 0..255. Geometry
 (order, spacing along the stack, origin, direction) comes from the headers.
@@ -18,22 +22,21 @@ import dataclasses
 import itertools
 import os
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from pydicom.uid import AllTransferSyntaxes
 
-from viewer.io.discovery import discover
-from viewer.io.errors import DicomLoadError
-from viewer.io.geometry import analyse_stack, direction_matrix
-from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
-    header_from_dataset
 from viewer.io.colour import is_colour
 from viewer.io.decode import Decoded, decode_file, decode_isolated, memory_limit_bytes
-from viewer.io.isolated import Worker, pool
+from viewer.io.discovery import discover
+from viewer.io.errors import DicomLoadError
 from viewer.io.fast_read import NativeLayout, read_layout, read_native_slice, scan_native
+from viewer.io.geometry import analyse_stack, direction_matrix
+from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, header_from_dataset, read_dataset
+from viewer.io.isolated import Worker, pool
 from viewer.io.mosaic import split_mosaic
 from viewer.io.multiframe import header_for
 from viewer.io.pixels import file_name
