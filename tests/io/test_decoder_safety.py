@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from pydicom.pixels import get_decoder
 
 from viewer.io import DicomLoadError
 
@@ -139,3 +140,20 @@ def test_gdcm_never_decodes_in_process() -> None:
     assert "gdcm" not in SAFE_PLUGINS
     for name in ("JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_RLE.dcm"):
         assert "gdcm" not in decode_file(str(TEST_FILES / name)).decoder
+
+
+def test_no_pydicom_decoder_in_this_process_can_pick_gdcm() -> None:
+    """Importing viewer.io removes pydicom's GDCM plugin everywhere in this process, so that a
+    plain ``ds.pixel_array`` (anywhere: a tag browser, a test, a plugin) cannot abort it."""
+    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+
+    import viewer.io  # noqa: F401 - the import is what is tested
+
+    for uid, (decoder, _) in _PIXEL_DATA_DECODERS.items():
+        assert "gdcm" not in decoder.available_plugins, uid.name
+    assert all("gdcm" not in h.__name__ for h in pydicom.config.pixel_data_handlers)
+    ds = pydicom.dcmread(TEST_FILES / "MR_small_jpeg_ls_lossless.dcm")
+    if not get_decoder(ds.file_meta.TransferSyntaxUID).available_plugins:
+        pytest.skip("no safe JPEG-LS decoder installed")
+    expected = pydicom.dcmread(TEST_FILES / "MR_small.dcm").pixel_array
+    np.testing.assert_array_equal(ds.pixel_array, expected)  # decoded, by a safe plugin

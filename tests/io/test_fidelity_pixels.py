@@ -5,7 +5,10 @@ pydicom (``pydicom/data/test_files``, iterated on disk: ``get_testdata_files`` w
 download more over the network) and images written here for each photometric interpretation,
 bit depth, signedness and transfer syntax pydicom/GDCM/Pillow can encode. The oracle is
 ``tests/io/pydicom_oracle.py``. A file SliceWise refuses or cannot compare is listed in
-``EXPECTED`` with the reason; anything else must match to float32 precision.
+``EXPECTED`` with the reason; anything else must match to float32 precision. Siemens mosaics are
+compared tile by tile with pydicom's decode of the whole image cut into tiles here (their
+geometry and voxels also match dcm2niix's Ref/ in test_mosaic.py); enhanced multi-frame files
+image set by image set, frame by frame, each frame with its own rescale.
 """
 from __future__ import annotations
 
@@ -31,18 +34,82 @@ EXPECTED: dict[str, str] = {
     "emri_small_jpeg_2k_lossless_too_short.dcm": "damaged on purpose (data too short)",
     "badVR.dcm": "NumberOfFrames '1A' is not a number: refused as damaged (pydicom too)",
 }
-#: Kinds of file skipped for a stated reason (checked on the header).
-MOSAIC = "Siemens mosaic: being reworked in discovery/geometry by another engineer"
-ENHANCED = ("enhanced multi-frame (functional groups): frame order/splitting is being "
-            "reworked by another engineer")
 
 
-def _kind_reason(ds: pydicom.Dataset) -> str | None:
-    if "MOSAIC" in [str(v).upper() for v in ds.get("ImageType", [])]:
-        return MOSAIC
-    if "PerFrameFunctionalGroupsSequence" in ds:
-        return ENHANCED
-    return None
+def _is_mosaic(ds: pydicom.Dataset) -> bool:
+    image_type = ds.get("ImageType", [])
+    values = [image_type] if isinstance(image_type, str) else list(image_type)
+    return "MOSAIC" in [str(v).strip().upper() for v in values]
+
+
+def _mosaic_count(ds: pydicom.Dataset) -> int | None:
+    """NumberOfImagesInMosaic as nibabel reads the Siemens CSA header, else (0019,100A)."""
+    try:
+        from nibabel.nicom import csareader
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            count = csareader.get_n_mosaic(csareader.get_csa_header(ds, "image"))
+        if count:
+            return int(count)
+    except Exception:  # noqa: BLE001 - no nibabel or no CSA header: the private element
+        pass
+    element = ds.get((0x0019, 0x100A))
+    return int(element.value) if element is not None and element.value else None
+
+
+def _slice_normal(ds: pydicom.Dataset) -> np.ndarray | None:
+    """The CSA SliceNormalVector (nibabel), None without one."""
+    try:
+        from nibabel.nicom import csareader
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            normal = csareader.get_slice_normal(csareader.get_csa_header(ds, "image"))
+        return None if normal is None else np.asarray(normal, dtype=float)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _mosaic_oracle(path: Path, ds: pydicom.Dataset, expected: np.ndarray,
+                   direction: np.ndarray) -> np.ndarray:
+    """pydicom's decode of the whole mosaic image cut into its tiles, independently of
+    ``viewer.io.mosaic``: ``ceil(sqrt(N))`` tiles across and down, row by row (dcm2niix's
+    rule), N from the CSA header. Tiles are stored in ascending order along the CSA slice
+    normal; SliceWise shows them along its stack direction (the third column of
+    ``direction``), so they are reversed when the two point opposite ways."""
+    count = _mosaic_count(ds)
+    assert count, f"{path.name}: no NumberOfImagesInMosaic to cut the oracle with"
+    grid = expected[0]
+    across = int(np.ceil(np.sqrt(count)))
+    rows, cols = grid.shape[0] // across, grid.shape[1] // across
+    tiles = np.stack([grid[(t // across) * rows:(t // across + 1) * rows,
+                           (t % across) * cols:(t % across + 1) * cols] for t in range(count)])
+    normal = _slice_normal(ds)
+    if normal is None:
+        row, col = np.asarray(ds.ImageOrientationPatient[:3], float), \
+            np.asarray(ds.ImageOrientationPatient[3:], float)
+        normal = np.cross(row, col)
+    return tiles if float(normal @ np.asarray(direction)[:, 2]) > 0 else tiles[::-1]
+
+
+def _frame_sets_oracle(ds: pydicom.Dataset, expected: np.ndarray, frame_indices: tuple,
+                       direction: np.ndarray) -> np.ndarray:
+    """pydicom's frames (each with its own per-frame rescale, see the oracle) of one image set
+    of an enhanced multi-frame file, in SliceWise's display order: ascending along the stack
+    direction, by each frame's PlanePositionSequence position (file order when missing)."""
+    indices = list(frame_indices) or list(range(expected.shape[0]))
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
+    positions = []
+    for k in indices:
+        try:
+            positions.append(np.asarray(
+                per_frame[k].PlanePositionSequence[0].ImagePositionPatient, float))
+        except (AttributeError, IndexError, KeyError):
+            positions = []
+            break
+    if positions:
+        along = [float(p @ np.asarray(direction)[:, 2]) for p in positions]
+        indices = [indices[i] for i in sorted(range(len(indices)), key=lambda i: along[i])]
+    return expected[indices]
 
 
 def _images(folder: Path) -> list[Path]:
@@ -77,8 +144,13 @@ def _grey(bits: int, signed: bool, shape=(24, 40), seed: int = 0) -> np.ndarray:
 
 def _write_all(folder: Path) -> dict[str, Path]:
     """Every generated case, by name."""
-    from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
-                             ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless)
+    from pydicom.uid import (
+        DeflatedExplicitVRLittleEndian,
+        ExplicitVRBigEndian,
+        ImplicitVRLittleEndian,
+        JPEG2000Lossless,
+        RLELossless,
+    )
 
     out: dict[str, Path] = {}
     for photometric in ("MONOCHROME1", "MONOCHROME2"):
@@ -147,16 +219,17 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 # --- the comparison ------------------------------------------------------------------------
 def _compare(path: Path) -> str:
     """'match: <plugin>' or raises AssertionError; pytest.skip with the reason for listed
-    files."""
+    files. Every series discovery makes of the file is compared: a Siemens mosaic tile by
+    tile, an enhanced multi-frame file image set by image set (frame by frame)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-    reason = EXPECTED.get(path.name) or _kind_reason(header)
+    reason = EXPECTED.get(path.name)
     try:
         result = discover(str(path))
         if not result.series:
             pytest.skip(f"not loaded as an image: {result.skipped[0].reason}")
-        volume = load_series(result.series[0])
+        volumes = [(s, load_series(s)) for s in result.series]
     except DicomLoadError as exc:
         if reason:
             pytest.skip(f"{reason} (refused: {exc.reason})")
@@ -168,15 +241,32 @@ def _compare(path: Path) -> str:
     candidates = oracles(str(path))
     if not candidates:
         pytest.skip("pydicom cannot decode it (no oracle); SliceWise loaded it")
-    for plugin, expected, is_rgb in candidates:
-        if is_rgb == volume.is_rgb and matches(volume.voxels, expected):
-            return f"match: {plugin or 'pydicom'}"
-    plugin, expected, is_rgb = candidates[0]
-    assert is_rgb == volume.is_rgb
-    assert volume.voxels.shape == expected.shape
-    diff = np.abs(volume.voxels - expected)
-    raise AssertionError(f"pixels differ from pydicom ({plugin}): max {diff.max()}, "
-                         f"{int((diff > 1e-6 * max(1, np.abs(expected).max())).sum())} values")
+    matched = []
+    for series, volume in volumes:
+        expected_of = []
+        for plugin, expected, is_rgb in candidates:
+            if series.mosaic_tiles:
+                expected = _mosaic_oracle(path, header, expected, volume.direction)
+            elif expected.shape[0] > 1:
+                expected = _frame_sets_oracle(header, expected, series.frame_indices,
+                                              volume.direction)
+            expected_of.append((plugin, expected, is_rgb))
+            if is_rgb == volume.is_rgb and matches(volume.voxels, expected):
+                matched.append(f"{series.description or series.uid}: {plugin or 'pydicom'}")
+                break
+        else:
+            plugin, expected, is_rgb = expected_of[0]
+            assert is_rgb == volume.is_rgb
+            assert volume.voxels.shape == expected.shape, (series.frame_indices,
+                                                           volume.voxels.shape, expected.shape)
+            diff = np.abs(volume.voxels - expected)
+            raise AssertionError(
+                f"pixels differ from pydicom ({plugin}) in {series.description!r} "
+                f"(frames {series.frame_indices or 'all'}): max {diff.max()}, "
+                f"{int((diff > 1e-6 * max(1, np.abs(expected).max())).sum())} values")
+    if _is_mosaic(header) and _mosaic_count(header):
+        assert all(s.mosaic_tiles == _mosaic_count(header) for s, _ in volumes)
+    return "match: " + "; ".join(matched)
 
 
 @pytest.mark.parametrize("name", GENERATED)
@@ -198,3 +288,19 @@ SHARED_IMAGES = _images(SHARED)
                          ids=lambda p: str(p.relative_to(SHARED)) if SHARED_IMAGES else "absent")
 def test_shared_dicom(path: Path) -> None:
     _compare(path)
+
+
+def test_philips_fmap_each_image_set_with_its_own_rescale() -> None:
+    """Magnitude and field map are two series, each equal to pydicom's frames of that set with
+    their own per-frame rescale (the two sets' rescales differ, so one rescale for all would
+    fail the comparison)."""
+    path = SHARED / "multiframe" / "philips_fmap.dcm"
+    if not path.is_file():
+        pytest.skip("../shared/dicom/multiframe/philips_fmap.dcm is absent")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    rescales = {(float(g.PixelValueTransformationSequence[0].RescaleSlope),
+                 float(g.PixelValueTransformationSequence[0].RescaleIntercept))
+                for g in ds.PerFrameFunctionalGroupsSequence}
+    assert len(rescales) == 2
+    outcome = _compare(path)
+    assert "(M)" in outcome and "(FIELD_MAP)" in outcome, outcome

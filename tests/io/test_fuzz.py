@@ -29,13 +29,7 @@ from viewer.io import DicomLoadError, discover, load_series, read_tags, write_se
 REPO = Path(__file__).resolve().parents[2]
 
 #: Failure signatures still open, with the reason. Empty means: every failure fails the test.
-KNOWN_OPEN: dict[str, str] = {
-    # pydicom's python-gdcm decoding plugin lets a gdcm::Exception (C++) escape, which aborts
-    # the interpreter (e.g. JPEG-LS/J2K with Rows changed). The pixels engineer owns making
-    # the decoders safe (plugin order / subprocess); the fuzzer records it as a crash.
-    "crash: worker died (signal SIGABRT) in load":
-        "GDCM C++ exception through pydicom's gdcm plugin aborts; owned by pixels.py",
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 
 def test_fuzz_mutants_end_in_allowed_outcomes() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.data import get_testdata_file
 
 from tests.io.dicom_factory import radiograph, write_image, write_jpeg_ybr, write_segmentation
 from tests.io.pydicom_oracle import assert_matches, assert_matches_any, oracle
@@ -141,15 +140,25 @@ def test_modality_lut_sequence_is_applied(tmp_path: Path) -> None:
 
 
 # --- 6. claimed sizes ----------------------------------------------------------------------
+def _refused_at_discovery(path: Path) -> str:
+    """The reason discovery gives for passing over ``path`` (it must not list a series).
+
+    Absurd image sizes are refused from the header, before anything is listed or allocated
+    (``viewer.io.headers``); ``viewer.io.decode.check_claimed_size`` refuses them again at load
+    time for files discovery did not judge."""
+    result = discover(str(path))
+    assert result.series == () and len(result.skipped) == 1, result
+    return result.skipped[0].reason
+
+
 def test_absurd_frame_count_is_refused_before_allocating(tmp_path: Path) -> None:
     ds = pydicom.dcmread(_local("MR_small.dcm"))
     ds.NumberOfFrames = 100000
     ds.Rows = ds.Columns = 4096
     path = tmp_path / "absurd.dcm"
     ds.save_as(path)
-    with pytest.raises(DicomLoadError) as info:
-        _load(path)
-    assert "memory" in info.value.reason and "100000" in info.value.reason
+    reason = _refused_at_discovery(path)
+    assert "memory" in reason and "100000" in reason
 
 
 def test_frames_claimed_beyond_the_data_are_refused(tmp_path: Path) -> None:
@@ -177,9 +186,22 @@ def test_absurd_compressed_header_is_refused(tmp_path: Path) -> None:
     ds.NumberOfFrames = 10**7
     path = tmp_path / "absurd_j2k.dcm"
     ds.save_as(path)
+    assert "memory" in _refused_at_discovery(path)
+
+
+def test_absurd_size_is_refused_at_load_time_too(tmp_path: Path) -> None:
+    """A file replaced by an absurd one after discovery listed it is refused at load time
+    with the numbers, before the decoder allocates anything."""
+    source = _local("JPEG2000.dcm")
+    path = tmp_path / "j2k.dcm"
+    path.write_bytes(Path(source).read_bytes())
+    listed = discover(str(path)).series[0]
+    ds = pydicom.dcmread(source)
+    ds.NumberOfFrames = 10**7
+    ds.save_as(path)
     with pytest.raises(DicomLoadError) as info:
-        _load(path)
-    assert "memory" in info.value.reason
+        load_series(listed)
+    assert "memory" in info.value.reason and "10000000" in info.value.reason
 
 
 # --- GDCM only in a worker process ---------------------------------------------------------

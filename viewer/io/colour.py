@@ -17,11 +17,15 @@ Arrays are ``(frames, y, x)`` float32, or ``(frames, y, x, 3)`` float32 for colo
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space
 
 GREY = ("MONOCHROME1", "MONOCHROME2")
+#: Largest |RescaleSlope| or |RescaleIntercept| taken as a number (float32 ends at 3.4e38).
+MAX_RESCALE = 1e30
 _YBR_TO_RGB = ("YBR_FULL", "YBR_FULL_422")
 
 
@@ -56,9 +60,20 @@ def frame_rescales(ds: Dataset) -> list[tuple[float, float]]:
                     slope = pvt[0].get("RescaleSlope", slope)
                     intercept = pvt[0].get("RescaleIntercept", intercept)
                     break
-        pairs.append((float(slope) if slope not in (None, "") else 1.0,
-                      float(intercept) if intercept not in (None, "") else 0.0))
+        pair = (float(slope) if slope not in (None, "") else 1.0,
+                float(intercept) if intercept not in (None, "") else 0.0)
+        if not all(math.isfinite(v) and abs(v) <= MAX_RESCALE for v in pair):
+            raise ValueError(f"RescaleSlope {pair[0]:g} / RescaleIntercept {pair[1]:g} of frame "
+                             f"{k + 1} are not usable numbers")
+        pairs.append(pair)
     return pairs
+
+
+def usable_rescale(slope: float, intercept: float, bits: int) -> bool:
+    """True when ``bits``-bit stored values rescaled by ``slope``/``intercept`` stay finite
+    float32 numbers (else the general decoder refuses the file with the reason)."""
+    return (all(math.isfinite(v) and abs(v) <= MAX_RESCALE for v in (slope, intercept))
+            and abs(slope) * 2.0 ** bits + abs(intercept) < 3.0e38)
 
 
 def _as_frames(arr: np.ndarray, frames: int, colour: bool) -> np.ndarray:
@@ -80,7 +95,11 @@ def grey_values(arr: np.ndarray, ds: Dataset) -> np.ndarray:
         if slope == 1.0 and intercept == 0.0:
             out[k] = arr[k]
         else:
-            out[k] = arr[k].astype(np.float64) * slope + intercept
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[k] = arr[k].astype(np.float64) * slope + intercept
+            if not np.isfinite(out[k]).all():
+                raise ValueError(f"RescaleSlope {slope:g} / RescaleIntercept {intercept:g} give "
+                                 "values beyond what SliceWise stores (32-bit float)")
     return out
 
 

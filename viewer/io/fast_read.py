@@ -21,8 +21,11 @@ from pydicom.dataelem import RawDataElement
 from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from viewer.io.colour import usable_rescale
 from viewer.io.decode import check_claimed_size
 from viewer.io.errors import DicomLoadError
+from viewer.io.header_walk import lengths_fit
+from viewer.io.warnings_capture import library_messages
 
 _PIXEL_DATA = Tag(0x7FE0, 0x0010)
 _BYTE_ORDER = {ImplicitVRLittleEndian: "<", ExplicitVRLittleEndian: "<", ExplicitVRBigEndian: ">"}
@@ -59,45 +62,14 @@ def read_native_slice(path: str, out: np.ndarray) -> bool:
     """Fill ``out`` (float32 ``(y, x)``) with the modality values of ``path`` when it is an
     uncompressed single-frame grey image of that size; False when it is not (nothing
     written)."""
-    try:
-        ds = pydicom.dcmread(path, defer_size=_DEFER)
-    except Exception:  # noqa: BLE001 - the general decoder reports the reason
+    # pydicom warns about odd header values while converting them: discovery already turned
+    # this header's warnings into notes, so here they only go to the log (never the console).
+    with library_messages():
+        plan = _native_plan(path, out.shape)
+    if plan is None:
         return False
-    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
-    order = _BYTE_ORDER.get(ts)  # type: ignore[call-overload]
-    raw = ds._dict.get(_PIXEL_DATA)
-    if order is None or raw is None or "ModalityLUTSequence" in ds:
-        return False
-    if str(ds.get("PhotometricInterpretation", "")).strip() not in ("MONOCHROME1",
-                                                                      "MONOCHROME2"):
-        return False
-    rows, cols = ds.get("Rows"), ds.get("Columns")
-    bits, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
-    signed = ds.get("PixelRepresentation")
-    try:
-        frames, samples = int(ds.get("NumberOfFrames") or 1), int(ds.get("SamplesPerPixel") or 1)
-    except (TypeError, ValueError):
-        return False  # odd values: the general decoder reads (or refuses) the file
-    if (frames != 1 or samples != 1 or (rows, cols) != out.shape or bits not in (8, 16, 32) or signed not in (0, 1)
-            or "PerFrameFunctionalGroupsSequence" in ds):
-        return False
-    slope = _number(ds.get("RescaleSlope"), 1.0)
-    intercept = _number(ds.get("RescaleIntercept"), 0.0)
-    if slope is None or intercept is None:
-        return False
-    if isinstance(raw, RawDataElement):
-        length, offset, inline = raw.length, raw.value_tell, raw.value
-    else:  # already converted (small element): the bytes are in memory
-        length, offset, inline = len(raw.value or b""), 0, raw.value
-    if length == _UNDEFINED_LENGTH:
-        return False
-    if inline is not None:
-        length = len(inline)
-    else:
-        length = max(0, min(length, os.path.getsize(path) - offset))
-    check_claimed_size(ds, path, length)
-    dtype = np.dtype(f"{order}{'i' if signed else 'u'}{bits // 8}")
-    count = rows * cols
+    dtype, offset, inline, bits, stored, slope, intercept = plan
+    count = out.shape[0] * out.shape[1]
     if inline is not None:
         values = np.frombuffer(inline, dtype=dtype, count=count)
     else:
@@ -108,8 +80,58 @@ def read_native_slice(path: str, out: np.ndarray) -> bool:
         raise DicomLoadError(path, f"the image data is truncated ({values.size * dtype.itemsize}"
                                    f" of {count * dtype.itemsize} bytes): the file was not "
                                    "copied or written completely")
-    _store(values.reshape(out.shape), dtype, bits, int(stored or bits), slope, intercept, out)
+    _store(values.reshape(out.shape), dtype, bits, stored, slope, intercept, out)
     return True
+
+
+def _native_plan(path: str, shape: tuple[int, ...]
+                 ) -> tuple[np.dtype, int, bytes | None, int, int, float, float] | None:
+    """(dtype, offset, inline bytes or None, bits, stored bits, slope, intercept) of an
+    uncompressed single-frame grey image of ``shape``; None for any other file. Raises
+    ``DicomLoadError`` when its data is shorter than its header says."""
+    try:
+        ds = pydicom.dcmread(path, defer_size=_DEFER)
+    except Exception:  # noqa: BLE001 - the general decoder reports the reason
+        return None
+    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    order = _BYTE_ORDER.get(ts)  # type: ignore[call-overload]
+    raw = ds._dict.get(_PIXEL_DATA)
+    if order is None or raw is None or "ModalityLUTSequence" in ds:
+        return None
+    try:
+        if str(ds.get("PhotometricInterpretation", "")).strip() not in ("MONOCHROME1",
+                                                                          "MONOCHROME2"):
+            return None
+        rows, cols = ds.get("Rows"), ds.get("Columns")
+        bits, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
+        signed = ds.get("PixelRepresentation")
+        frames, samples = int(ds.get("NumberOfFrames") or 1), int(ds.get("SamplesPerPixel") or 1)
+        per_frame = "PerFrameFunctionalGroupsSequence" in ds
+        slope = _number(ds.get("RescaleSlope"), 1.0)
+        intercept = _number(ds.get("RescaleIntercept"), 0.0)
+    except Exception:  # noqa: BLE001 - odd values: the general decoder reads (or refuses) it
+        return None
+    if (frames != 1 or samples != 1 or (rows, cols) != shape or bits not in (8, 16, 32)
+            or signed not in (0, 1) or per_frame):
+        return None
+    if slope is None or intercept is None or not usable_rescale(slope, intercept, int(bits)):
+        return None
+    stored = int(stored or bits)
+    if not 0 < stored <= bits:
+        return None
+    if isinstance(raw, RawDataElement):
+        length, offset, inline = raw.length, raw.value_tell, raw.value
+    else:  # already converted (small element): the bytes are in memory
+        length, offset, inline = len(raw.value or b""), 0, raw.value
+    if length == _UNDEFINED_LENGTH:
+        return None
+    if inline is not None:
+        length = len(inline)
+    else:
+        length = max(0, min(length, os.path.getsize(path) - offset))
+    check_claimed_size(ds, path, length)
+    dtype = np.dtype(f"{order}{'i' if signed else 'u'}{bits // 8}")
+    return dtype, offset, inline, int(bits), stored, slope, intercept
 
 
 # --- batch layout from GDCM's header scanner -------------------------------------------------
@@ -166,7 +188,8 @@ def _layout(path: str, v: dict[tuple[int, int], str | None]) -> NativeLayout | N
         intercept = float(text[_INTERCEPT]) if text[_INTERCEPT] else 0.0
     except ValueError:
         return None
-    if bits not in (8, 16, 32) or signed not in (0, 1) or not 0 < stored <= bits:
+    if bits not in (8, 16, 32) or signed not in (0, 1) or not 0 < stored <= bits or \
+            not usable_rescale(slope, intercept, bits):
         return None
     nbytes = rows * cols * bits // 8
     length = nbytes + (nbytes & 1)
@@ -199,6 +222,10 @@ def scan_native(paths: list[str]) -> dict[str, NativeLayout]:
     tags = [gdcm.Tag(*t) for t in _SCAN_TAGS]
     for tag in tags:
         scanner.AddTag(tag)
+    # A damaged length field makes GDCM allocate gigabytes: such files go to pydicom.
+    paths = [p for p in paths if lengths_fit(str(p), stop=_PER_FRAME)]
+    if not paths:
+        return {}
     try:
         scanner.Scan([str(p) for p in paths])
     except Exception:  # noqa: BLE001 - every file then goes through pydicom

@@ -6,8 +6,12 @@ in place until the event with ``complete=True``**: a viewer may show ``voxels[k]
 ``loaded[k]`` is True. Cancellation raises nothing: iteration just stops.
 
 Uncompressed grey slices are read straight into the preallocated volume
-(``viewer.io.fast_read``); everything else is decoded by ``viewer.io.decode`` (pydicom's decoders
-that raise Python errors, GDCM only in a worker process). Voxel values follow
+(``viewer.io.fast_read``, two reader threads); everything else is decoded by ``viewer.io.decode``
+(pydicom's decoders that raise Python errors, GDCM only in a worker process). A compressed series
+of ``POOL_MIN_FILES`` or more files is decoded in parallel by persistent worker processes (one per
+reader thread, up to 4): pylibjpeg's decoders hold the GIL, and a decoder crash there only
+blanks that slice. Slice 0 is always decoded here, so it shows without waiting for a worker to
+start. Voxel values follow
 ``viewer.io.colour``: pydicom's decode after the modality LUT/rescale, MONOCHROME1 not inverted
 (``Volume.invert_display`` flips the display), palettes applied, colour as RGB 0..255. Geometry
 (order, spacing along the stack, origin, direction) comes from the headers.
@@ -15,21 +19,24 @@ that raise Python errors, GDCM only in a worker process). Voxel values follow
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
+from pydicom.uid import AllTransferSyntaxes
 
+from viewer.io.colour import is_colour
+from viewer.io.decode import Decoded, decode_file, decode_isolated, memory_limit_bytes
 from viewer.io.discovery import discover
 from viewer.io.errors import DicomLoadError
-from viewer.io.geometry import analyse_stack, direction_matrix
-from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
-    header_from_dataset
-from viewer.io.colour import is_colour
-from viewer.io.decode import Decoded, decode_file, memory_limit_bytes
 from viewer.io.fast_read import NativeLayout, read_layout, read_native_slice, scan_native
+from viewer.io.geometry import analyse_stack, direction_matrix
+from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, header_from_dataset, read_dataset
+from viewer.io.isolated import Worker, pool
 from viewer.io.mosaic import split_mosaic
 from viewer.io.multiframe import header_for
 from viewer.io.pixels import file_name
@@ -64,16 +71,36 @@ def _header(path: str) -> FileHeader:
 
 #: Threads reading one series (parsing holds the GIL; file reads and conversion release it).
 _THREADS = max(1, min(2, os.cpu_count() or 1))
+#: Worker processes decoding a compressed series in parallel (pylibjpeg's decoders hold the
+#: GIL, so threads alone would take turns), and the fewest files worth starting them for.
+_DECODE_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+POOL_MIN_FILES = 8
+
+
+#: The compressed transfer syntaxes pydicom knows (a plain set: building a ``UID`` from a damaged
+#: value would make pydicom warn on the console).
+_COMPRESSED = frozenset(str(uid) for uid in AllTransferSyntaxes if uid.is_compressed)
+
+
+def _compressed(transfer_syntax: str) -> bool:
+    return transfer_syntax.strip("\x00 ") in _COMPRESSED
 #: The window of colour volumes: no per-channel window, the RGB values 0..255 as they are.
 COLOUR_WINDOW = WindowPreset("Colour", 127.5, 255.0)
 
 
-def _decode_one(path: str, rgb: bool, warnings: list[str] | None = None) -> Decoded:
-    """All frames of one file (``viewer.io.decode``); refuses a colour/grey mismatch. Decoder
-    messages (Python warnings, C stderr) become ``warnings`` in words, never console noise."""
+def _decode_one(path: str, rgb: bool, warnings: list[str] | None = None,
+                worker: Worker | None = None) -> Decoded:
+    """All frames of one file (``viewer.io.decode``; in ``worker``'s process when given);
+    refuses a colour/grey mismatch. Decoder messages (Python warnings, C stderr) become
+    ``warnings`` in words, never console noise."""
     sink = warnings if warnings is not None else []
-    with library_messages(sink, native=True, prefix=f"{file_name(path)}: "):
-        decoded = decode_file(path)
+    prefix = f"{file_name(path)}: "
+    if worker is not None:
+        decoded = decode_isolated(path, worker)
+    else:
+        with library_messages(sink, native=True, prefix=prefix):
+            decoded = decode_file(path)
+    sink.extend(n for n in (prefix + note for note in decoded.notes) if n not in sink)
     if decoded.is_rgb != rgb:
         raise DicomLoadError(path, "this image is " + ("colour" if decoded.is_rgb else "grey")
                              + " while the rest of the series is not")
@@ -212,24 +239,41 @@ def iter_load(
     )
 
     layouts: dict[str, NativeLayout] = {}
+    # Compressed series: each reader thread hands its files to its own worker process.
+    parallel = (_compressed(first.transfer_syntax) and total >= POOL_MIN_FILES
+                and _DECODE_PROCESSES > 1)
+    workers = pool(_DECODE_PROCESSES) if parallel else []
+    threads = len(workers) or _THREADS
+    mine, numbering = threading.local(), itertools.count()
 
-    def decode_slice(k: int) -> DicomLoadError | None:
+    def my_worker() -> Worker | None:
+        if not workers:
+            return None
+        if not hasattr(mine, "worker"):
+            mine.worker = workers[next(numbering) % len(workers)]
+        return mine.worker
+
+    def decode_slice(k: int, in_process: bool = False) -> DicomLoadError | None:
         try:
             layout = layouts.get(files[k])
             if layout is not None and read_layout(layout, voxels[k]):
                 return None
-            if rgb or not read_native_slice(files[k], voxels[k]):
+            if parallel and not in_process:
+                arr = _decode_one(files[k], rgb, warnings, my_worker()).frames
+            elif rgb or not read_native_slice(files[k], voxels[k]):
                 arr = _decode_one(files[k], rgb, warnings).frames
-                if arr.shape[1:] != voxels.shape[1:]:
-                    raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
-                                                   "differs from the rest of the series")
-                voxels[k] = arr[0]
+            else:
+                return None  # read straight into voxels[k]
+            if arr.shape[1:] != voxels.shape[1:]:
+                raise DicomLoadError(files[k], f"image size {arr.shape[2]}x{arr.shape[1]} "
+                                               "differs from the rest of the series")
+            voxels[k] = arr[0]
         except DicomLoadError as exc:
             return exc
         return None
 
     def read_single(k: int, error: DicomLoadError | None = None) -> None:
-        error = decode_slice(k) if error is None else error
+        error = decode_slice(k, in_process=True) if error is None else error
         if error is None:
             loaded[k] = True
             return
@@ -250,15 +294,19 @@ def iter_load(
     yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
     if total == 1:
         return
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as executor:
         start = 1
         while start < total:
             if cancelled is not None and cancelled():
                 return
             stop = min(total, start + max(1, chunk))
-            layouts = {} if rgb else scan_native(files[start:stop])
+            if rgb:
+                layouts = {}
+            else:  # GDCM's scanner may print to fd 2: into the log, not the console
+                with library_messages(native=True):
+                    layouts = scan_native(files[start:stop])
             # Parsing holds the GIL, reading and converting release it: two threads overlap them.
-            for k, error in zip(range(start, stop), pool.map(decode_slice, range(start, stop))):
+            for k, error in zip(range(start, stop), executor.map(decode_slice, range(start, stop))):
                 if error is None:
                     loaded[k] = True
                 else:

@@ -117,12 +117,16 @@ def mosaic_geometry(ds: Any, orientation: Sequence[float],
     return MosaicGeometry(tiles, tile_rows, tile_cols, positions, note)  # type: ignore[arg-type]
 
 
+#: A slice step beyond this (mm) is a damaged value, not a spacing (as viewer.io.headers).
+MAX_STEP_MM = 1e4
+
+
 def _positive(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number > 0 else None
+    return number if math.isfinite(number) and 0 < number <= MAX_STEP_MM else None
 
 
 def split_mosaic(image: np.ndarray, tiles: int, tile_shape: tuple[int, int]) -> np.ndarray:

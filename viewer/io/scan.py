@@ -22,6 +22,7 @@ from typing import Sequence
 
 import pydicom
 
+from viewer.io.header_walk import lengths_fit
 from viewer.io.headers import FileHeader, usable_orientation, usable_position
 
 try:  # optional accelerator: same results without it, only slower
@@ -161,7 +162,10 @@ def scan(paths: Sequence[str]) -> dict[str, ScannedImage]:
     tags = [gdcm.Tag(*t) for t in _TAGS]
     for tag in tags:
         scanner.AddTag(tag)
-    names = [str(p) for p in paths]
+    # A damaged length field makes GDCM allocate gigabytes: such files go to pydicom.
+    names = [str(p) for p in paths if lengths_fit(str(p))]
+    if not names:
+        return {}
     try:
         scanner.Scan(names)
     except Exception:  # noqa: BLE001 - the pydicom path reads every file and says why
