@@ -206,3 +206,28 @@ def test_read_tags_of_synthetic_file_and_frame_limit(ct_series) -> None:
     assert tags["ImagePositionPatient"].value == "-10\\20\\30"
     with pytest.raises(DicomLoadError):
         read_tags(str(paths[0].with_name("missing.dcm")))
+
+
+def test_parametric_map_is_named_as_an_overlay_not_a_damaged_file(tmp_path):
+    """A parametric map (e.g. an AI heat map written by SliceWise or another tool) is listed
+    with what it is; it was reported as a damaged header."""
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from viewer.io import discover
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.30"   # Parametric Map
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.SeriesInstanceUID, ds.StudyInstanceUID = "OT", generate_uid(), generate_uid()
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 4, 4, 1
+    ds.save_as(tmp_path / "pm.dcm", enforce_file_format=True)
+    assert pydicom.dcmread(tmp_path / "pm.dcm").SOPClassUID.name == "Parametric Map Storage"
+    result = discover([tmp_path])
+    (skipped,) = result.skipped
+    assert skipped.reason.startswith("Parametric map") and "overlay" in skipped.reason

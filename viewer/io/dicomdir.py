@@ -18,7 +18,7 @@ from pathlib import Path
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from viewer.io.headers import MEDIA_STORAGE_DIRECTORY, UnreadableFile, read_dataset
+from viewer.io.dataset_read import MEDIA_STORAGE_DIRECTORY, UnreadableFile, read_dataset
 from viewer.io.records import SkippedFile
 
 
