@@ -66,3 +66,16 @@ def test_empty_session_has_no_rates():
     assert s.n_answered == 0 and s.accuracy_after.value is None
     assert s.median_seconds_to_answer is None
     assert dict(s.table())["Cases answered"] == "0 of 1"
+
+
+def test_student_text_speaks_plainly_and_rounds_once():
+    from inference.results import Pointing
+    from viewer.modules.teaching.ai_view import percent, pointing_text
+
+    assert percent(0.997) == "99.7 %" and percent(1.0) == "100.0 %"
+    on = pointing_text(Pointing(True, True, 15.0))
+    near = pointing_text(Pointing(True, False, 15.0))
+    away = pointing_text(Pointing(False, False, 15.0))
+    for text in (on, near, away):
+        assert "pointing" not in text and "mask" not in text
+    assert "on the lesion" in on and "next to" in near and "away" in away

@@ -31,10 +31,17 @@ class AiView:
 
 
 def pointing_text(p: Pointing) -> str:
-    """One line on a map's pointing game: hit or miss within the tolerance (px), and whether
-    the map's maximum lies inside the lesion mask itself."""
-    return (f"{'hit' if p.hit else 'miss'} within {p.tolerance_px:.0f} px; "
-            f"{'inside' if p.inside else 'outside'} the lesion mask exactly")
+    """Where the map's strongest spot lies, in a teacher's words (the pointing game)."""
+    if p.inside:
+        return "its strongest spot is on the lesion"
+    if p.hit:
+        return f"its strongest spot is next to the lesion (within {p.tolerance_px:.0f} pixels)"
+    return "its strongest spot is away from the lesion"
+
+
+def percent(p: float) -> str:
+    """One rounding for every probability a student sees (title, bars, presenter): "99.7 %"."""
+    return f"{100.0 * float(p):.1f} %"
 
 
 def ai_view(ai: CaseAI | None) -> AiView:

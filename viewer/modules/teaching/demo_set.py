@@ -124,6 +124,6 @@ def _write_case(folder: Path, n: int, plan: _Plan) -> Case:
     return Case(case_id=case_id, study=str(study), question=BRAIN_Q if brain else CT_Q,
                 options=BRAIN_OPTIONS if brain else CT_OPTIONS,
                 truth=(BRAIN_OPTIONS if brain else CT_OPTIONS)[int(plan.positive)],
-                slice=key + 1, slice_range=(lo, hi), notes=notes + f" (phantom seed {seed})",
+                slice=key + 1, slice_range=(lo, hi), notes=notes + " (a synthetic image made for teaching)",
                 model="tumour" if brain else "ct-lesion",
                 mask=str(folder / f"{case_id}-mask.npy"))

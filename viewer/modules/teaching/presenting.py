@@ -15,6 +15,7 @@ from viewer.core.overlay import OverlayStyle
 from viewer.modules.ai.controller import AiController
 from viewer.modules.ai.service import ModelPool
 from viewer.modules.teaching.ai import METHOD_NAMES, CaseAI, key_slice
+from viewer.modules.teaching.ai_view import percent
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.presenter import PresenterMode
 from viewer.modules.teaching.quiz_keys import QuizKeyFilter
@@ -123,7 +124,7 @@ class PresenterSession(QObject):
         p = ai.probability or 0.0
         method = METHOD_NAMES.get(next(iter(ai.maps), ""), "")
         demo = "  (demo weights, not for clinical use)" if ai.demo else ""
-        return f"AI: {ai.predicted}  {100 * p:.0f} %  ·  {method}{demo}"
+        return f"AI: {ai.predicted}  {percent(p)}  ·  {method}{demo}"
 
     def _show_ai(self) -> None:
         case = self.cases.cases[self.index]

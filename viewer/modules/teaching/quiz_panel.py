@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, Q
                                QProgressBar, QPushButton, QRadioButton, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)
 
-from viewer.modules.teaching.ai_view import AiView
+from viewer.modules.teaching.ai_view import AiView, percent
 from viewer.modules.teaching.quiz_keys import HELP_KEYS, KEYS
 from viewer.modules.teaching.session import HELPFULNESS, Phase
 
@@ -320,14 +320,14 @@ class QuizPanel(QScrollArea):
             self.ai_title.setText(f"AI ({view.model}): no answer for this image. {view.notice}")
         else:
             p = view.probabilities.get(view.predicted, 0.0)
-            self.ai_title.setText(f"AI ({view.model}): {view.predicted}  {100 * p:.0f} %")
+            self.ai_title.setText(f"AI ({view.model}): {view.predicted}  {percent(p)}")
             for row, (cls, prob) in enumerate(sorted(view.probabilities.items(),
                                                      key=lambda kv: -kv[1])):
                 name = _label(cls, wrap=False)
                 bar = QProgressBar()
                 bar.setRange(0, 1000)
                 bar.setValue(int(round(prob * 1000)))
-                bar.setFormat(f"{100 * prob:.1f} %")
+                bar.setFormat(percent(prob))
                 bar.setMaximumHeight(18)
                 self.ai_bars.addWidget(name, row, 0)
                 self.ai_bars.addWidget(bar, row, 1)
@@ -339,7 +339,7 @@ class QuizPanel(QScrollArea):
             b.setVisible(m in self._maps)
         self.map_hint.setVisible(len(self._maps) > 1)
         self.set_current_map(current_map or (self._maps[0] if self._maps else ""))
-        lines = [f"{METHOD_NAMES.get(m, m)} pointing game: {t}" for m, t in view.pointing.items()]
+        lines = [f"{METHOD_NAMES.get(m, m)} map: {t}" for m, t in view.pointing.items()]
         self.pointing_label.setText("\n".join(lines))
         self.pointing_label.setVisible(bool(lines))
         self.act_map.setEnabled(len(self._maps) > 1 and self._phase != Phase.UNANSWERED)
