@@ -38,3 +38,28 @@ def test_colour_bar_follows_the_method_on_screen(qtbot, monkeypatch):
     assert bar.text().startswith("Occlusion")
     heat = ctl.ai.maps["occlusion"].heat
     assert bar.high == heat.max()
+
+
+def test_share_outside_the_body_and_the_display_switch(qtbot, monkeypatch):
+    import numpy as np
+
+    from tests.modules.ai.support import show_maps_anyway, wait_maps
+    from viewer.core.body import body_mask, fraction_outside
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    vol = brain_volume(n=4, size=64)
+    win.show_volume(vol)
+    show_maps_anyway(ctl)
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    k = win.state.slice_index
+    heat = ctl.ai.maps["gradcam"].heat
+    body = body_mask(vol.voxels[k], vol.modality)
+    assert ctl.ai.outside_body == fraction_outside(heat, body)
+    assert "outside the body" in ctl.panel.controls.outside_label.text()
+    assert not ctl.panel.controls.body_box.isChecked()        # off by default
+    ctl.panel.controls.body_box.setChecked(True)               # the display choice
+    alpha = win.slice_view.overlay_layer.rgba[..., 3]
+    assert not alpha[~body].any()                               # nothing drawn outside
+    assert np.array_equal(ctl.ai.maps["gradcam"].heat, heat)    # the map itself unchanged

@@ -14,6 +14,7 @@ import numpy as np
 from viewer.modules.ai.compare import CompareView
 from viewer.modules.ai.state import MAP_METHODS, MapResult
 from viewer.core.exports import MapScore
+from viewer.core.body import body_mask, fraction_outside
 from viewer.core.overlay import display_range
 from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
@@ -44,6 +45,8 @@ class MapOverlay:
         # plane views show only maps of one class (that of the latest map of the current slice),
         # so a band of "no tumour" evidence is never drawn as if it were tumour evidence.
         self.shown_class: str | None = None
+        self._body_key: tuple[str, int] | None = None
+        self._body_mask: np.ndarray | None = None
 
     # -- the slice view ------------------------------------------------------------------------
     def main_heat(self) -> np.ndarray | None:
@@ -72,11 +75,26 @@ class MapOverlay:
             return None
         return float(heat[j, i])
 
+    def _body(self) -> np.ndarray | None:
+        """The body mask of the slice on screen (cached per series and slice)."""
+        st = self.ctl.state
+        vol = st.volume
+        if vol is None or not st.is_slice_loaded(st.slice_index):
+            return None
+        key = (vol.series_uid, st.slice_index)
+        if self._body_key != key:
+            self._body_key, self._body_mask = key, body_mask(vol.voxels[st.slice_index],
+                                                             vol.modality)
+        return self._body_mask
+
     def _apply(self, view: SliceView, heat: np.ndarray | None) -> None:
         ai = self.ctl.ai
         if heat is None or not ai.overlay_visible:
             view.set_overlay(None)
             return
+        body = self._body() if ai.limit_to_body else None
+        if body is not None and body.shape == heat.shape:
+            heat = np.where(body, heat, 0.0).astype(np.float32)  # display only
         view.set_overlay(heat, ai.style())
 
     def refresh(self, *_args) -> None:
@@ -85,6 +103,8 @@ class MapOverlay:
         main = self.ctl.window.slice_view
         heat = self.main_heat()
         self._apply(main, heat)
+        body = self._body() if heat is not None else None
+        ai.set_outside_body(fraction_outside(heat, body) if body is not None else None)
         both = self.compare.view is not None and ai.method == "both"
         main.set_caption(_caption("Grad-CAM", heat, ai.threshold) if both else "")
         if both:

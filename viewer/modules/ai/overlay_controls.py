@@ -101,6 +101,13 @@ class OverlayControls(QWidget):
         form.addRow(self._buddy("T&hreshold", self.threshold_slider), row)
         self.colour_bar = ColourBar()
         form.addRow(self.colour_bar)
+        self.body_box = QCheckBox("Limit display to the &body (a display choice)")
+        self.body_box.setToolTip("Hides map values outside the patient on screen only; the map, "
+                                 "its scores and every export stay as computed")
+        form.addRow(self.body_box)
+        self.outside_label = QLabel()
+        self.outside_label.setWordWrap(True)
+        form.addRow(self.outside_label)
         self.scores_label = QLabel()
         self.scores_label.setWordWrap(True)
         self.scores_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -122,6 +129,8 @@ class OverlayControls(QWidget):
         self.threshold_slider.valueChanged.connect(lambda v: ai.set_threshold(v / 100.0))
         self.flag_spin.valueChanged.connect(ai.set_flag_threshold)
         ai.options_changed.connect(self._sync)
+        self.body_box.toggled.connect(ai.set_limit_to_body)
+        ai.outside_body_changed.connect(self._on_ai_outside_body_changed)
         ai.options_changed.connect(self._on_ai_maps_changed)  # method or threshold: new bar
         ai.model_changed.connect(self._on_ai_model_changed)
         ai.maps_changed.connect(self._on_ai_maps_changed)
@@ -150,9 +159,10 @@ class OverlayControls(QWidget):
     def _sync(self, *_args) -> None:
         ai = self.ai
         for w in (self.show_box, self.method_box, self.target_box, self.opacity_slider,
-                  self.colormap_box, self.threshold_slider, self.flag_spin):
+                  self.colormap_box, self.threshold_slider, self.flag_spin, self.body_box):
             w.blockSignals(True)
         self.show_box.setChecked(ai.overlay_visible)
+        self.body_box.setChecked(ai.limit_to_body)
         self.method_box.setCurrentIndex(max(0, self.method_box.findData(ai.method)))
         self.target_box.setCurrentIndex(max(0, self.target_box.findData(ai.target)))
         self.opacity_slider.setValue(round(ai.opacity * 100))
@@ -162,10 +172,20 @@ class OverlayControls(QWidget):
         self.threshold_label.setText(f"{ai.threshold:.0%}")
         self.flag_spin.setValue(ai.flag_threshold)
         for w in (self.show_box, self.method_box, self.target_box, self.opacity_slider,
-                  self.colormap_box, self.threshold_slider, self.flag_spin):
+                  self.colormap_box, self.threshold_slider, self.flag_spin, self.body_box):
             w.blockSignals(False)
         self.colour_bar.set_colormap(ai.colormap)
         self._on_ai_maps_changed()
+
+    def _on_ai_outside_body_changed(self, share: float | None) -> None:
+        if share is None:
+            self.outside_label.setText("")
+            return
+        text = f"{share:.0%} of the map's evidence lies outside the body"
+        if share >= 0.25:
+            text += ": the model may be using the image edges or air, not the anatomy"
+        self.outside_label.setText(text)
+        self.outside_label.setStyleSheet("color: #b35c00;" if share >= 0.25 else "")
 
     def _on_ai_maps_changed(self) -> None:
         maps = self.ai.maps

@@ -54,6 +54,7 @@ class AiState(QObject):
     knee_changed = Signal(object)
     flag_threshold_changed = Signal(float)
     status_changed = Signal(str)
+    outside_body_changed = Signal(object)   # share (0..1) of the map on screen outside the body
     shown_anyway_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -64,6 +65,8 @@ class AiState(QObject):
         self.colormap = "inferno"
         self.opacity = 0.5
         self.threshold = 0.2
+        self.limit_to_body = False     # a display choice: hide map values outside the body
+        self.outside_body: float | None = None
         self.target = PREDICTED
         self.overlay_visible = True
         self.follow = False
@@ -124,6 +127,19 @@ class AiState(QObject):
 
     def step_opacity(self, delta: float) -> None:
         self.set_opacity(round(self.opacity + delta, 2))
+
+    def set_limit_to_body(self, on: bool) -> None:
+        """Show the map only over the body (a display choice, off by default; the map itself
+        and every score stay as computed)."""
+        if bool(on) != self.limit_to_body:
+            self.limit_to_body = bool(on)
+            self.options_changed.emit()
+
+    def set_outside_body(self, share: float | None) -> None:
+        """Share of the map on screen outside the body (None: no map)."""
+        if share != self.outside_body:
+            self.outside_body = share
+            self.outside_body_changed.emit(share)
 
     def set_threshold(self, value: float) -> None:
         value = float(min(max(value, 0.0), 0.99))
