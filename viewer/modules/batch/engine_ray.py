@@ -99,7 +99,7 @@ def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any) -> Iterator[dict
     try:
         for chunk in _chunks(todo, int(config.extra.get("ray_chunk", 256))):
             ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in chunk])
-            ds = ds.map(_Read(spec, options.needs_pixels), num_cpus=1, max_retries=2)
+            ds = ds.map(_Read(spec, options.needs_pixels), num_cpus=1)
             ds = ds.map_batches(_Infer, fn_constructor_args=(spec.name, options), batch_size=1,
                                 batch_format="numpy", concurrency=actors, num_cpus=1,
                                 num_gpus=num_gpus)
