@@ -10,13 +10,12 @@ pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
 
 from inference.registry import get_spec  # noqa: E402
+from tests.modules.batch.crashing import CrashOn  # noqa: E402
 from viewer.io import discover  # noqa: E402
 from viewer.modules.batch.engine_local import DIED, run_local  # noqa: E402
 from viewer.modules.batch.outputs import Journal  # noqa: E402
 from viewer.modules.batch.pipeline import BatchConfig, run_batch  # noqa: E402
 from viewer.modules.batch.work import SeriesFailure, SeriesWork  # noqa: E402
-
-from tests.modules.batch.crashing import CrashOn  # noqa: E402
 
 
 def _series_rows(path):

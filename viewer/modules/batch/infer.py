@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from viewer.modules.batch.work import OK, SeriesFailure, SeriesMeta, SeriesWork
+from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork
 
 
 @dataclass(frozen=True)

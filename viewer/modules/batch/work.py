@@ -105,8 +105,8 @@ def _load(info: SeriesInfo) -> tuple[Volume, np.ndarray]:
     from viewer.io import iter_load
 
     last = None
-    for last in iter_load(info, chunk=64):
-        pass
+    for event in iter_load(info, chunk=64):
+        last = event
     if last is None or not last.complete:
         raise RuntimeError("loading stopped before the last image")
     return last.volume, np.asarray(last.loaded, bool)
