@@ -11,6 +11,8 @@ Stable contracts (tests and users rely on them):
   [--target CLASS] [--out DIR] [--dicom-out DIR] [--json]``
 - ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
   [--occlusion] [--present [--windowed]]``
+- ``slicewise batch SOURCE... --model NAME --out DIR [--explain gradcam|hirescam|occlusion] [--nifti]
+  [--dicom] [--engine local|ray] [--json-progress]``: exit 0 all classified, 2 some series failed.
 
 Errors are reported as one readable line on stderr, never as a traceback.
 """
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 
 from viewer.cli.errors import CommandError
 
-COMMANDS = ("info", "screenshot", "models", "classify", "teach")
+COMMANDS = ("info", "screenshot", "models", "classify", "teach", "batch")
 FLAGS = ("--install-desktop", "--version", "-h", "--help")
 
 
@@ -127,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from viewer.cli.teach import add_teach_parser
 
     add_teach_parser(sub)
+    from viewer.cli.batch import add_batch_parser
+
+    add_batch_parser(sub)
     return p
 
 
@@ -170,6 +175,10 @@ def run(argv: Sequence[str]) -> int:
             from viewer.cli.teach import run_teach
 
             return run_teach(args)
+        if args.command == "batch":
+            from viewer.cli.batch import run_batch_command
+
+            return run_batch_command(args)
         parser.print_help()
         return 0
     except CommandError as exc:

@@ -1,0 +1,54 @@
+"""``slicewise batch``: JSON progress lines, exit status, usage errors, NIfTI heat maps."""
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+
+pytest.importorskip("pyarrow")
+
+from tests.modules.batch.synthetic import write_archive  # noqa: E402
+from viewer.cli.main import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    root = tmp_path_factory.mktemp("arc")
+    return root, write_archive(root, n_series=2, n_slices=10, broken=False, ct=False)
+
+
+def test_json_progress_lines_then_summary(small, tmp_path, capsys):
+    root, meta = small
+    code = main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path), "--json-progress"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert [x["event"] for x in lines] == ["progress", "progress", "summary"]
+    assert lines[-1]["run"]["slices_processed"] == 20
+    assert lines[1]["series_done"] == 2
+
+
+def test_usage_errors_are_one_line(small, tmp_path, capsys):
+    root, _ = small
+    assert main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path), "--nifti"]) == 1
+    assert "--explain" in capsys.readouterr().err
+    assert main(["batch", str(tmp_path / "nowhere"), "--model", "contrast", "--out", str(tmp_path)]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["batch", str(root), "--model", "nosuchmodel", "--out", str(tmp_path)]) == 1
+
+
+def test_gradcam_maps_as_nifti_on_the_series_grid(small, tmp_path, capsys):
+    root, _ = small
+    code = main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path),
+                 "--explain", "gradcam", "--nifti", "--json-progress"])
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 0
+    maps = sorted((tmp_path / "maps" / "contrast").glob("*.nii.gz"))
+    assert len(maps) == 2 and not list((tmp_path / "maps").rglob(".*"))
+    ds = pydicom.dcmread(next(root.rglob("*.dcm")), stop_before_pixels=True)
+    img = nib.load(maps[0])
+    assert img.shape == (ds.Columns, ds.Rows, 10)  # NIfTI (x, y, z)
+    assert np.isfinite(img.get_fdata()).all() and img.get_fdata().max() > 0
+    assert summary["explain"] == "gradcam"

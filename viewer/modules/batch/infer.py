@@ -1,0 +1,206 @@
+"""The inference stage of a batch: one loaded model turns read series into result records.
+
+``SeriesInference(model, options)`` loads the classifier once (GPU when present, see
+``inference.devices``) and maps a :class:`~viewer.modules.batch.work.SeriesWork` (or
+``SeriesFailure``) to one *record*: a JSON-ready dict with the series row and one row per slice
+(columns: :data:`viewer.modules.batch.outputs.COLUMNS` plus ``p_<class>`` per class). With
+``explain`` it makes a heat map per readable slice and writes them, per series, as NIfTI
+(``nifti``) and/or as the DICOM result objects (``dicom``); every file is written under a temporary
+name and renamed when complete. Both engines use this class (Ray: one per actor).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from viewer.modules.ai.records import summarise_reasons  # one wording with the sweep
+from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork
+
+
+@dataclass(frozen=True)
+class InferOptions:
+    """What the inference stage makes: ``explain`` method or None, result files under ``out``."""
+
+    out: str
+    explain: str | None = None
+    dicom: bool = False
+    nifti: bool = False
+    batch_size: int = 32
+    device: str | None = None
+
+    @property
+    def needs_pixels(self) -> bool:
+        return bool(self.explain or self.dicom or self.nifti)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a UID or model name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def predict_prepared(clf: Any, x: np.ndarray, warnings: Any, domains: Any,
+                     batch_size: int = 32) -> list[Any]:
+    """Predictions for prepared model inputs ``x`` (n, 1, size, size), ``batch_size`` per forward
+    pass: the same records as ``clf.predict_batch`` on the raw slices (the test checks it), but
+    preprocessing happened in the worker processes.
+
+    Uses the Classifier's ``_run`` / ``_make`` (no public method takes prepared tensors yet)."""
+    import torch
+
+    out: list[Any] = []
+    for i in range(0, len(x), batch_size):
+        xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size])).to(clf.device)
+        logits, feats = clf._run(xb)
+        for j, lg in enumerate(logits):
+            reasons, notes = domains[i + j]
+            out.append(clf._make(lg, None if feats is None else feats[j], list(warnings[i + j]),
+                                 (list(reasons), list(notes))))
+    return out
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SeriesInference:
+    """One loaded model (``model``: registered name) applied series by series."""
+
+    def __init__(self, model: str, options: InferOptions) -> None:
+        from inference import describe_device, load_model
+
+        self.options = options
+        self.clf = load_model(model, device=options.device)
+        self.spec = self.clf.spec
+        self.classes = tuple(self.spec.classes)
+        self.device = describe_device(self.clf.device)
+        self.is_contrast = self.spec.task == "contrast"
+
+    # -------------------------------------------------------------------- records
+    def _base(self, meta: SeriesMeta, level: str) -> dict[str, Any]:
+        header = ""
+        if self.is_contrast:
+            from viewer.modules.ai.study import header_contrast
+
+            header = header_contrast(meta.description)
+        return {"level": level, "model": self.spec.name, "model_sha256": self.spec.sha256,
+                "study_uid": meta.study_instance_uid, "series_uid": meta.series_instance_uid,
+                "series_key": meta.uid, "description": meta.description, "modality": meta.modality,
+                "orientation": meta.orientation, "header_contrast": header}
+
+    def failure_record(self, failure: SeriesFailure) -> dict[str, Any]:
+        row = {**self._base(failure.meta, "series"), "status": "failed", "error": failure.reason,
+               "n_slices": failure.meta.n_files}
+        return {"model": self.spec.name, "sha256": self.spec.sha256, "uid": failure.meta.uid,
+                "status": "failed", "error": failure.reason, "attempt": failure.attempt,
+                "finished": _now(), "rows": [row]}
+
+    def __call__(self, work: SeriesWork | SeriesFailure) -> dict[str, Any]:
+        """The record of one series; an exception inside the model becomes a failed record."""
+        if isinstance(work, SeriesFailure):
+            return self.failure_record(work)
+        try:
+            return self._record(work)
+        except Exception as exc:  # noqa: BLE001 - recorded; the batch goes on
+            return self.failure_record(SeriesFailure(
+                work.meta, f"the model failed on this series: {type(exc).__name__}: {exc}", work.attempt))
+
+    def _record(self, work: SeriesWork) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        preds = predict_prepared(self.clf, work.tensors, work.warnings, work.domains,
+                                 self.options.batch_size)
+        infer_s = time.perf_counter() - t0
+        maps, explain_s, files = self._explain(work, preds)
+        base = self._base(work.meta, "slice")
+        n = len(work.status)
+        ok = work.ok_indices
+        by_k = dict(zip(ok, preds))
+        rows: list[dict[str, Any]] = []
+        for k in range(n):
+            row = {**base, "slice": k + 1, "sop_uid": work.sop_uids[k], "file": work.files[k],
+                   "status": work.status[k], "error": work.detail[k] or None,
+                   "read_s": work.read_s / n, "preprocess_s": work.preprocess_s / n}
+            p = by_k.get(k)
+            if p is not None:
+                a = p.applicability
+                row.update({f"p_{c}": p.probabilities[c] for c in self.classes})
+                row.update(predicted=p.predicted, applicable=p.applicable,
+                           reasons="; ".join(a.reasons) if a else "",
+                           warnings="; ".join(p.warnings), infer_s=infer_s / max(1, len(ok)),
+                           explain_s=explain_s / max(1, len(ok)) if maps is not None else None)
+                if maps is not None:
+                    row["map_max"] = float(np.max(maps[k]))
+                if self.is_contrast:
+                    row["disagrees"] = bool(p.applicable and row["header_contrast"]
+                                            and row["header_contrast"] != p.predicted)
+            rows.append(row)
+        series = {**self._base(work.meta, "series"), "n_slices": n, "slices_ok": len(ok),
+                  "read_s": work.read_s, "preprocess_s": work.preprocess_s, "infer_s": infer_s,
+                  "explain_s": explain_s if maps is not None else None,
+                  "warnings": "; ".join(work.series_warnings), **files}
+        if preds:
+            mean = np.mean([[p.probabilities[c] for c in self.classes] for p in preds], axis=0)
+            label = self.classes[int(np.argmax(mean))]
+            applicable = all(p.applicable for p in preds)
+            reasons = summarise_reasons([tuple(p.applicability.reasons) if p.applicability else ()
+                                         for p in preds], len(preds))
+            series.update({f"p_{c}": float(v) for c, v in zip(self.classes, mean)})
+            series.update(status="ok", predicted=label, applicable=applicable,
+                          reasons="; ".join(reasons), slices_applicable=sum(p.applicable for p in preds))
+            if self.is_contrast:
+                series["disagrees"] = bool(applicable and series["header_contrast"]
+                                           and series["header_contrast"] != label)
+        else:
+            why = next((d for d in work.detail if d), "no slice could be classified")
+            series.update(status="failed", error=f"no slice could be classified: {why}")
+        return {"model": self.spec.name, "sha256": self.spec.sha256, "uid": work.meta.uid,
+                "status": series["status"], "error": series.get("error"), "attempt": work.attempt,
+                "finished": _now(), "rows": [series, *rows]}
+
+    # ------------------------------------------------------------------- maps
+    def _explain(self, work: SeriesWork, preds: list[Any]) -> tuple[np.ndarray | None, float, dict]:
+        opts = self.options
+        if not opts.explain and not opts.dicom:
+            return None, 0.0, {}
+        volume = work.volume
+        if volume is None:
+            raise RuntimeError("the series was read without its pixels")
+        t0 = time.perf_counter()
+        maps = None
+        explanations: dict[int, Any] = {}
+        if opts.explain:
+            maps = np.zeros(volume.shape, np.float32)
+            for k in work.ok_indices:
+                exp = self.clf.explain(volume.voxels[k], opts.explain, spacing=work.spacing,
+                                       modality=volume.modality, orientation=volume.orientation)
+                maps[k] = exp.map
+                explanations[k] = exp
+        files: dict[str, Any] = {}
+        stem = safe_name(work.meta.uid)
+        root = Path(opts.out)
+        if opts.nifti and maps is not None:
+            from viewer.core.exports import write_heatmap_nifti
+
+            final = root / "maps" / safe_name(self.spec.name) / f"{stem}_{opts.explain}.nii.gz"
+            tmp = write_heatmap_nifti(maps, volume, final.with_name(f".{final.name[:-7]}.tmp.nii.gz"))
+            os.replace(tmp, final)
+            files["map_file"] = str(final)
+        if opts.dicom:
+            from viewer.modules.ai.dicom_export import SliceResult, algorithm_from_spec, write_dicom_results
+
+            final_dir = root / "dicom" / safe_name(self.spec.name) / stem
+            tmp_dir = final_dir.with_name(f".{stem}.partial")
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            results = [SliceResult(k, p, explanations.get(k)) for k, p in zip(work.ok_indices, preds)]
+            write_dicom_results(tmp_dir, volume, results, algorithm_from_spec(self.spec))
+            shutil.rmtree(final_dir, ignore_errors=True)
+            os.replace(tmp_dir, final_dir)
+            files["dicom_dir"] = str(final_dir)
+        return maps, time.perf_counter() - t0, files
