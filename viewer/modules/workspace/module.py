@@ -139,12 +139,19 @@ class Workspace(QObject):
         self.act_nifti = self._act("Export heat map as &NIfTI…", "Ctrl+Shift+N",
                                    ex.export_heatmap)
         self.act_nifti.setEnabled(False)
+        mo = ex.motion
+        self.act_movie = self._act("Export cine as mo&vie (MP4 / GIF)…", "Ctrl+Shift+V",
+                                   mo.export_movie)
+        self.act_pdf_view = self._act("&Print view to PDF…", "Ctrl+P", mo.export_pdf_view)
+        self.act_pdf_montage = self._act("Print m&ontage to PDF…", "Ctrl+Alt+P",
+                                         mo.export_pdf_montage)
         self.action_list = (list(self.layouts.actions_list)
                         + [self.act_play, self.act_faster, self.act_slower, self.act_bounce,
                            self.act_cine_time]
                         + list(self.tool_actions.values()) + [self.act_crosshair]
                         + [self.act_panel, self.act_presets, self.act_export_png, self.act_copy,
-                           self.act_montage, self.act_series, self.act_report, self.act_nifti])
+                           self.act_montage, self.act_series, self.act_report, self.act_nifti,
+                           self.act_movie, self.act_pdf_view, self.act_pdf_montage])
 
     # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
     def actions(self) -> list[QAction]:
@@ -174,6 +181,8 @@ class Workspace(QObject):
                              else file_menu.actions()[0], export)
         export.addActions([self.act_export_png, self.act_copy, self.act_montage, self.act_series,
                            self.act_report, self.act_nifti])
+        export.addSeparator()
+        export.addActions([self.act_movie, self.act_pdf_view, self.act_pdf_montage])
         view_menu = self.window.menu_named(MENU_VIEW)
         layout_menu = view_menu.addMenu("&Layout")
         layout_menu.addActions([self.layouts.layout_actions[n] for n in LAYOUTS])
