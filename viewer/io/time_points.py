@@ -13,7 +13,7 @@ Axis order of each time point's voxels is ``(z, y, x)``; time is not an array ax
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

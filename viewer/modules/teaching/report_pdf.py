@@ -10,8 +10,8 @@ No Qt, no torch.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from viewer.modules.teaching.session import HELPFULNESS, CaseRecord
 from viewer.modules.teaching.summary import Confusion, Summary
@@ -57,7 +57,7 @@ def _plots_page(summary: Summary):
     bars = [("Reader before AI", summary.accuracy_before, "#4c78a8"),
             ("Reader after AI", summary.accuracy_after, "#f58518"),
             ("AI", summary.ai_accuracy, "#54a24b")]
-    for n, (label, rate, colour) in enumerate(bars):
+    for n, (_label, rate, colour) in enumerate(bars):
         if rate.value is None:
             ax.text(n, 0.02, "n/a", ha="center")
             continue

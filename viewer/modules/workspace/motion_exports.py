@@ -10,8 +10,9 @@ frames are drawn in the worker by :mod:`viewer.modules.workspace.motion` and the
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtGui import QImage

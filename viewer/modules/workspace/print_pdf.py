@@ -9,9 +9,9 @@ square: the views and montages are already at physical aspect), embedded lossles
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
