@@ -46,8 +46,8 @@ def test_folder_of_nine_is_4d_first_time_point_with_note(shared_dicom) -> None:
     assert len(result.series) == 1
     volume = load_series(result.series[0])
     assert volume.shape == (35, 64, 64)
-    assert "4-D series: 9 time points of 35 slices; SliceWise shows the first time point" \
-        in volume.warnings
+    assert "4-D series: time point 1 of 9 (35 slices each); Ctrl+Up / " \
+        "Ctrl+Down browse the time points" in volume.warnings
 
 
 def test_split_mosaic_fills_row_by_row_and_drops_empty_tiles() -> None:

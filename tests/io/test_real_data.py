@@ -50,8 +50,8 @@ def test_transfer_syntaxes_mosaic_identical_and_duplicates_warned(shared_dicom) 
     series, volume = _one("transfer_syntaxes")
     assert volume.shape == (35, 64, 64)
     assert volume.spacing == pytest.approx((3.6, 3.25, 3.25), abs=0.01)
-    assert "4-D series: 9 time points of 35 slices; SliceWise shows the first time point" \
-        in volume.warnings
+    assert "4-D series: time point 1 of 9 (35 slices each); Ctrl+Up / " \
+        "Ctrl+Down browse the time points" in volume.warnings
     grid = pydicom.dcmread(shared_path("transfer_syntaxes", "1.dcm")).pixel_array
     tiles = grid.reshape(6, 64, 6, 64).transpose(0, 2, 1, 3).reshape(36, 64, 64)[:35]
     np.testing.assert_array_equal(volume.voxels, tiles)  # tile order = slice order here
@@ -102,8 +102,8 @@ def test_mr_12bit_signed_values(shared_dicom) -> None:
     # The three files are Siemens fMRI mosaics (6x6 tiles of 64x64, 35 slices) at one position.
     series, volume = _one("mr_12bit")
     assert volume.shape == (35, 64, 64)
-    assert "4-D series: 3 time points of 35 slices; SliceWise shows the first time point" \
-        in volume.warnings
+    assert "4-D series: time point 1 of 3 (35 slices each); Ctrl+Up / " \
+        "Ctrl+Down browse the time points" in volume.warnings
     for path in series.files:
         single = load_series(discover(path).series[0])
         grid = pydicom.dcmread(path).pixel_array
@@ -161,5 +161,5 @@ def test_4d_series_first_time_point_with_note(shared_dicom) -> None:
     assert len(series.files) == 4 and series.frames_per_file == 6
     assert volume.shape == (6, 64, 64)
     assert volume.spacing == pytest.approx((2.4, 3.375, 3.375), abs=0.01)
-    assert "4-D series: 4 time points of 6 slices; SliceWise shows the first time point" \
-        in volume.warnings
+    assert "4-D series: time point 1 of 4 (6 slices each); Ctrl+Up / " \
+        "Ctrl+Down browse the time points" in volume.warnings

@@ -42,6 +42,7 @@ from viewer.io.multiframe import header_for
 from viewer.io.pixels import file_name
 from viewer.io.presets import auto_window, presets_for
 from viewer.io.records import DiscoveryResult, SeriesInfo, Volume, WindowPreset
+from viewer.io.time_points import time_point_count, time_point_series
 from viewer.io.warnings_capture import library_messages
 
 
@@ -162,7 +163,7 @@ def _series_frames(series: SeriesInfo, frames: np.ndarray) -> np.ndarray:
 
 
 def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProgress]:
-    """A multi-frame series: the first file (first time point of a 4-D series), in one step
+    """A multi-frame series: the first file (a 4-D series: ``viewer.io.time_points``), in one step
     (SimpleITK decodes a file's frames together)."""
     path = series.files[0]
     first = header_for(first, series.frame_indices)  # one image set's geometry and window
@@ -213,6 +214,8 @@ def iter_load(
     """
     if not series.files:
         raise DicomLoadError(series.uid, "the series has no image files")
+    if time_point_count(series) > 1:  # a 4-D series: its first time point (viewer.io.time_points)
+        series = time_point_series(series, 0)
     first = _header(series.files[0])
     if series.frames_per_file > 1 or first.frames > 1:
         yield from _iter_multiframe(series, first)

@@ -84,7 +84,13 @@ class ViewerState(QObject):
       ``volume_closed()`` the volume was cleared;
       ``slice_changed(int)``; ``window_changed(float center, float width)``;
       ``anonymise_changed(bool)``; ``warnings_changed(tuple[Message, ...])``;
-      ``probe_moved(object)`` a ProbeInfo or None when the mouse left the image.
+      ``probe_moved(object)`` a ProbeInfo or None when the mouse left the image;
+      ``time_points_found(int count)`` the volume is one of ``count`` time points (4-D series;
+      1 for a 3-D series, after each new volume);
+      ``time_point_requested(int t)`` the reader asked for time point ``t`` (a loader fetches
+      it in the background and calls :meth:`show_time_point`);
+      ``time_point_changed(int t)`` the volume on screen is now time point ``t`` (same grid,
+      same slice and window; views redraw).
     """
 
     series_found = Signal(object)
@@ -98,6 +104,9 @@ class ViewerState(QObject):
     anonymise_changed = Signal(bool)
     warnings_changed = Signal(object)
     probe_moved = Signal(object)
+    time_points_found = Signal(int)
+    time_point_requested = Signal(int)
+    time_point_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +122,9 @@ class ViewerState(QObject):
         self.anonymise = False
         self.messages: tuple[Message, ...] = ()
         self.probe: ProbeInfo | None = None
+        self.time_points = 1        # time points of the series (4-D series), 1 otherwise
+        self.time_point = 0         # 0-based time point of ``volume``
+        self.requested_time_point = 0
 
     # -- discovery and series --------------------------------------------------------------
     def set_discovery(self, result: DiscoveryResult) -> None:
@@ -140,6 +152,8 @@ class ViewerState(QObject):
                                                         MIN_WINDOW_WIDTH))
         self.window_name = volume.window.name
         self.probe = None
+        self.time_points, self.time_point, self.requested_time_point = 1, 0, 0
+        self.time_points_found.emit(1)  # a loader may say more once the volume is opened
         self.volume_opened.emit(volume)
         self.slice_changed.emit(self.slice_index)
         self.window_changed.emit(*self.window)
@@ -212,6 +226,37 @@ class ViewerState(QObject):
         """(low, high) display levels of the current window."""
         c, w = self.window
         return (c - w / 2.0, c + w / 2.0)
+
+    # -- time points (4-D series) ------------------------------------------------------------
+    def set_time_points(self, count: int) -> None:
+        """Say that the open volume is time point 0 of ``count`` (called once it is opened)."""
+        self.time_points = max(1, int(count))
+        self.time_point = self.requested_time_point = 0
+        self.time_points_found.emit(self.time_points)
+
+    def request_time_point(self, t: int) -> None:
+        """Ask for time point ``t`` (clamped); ``time_point_requested`` tells the loader."""
+        if self.volume is None or self.time_points < 2:
+            return
+        t = int(min(max(int(t), 0), self.time_points - 1))
+        if t != self.requested_time_point or t != self.time_point:
+            self.requested_time_point = t
+            self.time_point_requested.emit(t)
+
+    def step_time_point(self, delta: int) -> None:
+        """Ask for the time point ``delta`` steps from the last one asked for."""
+        self.request_time_point(self.requested_time_point + int(delta))
+
+    def show_time_point(self, t: int, volume: Volume) -> None:
+        """Show ``volume`` as time point ``t``: it must have the open volume's grid; slice,
+        window and probe position stay."""
+        if self.volume is None or volume.voxels.shape != self.volume.voxels.shape:
+            raise ValueError("a time point must have the shape of the open volume")
+        self.volume = volume
+        self.time_point = int(t)
+        self.time_point_changed.emit(self.time_point)
+        if self.probe is not None:
+            self.set_probe(self.probe_at(self.probe.j, self.probe.i))
 
     # -- anonymised display, messages, probe ------------------------------------------------
     def set_anonymise(self, on: bool) -> None:

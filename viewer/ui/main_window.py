@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from viewer.io.records import SeriesInfo, Volume
 from viewer.state.jobs import JobError, JobRunner
@@ -22,6 +22,7 @@ from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
 from viewer.ui.panels import panel_action
 from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
+from viewer.ui.module_bar import ModuleBar
 from viewer.ui.settings import Settings
 from viewer.ui.views.slice_view import SliceView
 from viewer.ui.views.window_presets import fill_preset_menu
@@ -65,6 +66,10 @@ class MainWindow(QMainWindow):
         self.tag_browser, self.messages = docks.tag_browser, docks.messages
         self.modules_dock, self.tags_dock = docks.modules_dock, docks.tags_dock
         self.messages_dock = docks.messages_dock
+        self.module_bar = ModuleBar(self)  # Slicer's module selector: switches the panel
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.module_bar)
+        self.module_bar.add_module("data", "Data", [self.modules_dock])
+        self._docks_seen = {id(d) for d in self.findChildren(QDockWidget)}  # the window's own
         self.probe_label = QLabel("")
         self.probe_label.setMinimumWidth(420)
         self.job_progress = JobProgress(self.runner, self)
@@ -100,6 +105,7 @@ class MainWindow(QMainWindow):
         self.act_messages = panel_action(self.messages_dock, "&Messages", "Ctrl+2", self)
         for act in (self.act_tags, self.act_modules, self.act_messages):
             self.addAction(act)
+        self.register_actions(self.module_bar.actions_list())
         self.act_shortcuts = self._act("&Keyboard Shortcuts", self.show_shortcuts,
                                        [K.HelpContents])
         self.act_about = self._act("&About SliceWise", lambda: about_box(self), ["Ctrl+F1"])
@@ -126,7 +132,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.act_anonymise)
         view_menu.addAction(self.act_tags)
         panels = view_menu.addMenu("&Panels")
-        panels.addActions([self.act_modules, self.act_messages])
+        panels.addActions([self.act_modules, self.act_messages,
+                           self.module_bar.toggleViewAction()])
         help_menu = mb.addMenu("&Help")
         help_menu.setObjectName(MENU_HELP)
         help_menu.addActions([self.act_shortcuts, self.act_about])
@@ -149,7 +156,10 @@ class MainWindow(QMainWindow):
     # -- feature modules ---------------------------------------------------------------------
     def add_module(self, module: Module) -> None:
         """Register a feature module: its actions (window-wide shortcuts, listed in Help), its
-        menu before Help, and its shutdown on close. Call before the window is shown."""
+        menu before Help, its entry in the module bar and its shutdown on close. Call before
+        the window is shown, right after building the module: the module bar's entry raises the
+        panel dock the module added to the window (a left-area dock first), else pops up its
+        menu."""
         if module.name in self.modules:
             raise ValueError(f"a module named {module.name!r} is already added")
         self.modules[module.name] = module
@@ -157,7 +167,19 @@ class MainWindow(QMainWindow):
         menu = module.menu()
         if menu is not None:
             self.menuBar().insertMenu(self.menu_named(MENU_HELP).menuAction(), menu)
+        self._add_to_module_bar(module.name, menu)
         self._restore_layout()  # docks the module made take their remembered places
+
+    def _add_to_module_bar(self, name: str, menu: QMenu | None) -> None:
+        bar = self.module_bar
+        docks = self.findChildren(QDockWidget)
+        new = [d for d in docks if id(d) not in self._docks_seen]  # made by this module
+        self._docks_seen |= {id(d) for d in docks}
+        left = [d for d in new if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
+        panel = (left or new)[:1]
+        title = menu.title().replace("&", "") if menu is not None else name.capitalize()
+        bar.add_module(name, title, panel, menu)
+        self.register_actions(bar.actions_list())
 
     def register_actions(self, actions: Sequence[QAction]) -> None:
         """Make ``actions`` window-wide shortcuts listed in Help > Keyboard shortcuts."""

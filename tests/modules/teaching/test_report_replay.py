@@ -19,7 +19,7 @@ from viewer.modules.teaching.summary import summarise
 def test_report_files_contain_the_table_plots_and_matrices(tmp_path):
     s = summarise(RECORDS, "Dr A", [("no tumour", "tumour")] * 6)
     paths = write_session(RECORDS, s, tmp_path / "out" / "s.csv", answers={"answers": []})
-    assert set(paths) == {"session", "summary", "report", "answers"}
+    assert set(paths) == {"session", "summary", "report", "report_pdf", "answers"}
     rows = list(csv.DictReader(paths["session"].open()))
     assert list(rows[0]) == list(SESSION_FIELDS) and len(rows) == 6
     assert rows[1]["changed"] == "yes" and rows[1]["correct_before"] == "no"

@@ -2,7 +2,8 @@
 are inline SVG (no plotting library, no external files). No Qt, no torch.
 
 ``write_session(records, summary, out_csv)`` writes ``SESSION.csv`` plus, beside it,
-``SESSION-summary.csv``, ``SESSION-report.html`` and ``SESSION-answers.json`` (the reader's
+``SESSION-summary.csv``, ``SESSION-report.html``, the same report as ``SESSION-report.pdf``
+(:mod:`viewer.modules.teaching.report_pdf`) and ``SESSION-answers.json`` (the reader's
 inputs, replayable with ``slicewise teach LIST --replay SESSION-answers.json``).
 """
 from __future__ import annotations
@@ -217,17 +218,25 @@ def session_paths(out_csv: str | Path) -> dict[str, Path]:
     return {"session": stem.with_suffix(".csv") if out.suffix.lower() != ".csv" else out,
             "summary": stem.with_name(stem.name + "-summary.csv"),
             "report": stem.with_name(stem.name + "-report.html"),
+            "report_pdf": stem.with_name(stem.name + "-report.pdf"),
             "answers": stem.with_name(stem.name + "-answers.json")}
 
 
 def write_session(records: Sequence[CaseRecord], summary: Summary, out_csv: str | Path, *,
                   answers: dict[str, Any] | None = None, title: str = "Reading session",
-                  demo: bool = True) -> dict[str, Path]:
-    """Write the session CSV, summary CSV, HTML report (and answers JSON); returns their paths."""
+                  demo: bool = True, pdf: bool = True) -> dict[str, Path]:
+    """Write the session CSV, summary CSV, HTML report, PDF report (unless ``pdf`` is False)
+    and answers JSON (when given); returns their paths."""
     paths = session_paths(out_csv)
     write_session_csv(records, paths["session"])
     write_summary_csv(summary, paths["summary"])
     paths["report"].write_text(html_report(summary, records, title, demo), encoding="utf-8")
+    if pdf:
+        from viewer.modules.teaching.report_pdf import write_pdf_report
+
+        write_pdf_report(summary, records, paths["report_pdf"], title, DEMO_NOTE if demo else "")
+    else:
+        paths.pop("report_pdf")
     if answers is not None:
         paths["answers"].write_text(json.dumps(answers, indent=2) + "\n", encoding="utf-8")
     else:

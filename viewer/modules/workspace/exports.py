@@ -1,5 +1,7 @@
 """Exports of the workspace: PNG of the layout or active view (caption, colour bar), clipboard
-copy, montage PNG, PNG series, findings report (JSON + CSV) and heat-map NIfTI.
+copy, montage PNG, PNG series, findings report (JSON + CSV) and heat-map NIfTI; the cine as
+MP4/GIF and print-ready PDFs are its ``motion`` part
+(:class:`viewer.modules.workspace.motion_exports.MotionExports`).
 
 :class:`Exports` is a part owned by :class:`~viewer.modules.workspace.module.Workspace`, which
 keeps the actions (``act_export_png`` ...) and the state the exports read: the 3D heat map and
@@ -36,6 +38,9 @@ class Exports:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.window, self.state = workspace.window, workspace.state
+        from viewer.modules.workspace.motion_exports import MotionExports
+
+        self.motion = MotionExports(self)
 
     # -- pictures on screen ------------------------------------------------------------------
     def caption(self, include_patient: bool = False) -> str:

@@ -33,6 +33,7 @@ from viewer.modules.workspace.exports import Exports
 from viewer.modules.workspace.measurements import TOOL_KEYS, TOOLS, MeasurementController, MeasurementStore
 from viewer.modules.workspace.measurements_panel import MeasurementsPanel
 from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
+from viewer.modules.workspace.time_points import TimePointLoader
 
 SAVE_DELAY_MS = 500
 TOOL_TITLES = {"navigate": "&Navigate (crosshair)", "ruler": "&Ruler", "angle": "&Angle",
@@ -69,6 +70,8 @@ class Workspace(QObject):
         self.measure_dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.measure_dock)
         self.measure_dock.hide()
+        self.time_points = TimePointLoader(self.state, window.runner, self)
+        self.act_cine_time: QAction | None = None  # made with the other actions, below
         self.cine = CineController(*self._cine_target(), parent=self)
         self.layouts.layout_changed.connect(self._on_layouts_layout_changed)
         self.layouts.active_changed.connect(
@@ -77,6 +80,7 @@ class Workspace(QObject):
         bar = QToolBar("Cine", window)
         bar.setObjectName("cine_toolbar")
         bar.addWidget(self.cine_bar)
+        self.state.time_points_found.connect(self._on_state_time_points_found)
         window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
         self.cine_toolbar = bar
         window.slice_view.user_presets = lambda modality: presets_for_modality(
@@ -110,6 +114,11 @@ class Workspace(QObject):
         self.act_faster = self._act("Cine faster", "]", c.faster)
         self.act_slower = self._act("Cine slower", "[", c.slower)
         self.act_bounce = self._act("Cine loop / bounce", "B", c.toggle_mode)
+        self.act_cine_time = self._act("Cine over &time points (4-D)", "Shift+T",
+                                       lambda _=False: self.cine.set_target(*self._cine_target()),
+                                       True)
+        self.act_cine_time.setEnabled(False)
+        self.cine_toolbar.addAction(self.act_cine_time)
         self.tool_actions = {t: self._act(TOOL_TITLES[t], TOOL_KEYS[t],
                                           lambda _=False, t=t: self.measure.set_tool(t), True)
                              for t in TOOLS}
@@ -130,11 +139,19 @@ class Workspace(QObject):
         self.act_nifti = self._act("Export heat map as &NIfTI…", "Ctrl+Shift+N",
                                    ex.export_heatmap)
         self.act_nifti.setEnabled(False)
+        mo = ex.motion
+        self.act_movie = self._act("Export cine as mo&vie (MP4 / GIF)…", "Ctrl+Shift+V",
+                                   mo.export_movie)
+        self.act_pdf_view = self._act("&Print view to PDF…", "Ctrl+P", mo.export_pdf_view)
+        self.act_pdf_montage = self._act("Print m&ontage to PDF…", "Ctrl+Alt+P",
+                                         mo.export_pdf_montage)
         self.action_list = (list(self.layouts.actions_list)
-                        + [self.act_play, self.act_faster, self.act_slower, self.act_bounce]
+                        + [self.act_play, self.act_faster, self.act_slower, self.act_bounce,
+                           self.act_cine_time]
                         + list(self.tool_actions.values()) + [self.act_crosshair]
                         + [self.act_panel, self.act_presets, self.act_export_png, self.act_copy,
-                           self.act_montage, self.act_series, self.act_report, self.act_nifti])
+                           self.act_montage, self.act_series, self.act_report, self.act_nifti,
+                           self.act_movie, self.act_pdf_view, self.act_pdf_montage])
 
     # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
     def actions(self) -> list[QAction]:
@@ -164,6 +181,8 @@ class Workspace(QObject):
                              else file_menu.actions()[0], export)
         export.addActions([self.act_export_png, self.act_copy, self.act_montage, self.act_series,
                            self.act_report, self.act_nifti])
+        export.addSeparator()
+        export.addActions([self.act_movie, self.act_pdf_view, self.act_pdf_montage])
         view_menu = self.window.menu_named(MENU_VIEW)
         layout_menu = view_menu.addMenu("&Layout")
         layout_menu.addActions([self.layouts.layout_actions[n] for n in LAYOUTS])
@@ -171,7 +190,8 @@ class Workspace(QObject):
         layout_menu.addActions([self.layouts.act_link, self.layouts.act_next_view,
                                 self.act_crosshair])
         cine = view_menu.addMenu("&Cine")
-        cine.addActions([self.act_play, self.act_faster, self.act_slower, self.act_bounce])
+        cine.addActions([self.act_play, self.act_faster, self.act_slower, self.act_bounce,
+                         self.act_cine_time])
         view_menu.addAction(self.act_presets)
         tools = QMenu("&Tools", self.window)
         tools.setObjectName("menu-tools")
@@ -182,14 +202,22 @@ class Workspace(QObject):
 
     # -- layouts and cine ------------------------------------------------------------------
     def _cine_target(self):
+        st = self.state
+        if self.act_cine_time is not None and self.act_cine_time.isChecked():
+            return (lambda: st.time_points, lambda: st.time_point, st.request_time_point)
         view = self.layouts.active_view()
         if self.layouts.current == "1" or not hasattr(view, "plane"):
-            st = self.state
             return (lambda: st.volume.n_slices if st.volume is not None else 0,
                     lambda: st.slice_index, st.set_slice)
         nav, plane = self.nav, view.plane
         return (lambda: nav.planes[plane].depths if plane in nav.planes else 0,
                 lambda: nav.depth(plane), lambda k: nav.set_depth(plane, k))
+
+    def _on_state_time_points_found(self, count: int) -> None:
+        """A 4-D series plays over time by default (Shift+T goes back to the slices)."""
+        self.act_cine_time.setEnabled(count > 1)
+        self.act_cine_time.setChecked(count > 1)
+        self.cine.set_target(*self._cine_target())
 
     def _on_layouts_layout_changed(self, name: str) -> None:
         self.cine.set_target(*self._cine_target())

@@ -77,6 +77,7 @@ class PlaneView(QWidget):
         st.volume_opened.connect(self._on_state_volume_opened)
         st.volume_progressed.connect(lambda *_: self.refresh())
         st.volume_loaded.connect(lambda *_: self.refresh())
+        st.time_point_changed.connect(lambda *_: self.refresh())
         st.volume_closed.connect(self._on_state_volume_closed)
         st.window_changed.connect(self._on_state_window_changed)
         st.anonymise_changed.connect(lambda *_: self._refresh_annotations())

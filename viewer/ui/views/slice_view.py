@@ -22,6 +22,7 @@ from viewer.state.viewer_state import ViewerState, display_name
 from viewer.ui.views.canvas import Annotations, SliceViewBox
 from viewer.ui.views.image_canvas import ImageCanvas
 from viewer.ui.views.marked_slider import MarkedSlider
+from viewer.ui.views.time_bar import TimeBar
 from viewer.ui.views.window_presets import WindowPresets
 
 ZOOM_STEP = 1.25
@@ -76,6 +77,8 @@ class SliceView(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.controls)
+        self.time_bar = TimeBar(state)  # 4-D series only
+        layout.addWidget(self.time_bar)
         self._mm = (1.0, 1.0)               # (y, x) pixel spacing
         self.caption = ""
         self._shown_loaded = False
@@ -114,8 +117,13 @@ class SliceView(QWidget):
         self.preset_actions = [
             self._action(f"Window preset {n}", [str(n)], lambda _=False, n=n: self.apply_preset(n),
                          True) for n in range(10)]
+        self.act_prev_time = self._action("Previous time point", ["Ctrl+Up"],
+                                          lambda: st.step_time_point(-1), True)
+        self.act_next_time = self._action("Next time point", ["Ctrl+Down"],
+                                          lambda: st.step_time_point(1), True)
         self.navigation_actions = [self.act_prev, self.act_next, self.act_page_up,
-                                   self.act_page_down, self.act_first, self.act_last]
+                                   self.act_page_down, self.act_first, self.act_last,
+                                   self.act_prev_time, self.act_next_time]
         self.zoom_actions = [self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_reset]
 
     def keyPressEvent(self, ev) -> None:  # noqa: N802
@@ -139,6 +147,7 @@ class SliceView(QWidget):
         st.volume_loaded.connect(self._on_state_volume_loaded)
         st.volume_closed.connect(self._on_state_volume_closed)
         st.slice_changed.connect(self._on_state_slice_changed)
+        st.time_point_changed.connect(lambda _t: self._show_slice())
         st.window_changed.connect(self._on_state_window_changed)
         st.anonymise_changed.connect(self._refresh_annotations)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
@@ -257,7 +266,9 @@ class SliceView(QWidget):
                                   vol.study_description) if t]
         c, w = st.window
         preset = f"  ({st.window_name})" if st.window_name else ""
-        a.bottom_left = [f"Slice {st.slice_index + 1}/{vol.n_slices}",
+        a.bottom_left = [f"Slice {st.slice_index + 1}/{vol.n_slices}"
+                         + (f"  Time {st.time_point + 1}/{st.time_points}"
+                            if st.time_points > 1 else ""),
                          f"W {w:.0f}  L {c:.0f}{preset}", f"Zoom {self.zoom_percent():.0f}%"]
         if not st.is_slice_loaded(st.slice_index):
             a.centre = "loading…"
