@@ -119,8 +119,8 @@ def _multiframe_geometry(members: list[FileHeader]) -> tuple[list[FileHeader], i
             m.frame_positions == first.frame_positions for m in members)
         if same_positions:
             warnings.append(
-                f"4-D series: {len(members)} time points of {first.frames} slices; SliceWise "
-                "shows the first time point"
+                f"4-D series: {len(members)} time points of {first.frames} slices; "
+                "Ctrl+Up / Ctrl+Down browse the time points"
             )
         else:
             warnings.append(
