@@ -161,7 +161,7 @@ def test_brain_t1_series_gets_t1_or_an_explicit_out_of_domain_notice(real_series
             f"slice {k}: {called} ({sweep.probs[k, t1]:.2f} for T1) without an out-of-domain notice"
     (label,), _ = _drain(contrast_job(pool, [info], "contrast")(_Ctx()))
     if label.applicable:
-        assert label.label == "T1" and label.text().startswith("AI: T1")
+        assert label.label == "T1" and label.text().startswith("AI (demo): T1")
     else:
-        assert label.text() == "AI: ?" and label.reasons
+        assert label.text() == "AI (demo): ?" and label.reasons
         assert any("sagittal" in r or "unlike the training data" in r for r in label.reasons)

@@ -126,8 +126,8 @@ def test_contrast_labels_appear_in_series_browser(qtbot, monkeypatch, tmp_path):
     for row in range(browser.count()):
         item = browser.item(row)
         note = browser.note(item.data(256))
-        assert note.startswith("AI: ") and note in item.text()
+        assert note.startswith("AI (demo): ") and note in item.text()   # demo weights say so
         header = "T1" if "T1" in item.text() else "T2-FLAIR"
-        says = note.split()[1]
+        says = note.split()[2]
         model = {"T1c": "T1 post-contrast", "FLAIR": "T2-FLAIR"}.get(says, says)
         assert ("header says" in note) == (model != header)

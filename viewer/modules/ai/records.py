@@ -204,14 +204,16 @@ class ContrastLabel:
     #: label to show ("?"), only the ``reasons``.
     applicable: bool = True
     reasons: tuple[str, ...] = ()
+    demo: bool = False         # the contrast model runs on demo weights
 
     def text(self) -> str:
-        """The series browser's line: "AI: T1 (93%)", or "AI: ?" when out of domain."""
+        """The series browser's line: "AI (demo): T1 (93%)", or "AI: ?" when out of domain."""
+        who = "AI (demo)" if self.demo else "AI"
         if not self.applicable:
-            return "AI: ?"
+            return f"{who}: ?"
         short = {"T1 post-contrast": "T1c", "T2-FLAIR": "FLAIR"}.get(self.label, self.label)
         flag = f"  ⚠ header says {self.header_label}" if self.disagrees else ""
-        return f"AI: {short} ({self.confidence:.0%}){flag}"
+        return f"{who}: {short} ({self.confidence:.0%}){flag}"
 
 
 @dataclass(frozen=True)

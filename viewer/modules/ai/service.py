@@ -275,6 +275,7 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
                 preds = clf.predict_batch(images, spacing=_slice_spacing(volume), modality="MR",
                                           orientation=volume.orientation)
                 classes = tuple(clf.spec.classes)
+                demo = bool(clf.spec.demo)
             mean = np.mean([[p.probabilities[c] for c in classes] for p in preds], axis=0)
             label = classes[int(np.argmax(mean))]
             header = header_contrast(info.description)
@@ -282,7 +283,8 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
             reasons = summarise_reasons([p.applicability.reasons for p in preds
                                          if p.applicability and not p.applicable], len(preds))
             yield ContrastLabel(info.uid, label, float(mean.max()), header,
-                                ok and contrast_disagrees(header, label), len(images), ok, reasons)
+                                ok and contrast_disagrees(header, label), len(images), ok, reasons,
+                                demo=demo)
     return job
 
 
