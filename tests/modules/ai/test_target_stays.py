@@ -63,3 +63,13 @@ def test_share_outside_the_body_and_the_display_switch(qtbot, monkeypatch):
     alpha = win.slice_view.overlay_layer.rgba[..., 3]
     assert not alpha[~body].any()                               # nothing drawn outside
     assert np.array_equal(ctl.ai.maps["gradcam"].heat, heat)    # the map itself unchanged
+
+
+def test_sweep_progress_counts_slices_from_the_start(qtbot, monkeypatch):
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    win.show_volume(brain_volume(n=6, size=64))
+    ctl.act_run_series.trigger()
+    bar = ctl.panel.progress
+    assert bar.maximum() == 6 and bar.value() == 0       # "0 / 6 slices", not an endless bar
+    qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)

@@ -403,7 +403,13 @@ class AiController(QObject):
         self.overlay.refresh()
 
     def _on_runner_changed(self, key: str, *_args) -> None:
-        if key in KEYS:
+        if key not in KEYS:
+            return
+        sweep = self.ai.sweep
+        if self.runner.is_running("sweep") and sweep is not None and not sweep.complete:
+            # a count from the start, also while the model is still loading (was indeterminate)
+            self.panel.set_busy(True, sweep.done, sweep.total)
+        else:
             self.panel.set_busy(any(self.runner.is_running(k) for k in KEYS))
 
     def _on_runner_progressed(self, key: str, rid: int, value: Any) -> None:

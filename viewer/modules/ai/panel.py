@@ -211,6 +211,8 @@ class InferencePanel(QScrollArea):
         self.progress.setRange(0, total if total > 0 else 0)
         if total > 0:
             self.progress.setValue(done)
+            self.progress.setFormat("%v / %m slices")
+            self.progress.setTextVisible(True)
         elif not busy:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)

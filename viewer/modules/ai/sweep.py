@@ -78,7 +78,9 @@ class SeriesSweep:
                                 on_progress=self._on_sweep_result, on_result=self._on_sweep_result,
                                 on_error=lambda e: ctl.report_failure("Series sweep failed", e))
         ai.latest["sweep"] = rid
-        ai.set_status(f"Sweeping {vol.n_slices} slices with {card.name}…")
+        ctl.panel.set_busy(True, 0, vol.n_slices)
+        ai.set_status(f"Sweeping {vol.n_slices} slices with {card.name} (the model loads "
+                      "first)…")
         return rid
 
     def show(self) -> None:
