@@ -128,6 +128,12 @@ def test_presenter_mode_hides_panels_and_toggles_ai(qtbot, app_window, cases):
     assert not win.slice_view.overlay_visible()
     _key(qtbot, win, Qt.Key.Key_T)
     assert cases.cases[0].truth in p.mode.legend.truth_label.text()
+    # the legend, grown by the answer, stays clear of the image
+    view = win.slice_view
+    scene = view.view_box.mapViewToScene(view.image_rect()).boundingRect()
+    image_on_screen = view.canvas.mapFromScene(scene).boundingRect()
+    assert not p.mode.legend.geometry().intersects(image_on_screen)
+    assert not view.crosshair_visible()                      # no lines across a teaching image
     _key(qtbot, win, Qt.Key.Key_Escape)
     assert not p.mode.active and win.menuBar().isVisible() and not win.state.anonymise
 

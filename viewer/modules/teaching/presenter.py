@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import QObject, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QLinearGradient, QPainter
 from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar, QVBoxLayout, QWidget
 
@@ -95,11 +95,11 @@ class PresenterLegend(QWidget):
 
     def place(self) -> None:
         """Top-right corner of the parent (clear of the series text and the orientation
-        letters), about 40 % of its width."""
+        letters), about 35 % of its width; the presenter moves the image clear of it."""
         parent = self.parentWidget()
         if parent is None:
             return
-        width = max(360, int(parent.width() * 0.40))
+        width = max(360, int(parent.width() * 0.35))
         self.setFixedWidth(min(width, max(200, parent.width() - 40)))
         lay = self.layout()
         lay.activate()
@@ -152,6 +152,21 @@ class PresenterMode(QObject):
                     return True
         return False
 
+    def place_legend(self) -> None:
+        """Put the legend top right and fit the image into the rest of the view, so the legend
+        never covers the patient (it covered the brain once the answer showed)."""
+        if self.legend is None:
+            return
+        self.legend.place()
+        view = self.window.slice_view
+        canvas = view.canvas
+        if self.window.state.volume is None or canvas.width() <= 0:
+            return
+        free = max(0.2, 1.0 - (self.legend.width() + 60) / canvas.width())
+        r = view.image_rect()
+        view.view_box.setRange(rect=QRectF(r.left(), r.top(), r.width() / free, r.height()),
+                               padding=0.02)
+
     # -- enter / leave -------------------------------------------------------------------------
     def enter(self, full_screen: bool = True) -> None:
         """Hide the chrome, enlarge fonts, show the legend, go full screen."""
@@ -180,7 +195,7 @@ class PresenterMode(QObject):
         canvas.viewport().update()
         self.legend = PresenterLegend(canvas)
         self.legend.show()
-        self.legend.place()
+        self.place_legend()
         canvas.installEventFilter(self)
         self._make_actions()
         self.active = True
@@ -217,7 +232,7 @@ class PresenterMode(QObject):
 
     def eventFilter(self, obj: QObject, ev) -> bool:  # noqa: N802
         if self.legend is not None and ev.type() == ev.Type.Resize:
-            self.legend.place()
+            self.place_legend()
         return False
 
     # -- content -------------------------------------------------------------------------------
@@ -236,14 +251,14 @@ class PresenterMode(QObject):
         if self.legend is not None:
             self.legend.ai_label.setText(text)
             self.legend.colour_bar.set_colormap(colormap)
-            self.legend.place()
+            self.place_legend()
 
     def set_ai_visible(self, on: bool) -> None:
         self.ai_visible = bool(on)
         if self.legend is not None:
             self.legend.ai_label.setVisible(self.ai_visible)
             self.legend.colour_bar.setVisible(self.ai_visible)
-            self.legend.place()
+            self.place_legend()
 
     def set_truth(self, text: str, visible: bool | None = None) -> None:
         if self.legend is None:
@@ -253,7 +268,7 @@ class PresenterMode(QObject):
         if visible is not None:
             self.truth_visible = bool(visible)
         self.legend.truth_label.setVisible(self.truth_visible and bool(self.legend.truth_label.text()))
-        self.legend.place()
+        self.place_legend()
 
     def grab_png(self, path: str) -> bool:
         """Save the window as shown (for docs and checks)."""
