@@ -15,7 +15,7 @@ APT_GET ?= apt-get
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test,bench,pacs]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -1,0 +1,229 @@
+"""DICOMweb client: QIDO-RS search, WADO-RS retrieve and STOW-RS store through ``dicomweb-client``.
+
+Searches and stores use ``dicomweb_client.DICOMwebClient``. Retrieves stream the multipart
+WADO-RS answer through the same ``requests`` session and write each part to the cache as the
+bytes the server sent (no decode and re-encode), so the first instance is on disk long before
+the last arrives and a cancel stops between two instances. Credentials sit in the session
+(basic auth or a bearer header), never in a URL, a message or a log line.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from io import BytesIO
+from pathlib import Path
+
+import requests
+from dicomweb_client.api import DICOMwebClient
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from viewer.io.pacs.cache import RetrieveCache
+from viewer.io.pacs.config import PacsServer
+from viewer.io.pacs.errors import PacsAuthError, PacsError
+from viewer.io.pacs.query import (
+    SERIES_RETURN_KEYS,
+    STUDY_RETURN_KEYS,
+    SeriesRecord,
+    StudyQuery,
+    StudyRecord,
+    series_record,
+    sort_series,
+    sort_studies,
+    study_record,
+)
+
+ACCEPT_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+CHUNK = 1 << 20
+STOW_BATCH = 50
+
+
+def http_error(exc: BaseException, server: PacsServer) -> PacsError:
+    """A :class:`PacsError` in words for a ``requests`` failure talking to ``server``."""
+    where = server.address
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        code = exc.response.status_code
+        if code == 401:
+            return PacsAuthError(f"{where} refused the user name or password (401 Unauthorized). "
+                                 f"Check the credentials of server {server.name!r}.")
+        if code == 403:
+            return PacsAuthError(f"{where} denied access to this user (403 Forbidden).")
+        if code == 404:
+            return PacsError(f"{where}: not found (404). Check the URL (it usually ends in "
+                             f"/dicom-web) and the UIDs.")
+        reason = exc.response.reason or ""
+        return PacsError(f"{where} answered HTTP {code} {reason}".rstrip() + ".")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return PacsError(f"{where}: the TLS certificate could not be verified. Set a CA file "
+                         f"for this server if it uses a private certificate authority.")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return PacsError(f"{where} did not answer within {server.timeout:g} s (connection "
+                         f"timed out). Check the address and the network.")
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return PacsError(f"{where} stopped answering for {server.timeout:g} s (timeout).")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if "refused" in text.lower():
+            return PacsError(f"Could not connect to {where}: connection refused. Is the server "
+                             f"running, and are the host and port right?")
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "aborted" in text.lower() \
+                or "reset" in text.lower() or "incomplete" in text.lower():
+            return PacsError(f"{where} closed the connection in the middle of the transfer "
+                             f"(server stopped or network lost).")
+        return PacsError(f"Could not connect to {where}: the host is unreachable or unknown.")
+    return PacsError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def split_multipart(chunks: Iterator[bytes], boundary: bytes) -> Iterator[bytes]:
+    """The bodies of the parts of a ``multipart/related`` stream, each as soon as it is whole."""
+    delimiter = b"\r\n--" + boundary
+    data = bytearray(b"\r\n")  # the first boundary has no CRLF before it
+    start = 0
+    for chunk in chunks:
+        data += chunk
+        while True:
+            i = data.find(delimiter, start)
+            if i < 0:
+                start = max(0, len(data) - len(delimiter))
+                break
+            part = bytes(data[:i])
+            del data[:i + len(delimiter)]
+            start = 0
+            head_end = part.find(b"\r\n\r\n")
+            if head_end >= 0:
+                yield part[head_end + 4:]
+
+
+def _boundary(content_type: str) -> bytes:
+    for item in content_type.split(";")[1:]:
+        key, _, value = item.strip().partition("=")
+        if key.lower() == "boundary":
+            return value.strip('"').encode()
+    raise PacsError("The server's WADO-RS answer is not multipart (no boundary).")
+
+
+def _uids(part: bytes) -> tuple[str, str, str]:
+    ds = dcmread(BytesIO(part), stop_before_pixels=True, force=True,
+                 specific_tags=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+    sop = ds.get("SOPInstanceUID", "") or ds.file_meta.get("MediaStorageSOPInstanceUID", "")
+    return str(ds.get("StudyInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")), str(sop)
+
+
+class DicomWebClient:
+    """QIDO/WADO/STOW on one DICOMweb server (see module docstring)."""
+
+    def __init__(self, server: PacsServer, secret: str | None = None) -> None:
+        self.server = server
+        session = requests.Session()
+        if server.auth == "basic":
+            session.auth = (server.username, secret or "")
+        elif server.auth == "bearer":
+            session.headers["Authorization"] = f"Bearer {secret or ''}"
+        if server.ca_file:
+            session.verify = str(Path(server.ca_file).expanduser())
+        self.session = session
+        self.base = server.url.rstrip("/")
+        self.client = DICOMwebClient(self.base, session=session,
+                                     timeout=(min(server.timeout, 10.0), server.timeout))
+        self.client.set_http_retry_params(retry=False)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DicomWebClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, fn: Callable, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except requests.RequestException as exc:
+            raise http_error(exc, self.server) from None
+
+    # -- verification and search -----------------------------------------------------------
+    def echo(self) -> str:
+        """A QIDO-RS ping (one study asked for); the answer time in words."""
+        t0 = time.perf_counter()
+        self._call(self.client.search_for_studies, limit=1)
+        return f"{self.server.address} answered QIDO-RS in {1000 * (time.perf_counter() - t0):.0f} ms"
+
+    def find_studies(self, query: StudyQuery, limit: int = 500) -> list[StudyRecord]:
+        filters = query.study_filters()
+        found = self._call(self.client.search_for_studies, search_filters=filters,
+                           fields=list(STUDY_RETURN_KEYS), limit=limit)
+        studies = [study_record(Dataset.from_json(item)) for item in found]
+        if query.series_uid:
+            studies = [s for s in studies if self.find_series(s.study_uid, query)]
+        return sort_studies(studies)
+
+    def find_series(self, study_uid: str, query: StudyQuery | None = None) -> list[SeriesRecord]:
+        filters = query.series_filters() if query is not None else {}
+        found = self._call(self.client.search_for_series, study_instance_uid=study_uid,
+                           search_filters=filters, fields=list(SERIES_RETURN_KEYS))
+        return sort_series([series_record(Dataset.from_json(item), study_uid) for item in found])
+
+    def find_instances(self, study_uid: str, series_uid: str) -> list[str]:
+        """SOP instance UIDs of a series on the server."""
+        found = self._call(self.client.search_for_instances, study_instance_uid=study_uid,
+                           series_instance_uid=series_uid, fields=["SOPInstanceUID"],
+                           get_remaining=True)
+        return [str(Dataset.from_json(item).get("SOPInstanceUID", "")) for item in found]
+
+    # -- retrieve --------------------------------------------------------------------------
+    def fetch(self, study_uid: str, series_uid: str, sop_uids: Sequence[str] | None,
+              cache: RetrieveCache, cancelled: Callable[[], bool] = lambda: False
+              ) -> Iterator[Path]:
+        """Write instances of a series into ``cache``, yielding each path once it is whole:
+        the whole series in one WADO-RS request when ``sop_uids`` is None, else those instances
+        one by one. Stops (without error) between two instances when ``cancelled()``."""
+        url = f"{self.base}/studies/{study_uid}/series/{series_uid}"
+        if sop_uids is None:
+            yield from self._stream(url, study_uid, series_uid, cache, cancelled)
+            return
+        for sop in sop_uids:
+            if cancelled():
+                return
+            yield from self._stream(f"{url}/instances/{sop}", study_uid, series_uid, cache,
+                                    cancelled)
+
+    def _stream(self, url: str, study_uid: str, series_uid: str, cache: RetrieveCache,
+                cancelled: Callable[[], bool]) -> Iterator[Path]:
+        try:
+            response = self.session.get(url, headers={"Accept": ACCEPT_DICOM}, stream=True,
+                                        timeout=(min(self.server.timeout, 10.0),
+                                                 self.server.timeout))
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise http_error(exc, self.server) from None
+        with response:
+            try:
+                boundary = _boundary(response.headers.get("Content-Type", ""))
+                for part in split_multipart(response.iter_content(CHUNK), boundary):
+                    study, series, sop = _uids(part)
+                    if series and series != series_uid:
+                        continue  # not what was asked for: never mixed into this series
+                    yield cache.write_file(study or study_uid, series_uid, sop, part)
+                    if cancelled():
+                        return
+            except requests.RequestException as exc:
+                raise http_error(exc, self.server) from None
+
+    # -- store -----------------------------------------------------------------------------
+    def store(self, paths: Sequence[str | Path],
+              progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
+        """STOW-RS of DICOM files, in batches; returns (stored, failure messages)."""
+        stored, failures = 0, []
+        paths = list(paths)
+        for i in range(0, len(paths), STOW_BATCH):
+            batch = [dcmread(str(p)) for p in paths[i:i + STOW_BATCH]]
+            answer = self._call(self.client.store_instances, batch)
+            failed = answer.get("FailedSOPSequence", []) if answer is not None else []
+            for item in failed:
+                failures.append(f"{item.get('ReferencedSOPInstanceUID', '?')}: failure reason "
+                                f"{item.get('FailureReason', '?')}")
+            stored += len(batch) - len(failed)
+            if progress is not None:
+                progress(min(i + STOW_BATCH, len(paths)), len(paths))
+        return stored, failures

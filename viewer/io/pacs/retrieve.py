@@ -1,0 +1,117 @@
+"""Retrieve a study or some of its series into the local cache, resumably.
+
+:func:`retrieve` is a generator (the viewer's job runner drains it; the CLI iterates it): it
+asks the server which SOP instances each series holds, skips those already in the cache, fetches
+the rest by the server's route (WADO-RS, C-GET or C-MOVE) and yields a
+:class:`RetrieveProgress` per instance written. ``cancelled()`` is checked between instances.
+If the server fails midway, :class:`PartialRetrieveError` says how many arrived (they stay
+usable) and how many are missing; running it again fetches only those.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from viewer.io.pacs.cache import RetrieveCache
+from viewer.io.pacs.client import PacsClient
+from viewer.io.pacs.errors import PacsError, PartialRetrieveError
+
+
+@dataclass(frozen=True)
+class RetrieveProgress:
+    """``done`` of ``total`` instances of the retrieve are in the cache (``fetched`` of them by
+    this run); ``path`` was just written, in series ``series_uid`` (``series_index`` of
+    ``n_series``), whose folder is ``series_folder``."""
+
+    study_uid: str
+    series_uid: str
+    series_index: int
+    n_series: int
+    done: int
+    total: int
+    fetched: int
+    path: str
+    series_folder: str
+    series_complete: bool
+
+
+@dataclass(frozen=True)
+class RetrieveResult:
+    """What a retrieve left in the cache: ``folder`` (the study), one folder per series."""
+
+    study_uid: str
+    folder: Path
+    series_folders: tuple[Path, ...]
+    total: int
+    fetched: int
+    already: int
+    missing: int
+    cancelled: bool = False
+
+
+def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
+             series_uids: Sequence[str] | None = None, *,
+             cancelled: Callable[[], bool] = lambda: False
+             ) -> Generator[RetrieveProgress, None, RetrieveResult]:
+    """Fetch the study ``study_uid`` (or only ``series_uids`` of it) into ``cache``; see the
+    module docstring. Returns a :class:`RetrieveResult`."""
+    if series_uids is None:
+        series_uids = [s.series_uid for s in client.find_series(study_uid)]
+    plan: list[tuple[str, list[str], set[str]]] = []
+    for series_uid in series_uids:
+        expected = client.find_instances(study_uid, series_uid)
+        cache.clean_partials(study_uid, series_uid)
+        plan.append((series_uid, expected, cache.present(study_uid, series_uid)))
+        if cancelled():
+            break
+    total = sum(len(expected) for _, expected, _ in plan)
+    already = sum(len(set(expected) & present) for _, expected, present in plan)
+    done, fetched = already, 0
+    folder = cache.study_dir(study_uid)
+    folders = tuple(cache.series_dir(study_uid, uid) for uid, _, _ in plan)
+    n_series = len(plan)
+    for index, (series_uid, expected, present) in enumerate(plan):
+        missing = [uid for uid in expected if uid not in present]
+        if not missing or cancelled():
+            continue
+        series_folder = str(cache.series_dir(study_uid, series_uid))
+        sop_uids = None if not present else missing
+        got = len(expected) - len(missing)
+        try:
+            for path in client.fetch(study_uid, series_uid, sop_uids, cache, cancelled):
+                done, fetched, got = done + 1, fetched + 1, got + 1
+                yield RetrieveProgress(study_uid, series_uid, index, n_series, done, total,
+                                       fetched, str(path), series_folder,
+                                       got >= len(expected))
+        except PacsError as exc:
+            received = _count(cache, study_uid, plan)
+            raise PartialRetrieveError(
+                f"{exc} {received} of {total} images are in the cache ({folder}) and stay "
+                f"usable; retrieve again to fetch the {total - received} missing.",
+                folder=str(folder), received=received, missing=total - received) from None
+    received = _count(cache, study_uid, plan)
+    result = RetrieveResult(study_uid, folder, folders, total, fetched, already,
+                            total - received, cancelled=cancelled())
+    if result.missing and not result.cancelled:
+        raise PartialRetrieveError(
+            f"{client.server.address} sent {fetched} images but {result.missing} of {total} did "
+            f"not arrive. What arrived is kept in {folder}; retrieve again to fetch the rest.",
+            folder=str(folder), received=received, missing=result.missing)
+    return result
+
+
+def _count(cache: RetrieveCache, study_uid: str, plan: list[tuple[str, list[str], set[str]]]) -> int:
+    return sum(len(set(expected) & cache.present(study_uid, uid)) for uid, expected, _ in plan)
+
+
+def run_retrieve(gen: Generator[RetrieveProgress, None, RetrieveResult],
+                 on_progress: Callable[[RetrieveProgress], None] | None = None) -> RetrieveResult:
+    """Drain a :func:`retrieve` generator, calling ``on_progress`` per event; its result."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(event)
