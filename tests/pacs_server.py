@@ -78,6 +78,7 @@ class OrthancServer:
     http_port: int = field(default_factory=free_port)
     dicom_port: int = field(default_factory=free_port)
     store_port: int = field(default_factory=free_port)
+    overrides: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     @property
@@ -117,8 +118,9 @@ class OrthancServer:
             "StorageCompression": False, "OverwriteInstances": True,
             "SynchronousCMove": True,
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False,
-                         "Host": "127.0.0.1", "Ssl": False},
-        }
+                         "Host": "127.0.0.1", "Ssl": False,
+                         "QidoCaseSensitive": False},  # as C-FIND: names in any case
+        } | self.overrides
 
     def start(self, timeout: float = 60.0) -> OrthancServer:
         """Start Orthanc (again, on the same ports and storage) and wait until /system answers."""
@@ -200,6 +202,18 @@ class OrthancServer:
         finally:
             assoc.release()
         return ok
+
+
+def route_servers(server: OrthancServer, timeout: float = 20.0):
+    """SliceWise server entries for ``server``: DICOMweb (WADO-RS), DIMSE C-GET and C-MOVE."""
+    from viewer.io.pacs import PacsServer
+
+    common = dict(kind="dimse", ae_title=SERVER_AET, host="127.0.0.1", port=server.dicom_port,
+                  our_ae_title=CLIENT_AET, store_port=server.store_port, timeout=timeout)
+    return {"wado-rs": PacsServer("web", url=server.url, auth="basic", username=USER,
+                                  timeout=timeout),
+            "c-get": PacsServer("dimse-get", retrieve="c-get", **common),
+            "c-move": PacsServer("dimse-move", retrieve="c-move", **common)}
 
 
 @dataclass(frozen=True)
@@ -321,8 +335,8 @@ def orthanc_factory(tmp_path: Path):
         pytest.skip(reason)
     started: list[OrthancServer] = []
 
-    def make() -> OrthancServer:
-        server = OrthancServer(tmp_path / f"orthanc{len(started)}").start()
+    def make(**overrides) -> OrthancServer:
+        server = OrthancServer(tmp_path / f"orthanc{len(started)}", overrides=overrides).start()
         started.append(server)
         return server
 

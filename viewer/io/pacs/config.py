@@ -220,9 +220,10 @@ def resolve_server(name_or_url: str, path: str | Path | None = None
             return server, None
     if "://" in name_or_url:
         return server_from_url(name_or_url)
-    names = ", ".join(s.name for s in load_servers(path)) or "none configured"
-    raise PacsConfigError(f"No PACS server named {name_or_url!r} (configured: {names}); "
-                          f"give a URL instead.")
+    names = ", ".join(s.name for s in load_servers(path))
+    known = f"configured: {names}" if names else f"none configured in {path or config_path()}"
+    raise PacsConfigError(f"No PACS server named {name_or_url!r} ({known}); give a configured "
+                          f"name or a URL (http(s)://host:port/dicom-web or dicom://AET@host:port).")
 
 
 def with_changes(server: PacsServer, **changes: object) -> PacsServer:

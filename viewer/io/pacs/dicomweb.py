@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from dicomweb_client.api import DICOMwebClient
@@ -72,6 +73,13 @@ def http_error(exc: BaseException, server: PacsServer) -> PacsError:
                              f"(server stopped or network lost).")
         return PacsError(f"Could not connect to {where}: the host is unreachable or unknown.")
     return PacsError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def qido_value(value: str) -> str:
+    """A QIDO-RS matching value escaped like JavaScript's ``encodeURIComponent`` but keeping
+    ``^`` (name parts) raw, with spaces turned into the one-character wildcard ``?`` (Orthanc
+    1.10 does not decode ``%20`` either)."""
+    return quote(value.replace(" ", "?"), safe="-_.!~*'()^?")
 
 
 def split_multipart(chunks: Iterator[bytes], boundary: bytes) -> Iterator[bytes]:
@@ -143,33 +151,55 @@ class DicomWebClient:
             raise http_error(exc, self.server) from None
 
     # -- verification and search -----------------------------------------------------------
+    def _qido(self, path: str, filters: dict[str, str], fields: Sequence[str],
+              limit: int | None = None, page: int = 1000) -> list[Dataset]:
+        """A QIDO-RS search, paged with ``offset``. Values are escaped the way OHIF does
+        (``encodeURIComponent``: wildcards ``*`` ``?`` and the name separator ``^`` stay as they
+        are): Orthanc 1.10's DICOMweb plugin does not decode percent escapes in QIDO values, so
+        ``doe%2A`` (how ``dicomweb-client`` writes ``doe*``) matches nothing there."""
+        params = [(k, qido_value(v)) for k, v in filters.items()]
+        params += [("includefield", f) for f in fields if f not in filters]
+        out: list[Dataset] = []
+        while True:
+            size = page if limit is None else min(page, limit - len(out))
+            query = "&".join(f"{k}={v}" for k, v in params + [("limit", str(size)),
+                                                              ("offset", str(len(out)))])
+            try:
+                response = self.session.get(f"{self.base}/{path}?{query}",
+                                            headers={"Accept": "application/dicom+json"},
+                                            timeout=self.client._timeout)
+                response.raise_for_status()
+            except requests.RequestException as exc:
+                raise http_error(exc, self.server) from None
+            items = response.json() if response.content else []
+            out += [Dataset.from_json(item) for item in items]
+            if len(items) < size or (limit is not None and len(out) >= limit):
+                return out
+
     def echo(self) -> str:
         """A QIDO-RS ping (one study asked for); the answer time in words."""
         t0 = time.perf_counter()
-        self._call(self.client.search_for_studies, limit=1)
+        self._qido("studies", {}, (), limit=1)
         return f"{self.server.address} answered QIDO-RS in {1000 * (time.perf_counter() - t0):.0f} ms"
 
     def find_studies(self, query: StudyQuery, limit: int = 500) -> list[StudyRecord]:
-        filters = query.study_filters()
-        found = self._call(self.client.search_for_studies, search_filters=filters,
-                           fields=list(STUDY_RETURN_KEYS), limit=limit)
-        studies = [study_record(Dataset.from_json(item)) for item in found]
+        # Orthanc answers nothing when a matching key is also an includefield: ask only the rest
+        studies = [study_record(ds) for ds in self._qido("studies", query.study_filters(),
+                                                         STUDY_RETURN_KEYS, limit=limit)]
         if query.series_uid:
             studies = [s for s in studies if self.find_series(s.study_uid, query)]
         return sort_studies(studies)
 
     def find_series(self, study_uid: str, query: StudyQuery | None = None) -> list[SeriesRecord]:
         filters = query.series_filters() if query is not None else {}
-        found = self._call(self.client.search_for_series, study_instance_uid=study_uid,
-                           search_filters=filters, fields=list(SERIES_RETURN_KEYS))
-        return sort_series([series_record(Dataset.from_json(item), study_uid) for item in found])
+        found = self._qido(f"studies/{study_uid}/series", filters, SERIES_RETURN_KEYS)
+        return sort_series([series_record(ds, study_uid) for ds in found])
 
     def find_instances(self, study_uid: str, series_uid: str) -> list[str]:
         """SOP instance UIDs of a series on the server."""
-        found = self._call(self.client.search_for_instances, study_instance_uid=study_uid,
-                           series_instance_uid=series_uid, fields=["SOPInstanceUID"],
-                           get_remaining=True)
-        return [str(Dataset.from_json(item).get("SOPInstanceUID", "")) for item in found]
+        found = self._qido(f"studies/{study_uid}/series/{series_uid}/instances", {},
+                           ("SOPInstanceUID",))
+        return [str(ds.get("SOPInstanceUID", "")) for ds in found]
 
     # -- retrieve --------------------------------------------------------------------------
     def fetch(self, study_uid: str, series_uid: str, sop_uids: Sequence[str] | None,
