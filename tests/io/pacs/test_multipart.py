@@ -27,3 +27,15 @@ def test_parts_match_the_email_parser(chunk):
     oracle = [p.get_payload(decode=True) for p in
               email.message_from_bytes(head + body).get_payload()]
     assert got == oracle == parts
+
+
+def test_a_cut_stream_is_an_error_not_an_end():
+    from viewer.io.pacs.dicomweb import TruncatedMultipart
+
+    body = _message([b"first", b"second"], "bb")
+    cut = body[:body.index(b"second") + 3]
+    got = []
+    with pytest.raises(TruncatedMultipart):
+        for part in split_multipart(iter([cut]), b"bb"):
+            got.append(part)
+    assert got == [b"first"]

@@ -82,14 +82,25 @@ def qido_value(value: str) -> str:
     return quote(value.replace(" ", "?"), safe="-_.!~*'()^?")
 
 
+class TruncatedMultipart(ValueError):
+    """The multipart stream ended before its closing boundary (connection lost)."""
+
+
 def split_multipart(chunks: Iterator[bytes], boundary: bytes) -> Iterator[bytes]:
-    """The bodies of the parts of a ``multipart/related`` stream, each as soon as it is whole."""
+    """The bodies of the parts of a ``multipart/related`` stream, each as soon as it is whole.
+    Raises :class:`TruncatedMultipart` when the stream ends before the closing boundary."""
     delimiter = b"\r\n--" + boundary
     data = bytearray(b"\r\n")  # the first boundary has no CRLF before it
-    start = 0
+    start, after_delimiter = 0, False
     for chunk in chunks:
         data += chunk
         while True:
+            if after_delimiter:
+                if len(data) < 2:
+                    break
+                if data.startswith(b"--"):
+                    return  # closing boundary
+                after_delimiter = False
             i = data.find(delimiter, start)
             if i < 0:
                 start = max(0, len(data) - len(delimiter))
@@ -100,6 +111,8 @@ def split_multipart(chunks: Iterator[bytes], boundary: bytes) -> Iterator[bytes]
             head_end = part.find(b"\r\n\r\n")
             if head_end >= 0:
                 yield part[head_end + 4:]
+            after_delimiter = True
+    raise TruncatedMultipart("multipart stream ended before its closing boundary")
 
 
 def _boundary(content_type: str) -> bytes:
@@ -239,6 +252,9 @@ class DicomWebClient:
                         return
             except requests.RequestException as exc:
                 raise http_error(exc, self.server) from None
+            except TruncatedMultipart:
+                raise PacsError(f"{self.server.address} closed the connection in the middle of "
+                                f"the transfer (server stopped or network lost).") from None
 
     # -- store -----------------------------------------------------------------------------
     def store(self, paths: Sequence[str | Path],

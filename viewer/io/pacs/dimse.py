@@ -108,6 +108,10 @@ class DimseClient:
             elif rj is not None and rj.diagnostic == 7 and rj.result_source == 1:
                 hint = f" Check the server's AE title (configured: {s.ae_title!r})."
             raise PacsError(f"{where} rejected the association{reason}.{hint}")
+        answered = any(type(p).__name__ in ("A_ASSOCIATE", "A_ABORT", "A_P_ABORT")
+                       for p in received)
+        if not answered:
+            raise self._connect_error()
         if assoc.is_aborted:
             raise PacsError(f"{where} aborted the association (no common presentation context "
                             f"or the server refused the request).")
@@ -127,7 +131,7 @@ class DimseClient:
         except OSError as exc:
             return PacsError(f"Could not connect to {s.address}: {exc.strerror or exc}.")
         return PacsError(f"{s.address} accepted the connection but did not answer the "
-                         f"association request within {s.timeout:g} s.")
+                         f"association request within {s.timeout:g} s (timeout).")
 
     # -- verification and search -----------------------------------------------------------
     def echo(self) -> str:
@@ -260,11 +264,21 @@ class DimseClient:
         if code == 0xFE00:
             return  # cancelled by us
         reason = MOVE_FAILURES.get(code, f"status 0x{code & 0xFFFF:04X}")
+        ours = self.server.our_ae_title
+        fix = (f"Ask the PACS administrator to add AE {ours!r} at this computer's address, "
+               f"port {self.server.store_port}, or retrieve with C-GET.")
         if code == 0xA801:
-            raise PacsError(f"{self.server.address} cannot send the images: {reason} "
-                            f"{self.server.our_ae_title!r}. Ask the PACS administrator to add "
-                            f"AE {self.server.our_ae_title!r} at this computer's address, port "
-                            f"{self.server.store_port}, or retrieve with C-GET.")
+            raise PacsError(f"{self.server.address} cannot send the images: {reason} {ours!r}. "
+                            + fix)
+        attempted = sum(int(last.get(k, 0) or 0) for k in (
+            "NumberOfCompletedSuboperations", "NumberOfFailedSuboperations",
+            "NumberOfWarningSuboperations")) if last is not None else 0
+        if what == "C-MOVE" and not attempted:
+            # Orthanc and others answer 0xC000 with no sub-operation when the destination is
+            # unknown (the standard's 0xA801)
+            raise PacsError(f"{self.server.address} refused the C-MOVE ({reason}, nothing sent). "
+                            f"The usual cause: it does not know the destination AE title "
+                            f"{ours!r}. " + fix)
         raise PacsError(f"{self.server.address} refused the {what}: {reason}"
                         + (f" ({comment})" if comment else "") + ".")
 

@@ -86,6 +86,8 @@ def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
                                        got >= len(expected))
         except PacsError as exc:
             received = _count(cache, study_uid, plan)
+            if not received:
+                raise
             raise PartialRetrieveError(
                 f"{exc} {received} of {total} images are in the cache ({folder}) and stay "
                 f"usable; retrieve again to fetch the {total - received} missing.",
@@ -96,7 +98,8 @@ def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
     if result.missing and not result.cancelled:
         raise PartialRetrieveError(
             f"{client.server.address} sent {fetched} images but {result.missing} of {total} did "
-            f"not arrive. What arrived is kept in {folder}; retrieve again to fetch the rest.",
+            f"not arrive. The {received} in the cache ({folder}) stay usable; retrieve again to "
+            f"fetch the {result.missing} missing.",
             folder=str(folder), received=received, missing=result.missing)
     return result
 
