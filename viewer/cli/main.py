@@ -11,6 +11,8 @@ Stable contracts (tests and users rely on them):
   [--target CLASS] [--out DIR] [--json]``
 - ``slicewise teach CASELIST|demo [--replay ANSWERS.json|first] [--out SESSION.csv] [--reader NAME]
   [--occlusion] [--present [--windowed]]``
+- ``slicewise pacs echo|find|get SERVER [--patient-name --patient-id --date FROM-TO --modality
+  --accession --description --study UID --series UID] [--out DIR] [--all] [--json]``
 
 Errors are reported as one readable line on stderr, never as a traceback.
 """
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 
 from viewer.cli.errors import CommandError
 
-COMMANDS = ("info", "screenshot", "models", "classify", "teach")
+COMMANDS = ("info", "screenshot", "models", "classify", "teach", "pacs")
 FLAGS = ("--install-desktop", "--version", "-h", "--help")
 
 
@@ -122,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from viewer.cli.teach import add_teach_parser
 
     add_teach_parser(sub)
+    from viewer.cli.pacs import add_pacs_parser
+
+    add_pacs_parser(sub)
     return p
 
 
@@ -163,6 +168,10 @@ def run(argv: Sequence[str]) -> int:
             from viewer.cli.teach import run_teach
 
             return run_teach(args)
+        if args.command == "pacs":
+            from viewer.cli.pacs import run_pacs
+
+            return run_pacs(args)
         parser.print_help()
         return 0
     except CommandError as exc:
