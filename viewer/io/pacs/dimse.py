@@ -254,6 +254,9 @@ class DimseClient:
                     raise PacsError(f"{self.server.address} stopped answering during the "
                                     f"{what} (server stopped, connection lost or timeout).")
                 last = status
+        except GeneratorExit:  # the caller stopped (cancel): do not wait for the server
+            assoc.abort()
+            raise
         finally:
             if assoc.is_established:
                 assoc.release()
