@@ -183,24 +183,37 @@ class OrthancServer:
 
     # -- seeding through pynetdicom (independent of SliceWise's client) ----------------------
     def store(self, paths: list[Path]) -> int:
-        """C-STORE ``paths`` as the known AE; returns how many were accepted."""
+        """C-STORE ``paths`` as the known AE; returns how many were accepted.
+
+        A fresh association takes over when one dies: pynetdicom (3.0) now and then misses a
+        response that a fast peer sends before it waits for it ("Received unexpected C-STORE
+        service message", then a DIMSE timeout), more often since Orthanc answers without Nagle
+        delay. Each file is tried at most three times."""
         from pydicom import dcmread
         from pynetdicom import AE
 
         datasets = [dcmread(str(p)) for p in paths]
         ae = AE(ae_title=CLIENT_AET)
+        ae.dimse_timeout = 5
         for ctx in sorted({(str(d.SOPClassUID), str(d.file_meta.TransferSyntaxUID))
                            for d in datasets}):
             ae.add_requested_context(ctx[0], [ctx[1]])
-        assoc = ae.associate("127.0.0.1", self.dicom_port, ae_title=SERVER_AET)
-        assert assoc.is_established, "could not associate with the test Orthanc to seed it"
-        ok = 0
-        try:
-            for ds in datasets:
-                status = assoc.send_c_store(ds)
-                ok += int(getattr(status, "Status", -1) == 0)
-        finally:
-            assoc.release()
+        ok, i, tries = 0, 0, 0
+        while i < len(datasets):
+            assoc = ae.associate("127.0.0.1", self.dicom_port, ae_title=SERVER_AET)
+            assert assoc.is_established, "could not associate with the test Orthanc to seed it"
+            try:
+                while i < len(datasets):
+                    status = assoc.send_c_store(datasets[i])
+                    if not hasattr(status, "Status"):  # no answer: retry on a new association
+                        tries += 1
+                        assert tries <= 3 * len(datasets), "seeding keeps failing"
+                        break
+                    ok += int(status.Status == 0)
+                    i += 1
+            finally:
+                if assoc.is_established:
+                    assoc.release()
         return ok
 
 

@@ -8,6 +8,7 @@ checked (digits and dots) before they become folder or file names.
 from __future__ import annotations
 
 import os
+import threading
 from io import BytesIO
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class RetrieveCache:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
+        self._made: set[Path] = set()
 
     def study_dir(self, study_uid: str) -> Path:
         return self.root / _checked(study_uid, "study UID")
@@ -64,13 +66,17 @@ class RetrieveCache:
 
     def write_file(self, study_uid: str, series_uid: str, sop_uid: str, data: bytes) -> Path:
         """Store one whole Part-10 file (bytes as the server sent them); returns its path."""
-        final = self.path(study_uid, series_uid, sop_uid)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(final.name + f".{os.getpid()}.{id(data)}{PARTIAL}")
+        folder = self.series_dir(study_uid, series_uid)
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+        name = _checked(sop_uid, "SOP instance UID") + SUFFIX
+        final = os.path.join(folder, name)
+        tmp = f"{final}.{os.getpid()}.{threading.get_ident()}{PARTIAL}"
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, final)
-        return final
+        return folder / name
 
     def write_dataset_bytes(self, study_uid: str, series_uid: str, sop_uid: str,
                             file_meta: FileMetaDataset, dataset: bytes) -> Path:

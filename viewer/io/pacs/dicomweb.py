@@ -8,6 +8,7 @@ the last arrives and a cancel stops between two instances. Credentials sit in th
 """
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
@@ -123,11 +124,26 @@ def _boundary(content_type: str) -> bytes:
     raise PacsError("The server's WADO-RS answer is not multipart (no boundary).")
 
 
-def _uids(part: bytes) -> tuple[str, str, str]:
+def sop_instance_uid(part: bytes) -> str:
+    """The SOP instance UID of a Part-10 file, read from its file meta information (0002,0003)
+    without decoding the data set; falls back to pydicom for files without file meta."""
+    if part[128:132] == b"DICM":
+        pos, end = 132, min(len(part), 132 + 4096)
+        while pos + 8 <= end:
+            group, elem = struct.unpack_from("<HH", part, pos)
+            if group != 2:
+                break
+            vr = part[pos + 4:pos + 6]
+            if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN"):
+                length, head = struct.unpack_from("<I", part, pos + 8)[0], 12
+            else:
+                length, head = struct.unpack_from("<H", part, pos + 6)[0], 8
+            if elem == 3:
+                return part[pos + head:pos + head + length].rstrip(b"\0 ").decode("ascii")
+            pos += head + length
     ds = dcmread(BytesIO(part), stop_before_pixels=True, force=True,
-                 specific_tags=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
-    sop = ds.get("SOPInstanceUID", "") or ds.file_meta.get("MediaStorageSOPInstanceUID", "")
-    return str(ds.get("StudyInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")), str(sop)
+                 specific_tags=["SOPInstanceUID"])
+    return str(ds.get("SOPInstanceUID", ""))
 
 
 class DicomWebClient:
@@ -165,7 +181,7 @@ class DicomWebClient:
 
     # -- verification and search -----------------------------------------------------------
     def _qido(self, path: str, filters: dict[str, str], fields: Sequence[str],
-              limit: int | None = None, page: int = 1000) -> list[Dataset]:
+              limit: int | None = None, page: int = 1000, as_json: bool = False) -> list:
         """A QIDO-RS search, paged with ``offset``. Values are escaped the way OHIF does
         (``encodeURIComponent``: wildcards ``*`` ``?`` and the name separator ``^`` stay as they
         are): Orthanc 1.10's DICOMweb plugin does not decode percent escapes in QIDO values, so
@@ -185,7 +201,7 @@ class DicomWebClient:
             except requests.RequestException as exc:
                 raise http_error(exc, self.server) from None
             items = response.json() if response.content else []
-            out += [Dataset.from_json(item) for item in items]
+            out += items if as_json else [Dataset.from_json(item) for item in items]
             if len(items) < size or (limit is not None and len(out) >= limit):
                 return out
 
@@ -211,8 +227,8 @@ class DicomWebClient:
     def find_instances(self, study_uid: str, series_uid: str) -> list[str]:
         """SOP instance UIDs of a series on the server."""
         found = self._qido(f"studies/{study_uid}/series/{series_uid}/instances", {},
-                           ("SOPInstanceUID",))
-        return [str(ds.get("SOPInstanceUID", "")) for ds in found]
+                           ("SOPInstanceUID",), as_json=True)
+        return [str(item.get("00080018", {}).get("Value", [""])[0]) for item in found]
 
     # -- retrieve --------------------------------------------------------------------------
     def fetch(self, study_uid: str, series_uid: str, sop_uids: Sequence[str] | None,
@@ -244,10 +260,8 @@ class DicomWebClient:
             try:
                 boundary = _boundary(response.headers.get("Content-Type", ""))
                 for part in split_multipart(response.iter_content(CHUNK), boundary):
-                    study, series, sop = _uids(part)
-                    if series and series != series_uid:
-                        continue  # not what was asked for: never mixed into this series
-                    yield cache.write_file(study or study_uid, series_uid, sop, part)
+                    # the URL names the series: every part belongs to it
+                    yield cache.write_file(study_uid, series_uid, sop_instance_uid(part), part)
                     if cancelled():
                         return
             except requests.RequestException as exc:

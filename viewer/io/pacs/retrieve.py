@@ -56,34 +56,42 @@ def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
              ) -> Generator[RetrieveProgress, None, RetrieveResult]:
     """Fetch the study ``study_uid`` (or only ``series_uids`` of it) into ``cache``; see the
     module docstring. Returns a :class:`RetrieveResult`."""
+    listed = {s.series_uid: s for s in client.find_series(study_uid)}
     if series_uids is None:
-        series_uids = [s.series_uid for s in client.find_series(study_uid)]
-    plan: list[tuple[str, list[str], set[str]]] = []
+        series_uids = list(listed)
+    # Per series: the instances expected (listed only when some are already here, or when the
+    # server gave no count) and those present. A first retrieve of a series needs no listing:
+    # its count from the series search says whether everything arrived.
+    plan: list[_Series] = []
     for series_uid in series_uids:
-        expected = client.find_instances(study_uid, series_uid)
         cache.clean_partials(study_uid, series_uid)
-        plan.append((series_uid, expected, cache.present(study_uid, series_uid)))
+        present = cache.present(study_uid, series_uid)
+        count = listed[series_uid].n_instances if series_uid in listed else None
+        expected = None
+        if present or count is None:
+            expected = client.find_instances(study_uid, series_uid)
+            count = len(expected)
+        plan.append(_Series(series_uid, expected, present, count))
         if cancelled():
             break
-    total = sum(len(expected) for _, expected, _ in plan)
-    already = sum(len(set(expected) & present) for _, expected, present in plan)
+    total = sum(p.count for p in plan)
+    already = sum(p.have() for p in plan)
     done, fetched = already, 0
     folder = cache.study_dir(study_uid)
-    folders = tuple(cache.series_dir(study_uid, uid) for uid, _, _ in plan)
+    folders = tuple(cache.series_dir(study_uid, p.uid) for p in plan)
     n_series = len(plan)
-    for index, (series_uid, expected, present) in enumerate(plan):
-        missing = [uid for uid in expected if uid not in present]
-        if not missing or cancelled():
+    for index, p in enumerate(plan):
+        if cancelled() or p.have() >= p.count:
             continue
-        series_folder = str(cache.series_dir(study_uid, series_uid))
-        sop_uids = None if not present else missing
-        got = len(expected) - len(missing)
+        series_folder = str(cache.series_dir(study_uid, p.uid))
+        sop_uids = None if p.expected is None or not p.present else \
+            [uid for uid in p.expected if uid not in p.present]
+        got = p.have()
         try:
-            for path in client.fetch(study_uid, series_uid, sop_uids, cache, cancelled):
+            for path in client.fetch(study_uid, p.uid, sop_uids, cache, cancelled):
                 done, fetched, got = done + 1, fetched + 1, got + 1
-                yield RetrieveProgress(study_uid, series_uid, index, n_series, done, total,
-                                       fetched, str(path), series_folder,
-                                       got >= len(expected))
+                yield RetrieveProgress(study_uid, p.uid, index, n_series, done, total,
+                                       fetched, str(path), series_folder, got >= p.count)
         except PacsError as exc:
             received = _count(cache, study_uid, plan)
             if not received:
@@ -94,7 +102,7 @@ def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
                 folder=str(folder), received=received, missing=total - received) from None
     received = _count(cache, study_uid, plan)
     result = RetrieveResult(study_uid, folder, folders, total, fetched, already,
-                            total - received, cancelled=cancelled())
+                            max(0, total - received), cancelled=cancelled())
     if result.missing and not result.cancelled:
         raise PartialRetrieveError(
             f"{client.server.address} sent {fetched} images but {result.missing} of {total} did "
@@ -104,8 +112,29 @@ def retrieve(client: PacsClient, cache: RetrieveCache, study_uid: str,
     return result
 
 
-def _count(cache: RetrieveCache, study_uid: str, plan: list[tuple[str, list[str], set[str]]]) -> int:
-    return sum(len(set(expected) & cache.present(study_uid, uid)) for uid, expected, _ in plan)
+@dataclass
+class _Series:
+    """One series of a retrieve: ``expected`` SOP instance UIDs (None: not listed, ``count``
+    from the series search) and those ``present`` in the cache before it started."""
+
+    uid: str
+    expected: list[str] | None
+    present: set[str]
+    count: int
+
+    def have(self) -> int:
+        if self.expected is None:
+            return len(self.present)
+        return len(set(self.expected) & self.present)
+
+
+def _count(cache: RetrieveCache, study_uid: str, plan: list[_Series]) -> int:
+    """Instances of the plan now in the cache (all of a series' files when it was not listed)."""
+    n = 0
+    for p in plan:
+        here = cache.present(study_uid, p.uid)
+        n += len(here) if p.expected is None else len(set(p.expected) & here)
+    return n
 
 
 def run_retrieve(gen: Generator[RetrieveProgress, None, RetrieveResult],
