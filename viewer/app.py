@@ -48,7 +48,7 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-MODULES = ("workspace", "ai", "teaching")
+MODULES = ("workspace", "ai", "teaching", "pacs")
 
 
 def create_main_window(modules: Sequence[str] = MODULES):
@@ -85,6 +85,10 @@ def create_main_window(modules: Sequence[str] = MODULES):
         from viewer.modules.teaching.menu import TeachingModule
 
         window.add_module(TeachingModule(window, ai))
+    if "pacs" in modules:
+        from viewer.modules.pacs.controller import PacsModule
+
+        window.add_module(PacsModule(window))
     return window
 
 

@@ -13,6 +13,8 @@ Stable contracts (tests and users rely on them):
   [--occlusion] [--present [--windowed]]``
 - ``slicewise batch SOURCE... --model NAME --out DIR [--explain gradcam|hirescam|occlusion] [--nifti]
   [--dicom] [--engine local|ray] [--json-progress]``: exit 0 all classified, 2 some series failed.
+- ``slicewise pacs echo|find|get SERVER [--patient-name --patient-id --date FROM-TO --modality
+  --accession --description --study UID --series UID] [--out DIR] [--all] [--json]``
 
 Errors are reported as one readable line on stderr, never as a traceback.
 """
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 
 from viewer.cli.errors import CommandError
 
-COMMANDS = ("info", "screenshot", "models", "classify", "teach", "batch")
+COMMANDS = ("info", "screenshot", "models", "classify", "teach", "batch", "pacs")
 FLAGS = ("--install-desktop", "--version", "-h", "--help")
 
 
@@ -132,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     from viewer.cli.batch import add_batch_parser
 
     add_batch_parser(sub)
+    from viewer.cli.pacs import add_pacs_parser
+
+    add_pacs_parser(sub)
     return p
 
 
@@ -179,6 +184,10 @@ def run(argv: Sequence[str]) -> int:
             from viewer.cli.batch import run_batch_command
 
             return run_batch_command(args)
+        if args.command == "pacs":
+            from viewer.cli.pacs import run_pacs
+
+            return run_pacs(args)
         parser.print_help()
         return 0
     except CommandError as exc:
