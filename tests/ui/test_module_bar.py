@@ -23,7 +23,7 @@ def test_module_bar_lists_the_modules_and_raises_their_panels(qtbot, composed):
     bar = composed.module_bar
     assert list(bar.entries) == ["data", "workspace", "ai", "teaching", "pacs"]   # PACS: present
     assert [bar.combo.itemText(i) for i in range(bar.combo.count())] == \
-        ["Data", "Tools", "AI", "Teaching"]
+        ["Data", "Workspace tools", "AI", "Teaching", "PACS"]
     ai_dock = bar.entries["ai"].docks[0]
     assert ai_dock.objectName() == "inference"
     assert bar.entries["data"].docks == [composed.modules_dock]

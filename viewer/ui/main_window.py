@@ -167,17 +167,16 @@ class MainWindow(QMainWindow):
         menu = module.menu()
         if menu is not None:
             self.menuBar().insertMenu(self.menu_named(MENU_HELP).menuAction(), menu)
-        self._add_to_module_bar(module.name, menu)
+        self._add_to_module_bar(module.name, module.title, menu)
         self._restore_layout()  # docks the module made take their remembered places
 
-    def _add_to_module_bar(self, name: str, menu: QMenu | None) -> None:
+    def _add_to_module_bar(self, name: str, title: str, menu: QMenu | None) -> None:
         bar = self.module_bar
         docks = self.findChildren(QDockWidget)
         new = [d for d in docks if id(d) not in self._docks_seen]  # made by this module
         self._docks_seen |= {id(d) for d in docks}
         left = [d for d in new if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
         panel = (left or new)[:1]
-        title = menu.title().replace("&", "") if menu is not None else name.capitalize()
         bar.add_module(name, title, panel, menu)
         self.register_actions(bar.actions_list())
 

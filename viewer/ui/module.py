@@ -23,6 +23,7 @@ class Module(Protocol):
     """What ``MainWindow.add_module`` needs of a feature module."""
 
     name: str
+    title: str   # shown in the module bar ("AI", "Workspace tools", ...)
 
     def actions(self) -> Sequence[QAction]:
         """Window-wide actions with shortcuts (registered once; listed in Help > Shortcuts)."""

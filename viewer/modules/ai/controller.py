@@ -154,6 +154,7 @@ class AiController(QObject):
 
     # -- module protocol (viewer.ui.module.Module) ---------------------------------------------
     name = "ai"
+    title = "AI"
 
     def actions(self) -> list:
         return list(self.shortcut_actions)

@@ -47,6 +47,7 @@ class PacsModule(QObject):
     """Feature module (:class:`viewer.ui.module.Module`) of the PACS browser."""
 
     name = "pacs"
+    title = "PACS"
 
     def __init__(self, window: MainWindow, cache: RetrieveCache | None = None) -> None:
         super().__init__(window)

@@ -155,6 +155,7 @@ class TeachingModule:
     case lists, using the AI module's public API (suspend, resume, style) when one is given."""
 
     name = "teaching"
+    title = "Teaching"
 
     def __init__(self, window: MainWindow, ai_module: AiController | None = None) -> None:
         self.controller = TeachingController(window, ai_module)

@@ -45,6 +45,7 @@ class Workspace(QObject):
     module (:class:`viewer.ui.module.Module`) added by the composition root."""
 
     name = "workspace"
+    title = "Workspace tools"
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
