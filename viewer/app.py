@@ -88,7 +88,10 @@ def create_main_window(modules: Sequence[str] = MODULES):
     if "pacs" in modules:
         from viewer.modules.pacs.controller import PacsModule
 
-        window.add_module(PacsModule(window))
+        pacs = PacsModule(window)
+        window.add_module(pacs)
+        if ai is not None:
+            ai.dicom.set_pacs_sender(pacs.sender)  # AI > Send AI results to PACS…
     return window
 
 

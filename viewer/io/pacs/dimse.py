@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pynetdicom import AE, AllStoragePresentationContexts, StoragePresentationContexts, build_role, evt
+from pynetdicom import (AE, AllStoragePresentationContexts, StoragePresentationContexts, build_context,
+                        build_role, evt)
 from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
@@ -40,8 +41,16 @@ from viewer.io.pacs.query import (
 )
 
 UID_BATCH = 100  # SOP instance UIDs per C-GET/C-MOVE identifier when fetching what is missing
-# Storage classes proposed for C-GET (an association holds at most 128 contexts; 3 are Q/R).
-GET_STORAGE = StoragePresentationContexts[:120]
+# Storage classes proposed for C-GET (an association holds at most 128 contexts; 3 are Q/R):
+# first the classes of the AI results SliceWise writes (Parametric Map is not among pynetdicom's
+# default 120), then the usual image classes.
+RESULT_CLASSES = ("1.2.840.10008.5.1.4.1.1.30",      # Parametric Map
+                  "1.2.840.10008.5.1.4.1.1.66.4",    # Segmentation
+                  "1.2.840.10008.5.1.4.1.1.88.34",   # Comprehensive 3D SR
+                  "1.2.840.10008.5.1.4.1.1.7")       # Secondary Capture
+GET_STORAGE = ([build_context(uid) for uid in RESULT_CLASSES]
+               + [cx for cx in StoragePresentationContexts
+                  if cx.abstract_syntax not in RESULT_CLASSES])[:120]
 _TS = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.70",
        "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
        "1.2.840.10008.1.2.4.80"]

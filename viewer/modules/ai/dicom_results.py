@@ -60,9 +60,14 @@ class DicomResults:
         self.send: Callable[[Sequence[Path]], None] | None = None
         self.last_written: list[Path] = []
         self.export_action = QAction("Export AI results as &DICOM…", ctl.window)
-        self.export_action.triggered.connect(self.export)
+        self.export_action.triggered.connect(lambda _=False: self.export())
+        #: set by the composition root when a PACS module exists: () -> send function or None
+        self.pacs_sender: Callable[[], Callable[[Sequence[Path]], None] | None] | None = None
+        self.send_action = QAction("Send AI results to &PACS…", ctl.window)
+        self.send_action.triggered.connect(lambda _=False: self.send_to_pacs())
+        self.send_action.setEnabled(False)
         ctl.ai_menu.addSeparator()
-        ctl.ai_menu.addAction(self.export_action)
+        ctl.ai_menu.addActions([self.export_action, self.send_action])
         st = ctl.state
         st.series_found.connect(self._on_state_series_found)
         st.volume_opened.connect(self._on_state_volume_opened)
@@ -89,7 +94,29 @@ class DicomResults:
                     out.append(SliceResult(k, r.prediction, r.explanation))
         return sorted(out, key=lambda s: s.index)
 
-    def export(self, folder: str | None = None) -> int | None:
+    def set_pacs_sender(self, sender: Callable[[], Callable[[Sequence[Path]], None] | None]
+                        ) -> None:
+        """Offer "Send AI results to PACS…" through ``sender`` (the PACS module's)."""
+        self.pacs_sender = sender
+        self.send_action.setEnabled(True)
+
+    def send_to_pacs(self) -> int | None:
+        """Write the results of the series on screen into the data folder and store them (with
+        nothing else) on the PACS the reader chose, in the background."""
+        if self.pacs_sender is None:
+            return None
+        send = self.pacs_sender()
+        if send is None:
+            return None
+        import datetime as dt
+
+        from viewer.core.sample_study import data_dir
+
+        when = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        return self.export(str(data_dir() / "ai-results" / when), send=send)
+
+    def export(self, folder: str | None = None,
+               send: Callable[[Sequence[Path]], None] | None = None) -> int | None:
         """Write the results of the series on screen into ``folder`` (asked when None) in the
         background; returns the job's request id, None when there is nothing to write."""
         ctl = self.ctl
@@ -101,7 +128,8 @@ class DicomResults:
         folder = folder or self.choose_folder()
         if not folder:
             return None
-        model, send, style = ctl.ai.model, self.send, ctl.ai.style()
+        model, style = ctl.ai.model, ctl.ai.style()
+        send = send or self.send
 
         def job(ctx: Any) -> list[Path]:
             return _write(folder, vol, results, model, style, send)

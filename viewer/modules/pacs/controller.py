@@ -105,6 +105,29 @@ class PacsModule(QObject):
                                         f"session only):", QLineEdit.EchoMode.Password)
         return text if ok and text else None
 
+    def sender(self):
+        """A function storing files on the PACS chosen in the Query PACS window (its secret is
+        asked for here, on the GUI thread), for a background job to call; None when no server is
+        chosen yet (the window opens so the reader can choose one)."""
+        if self.browser is None or not self.browser.server_text().strip():
+            self.show_browser()
+            self.window.statusBar().showMessage(
+                "Choose the PACS to send to in the Query PACS window, then send again", 8000)
+            return None
+        connection = self._connection()
+        if connection is None:
+            return None
+        server, secret = connection
+
+        def send(paths) -> None:
+            from viewer.io.pacs import send_files
+
+            result = send_files(server, paths, secret=secret)
+            if not result.ok:
+                raise PacsError(f"{result.server}: {result.stored} of {result.total} stored; "
+                                + "; ".join(result.failures[:3]))
+        return send
+
     def _connection(self) -> tuple[PacsServer, str | None] | None:
         """The chosen server and its secret (asked here, on the GUI thread), or None."""
         b = self.browser
