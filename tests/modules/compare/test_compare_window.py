@@ -153,7 +153,7 @@ def test_hanging_protocols_for_a_knee_and_a_brain_study(qtbot, tmp_path):
     finally:
         win.runner.shutdown(2000)
     brain = tmp_path / "brain"
-    for n, desc in enumerate(("FLAIR ax", "T2 tse ax", "T1 ax post Gd", "T1 se ax")):
+    for desc in ("FLAIR ax", "T2 tse ax", "T1 ax post Gd", "T1 se ax"):
         _write(brain / desc.replace(" ", "_"), 8, (4.0, 1.0, 1.0), desc=desc,
                study_desc="MR BRAIN", study_uid="1.9.2")
     win, cmp = _window(qtbot)

@@ -1,8 +1,7 @@
 """ProtocolDialog: the reader's hanging-protocol rules as JSON text, checked before saving."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from viewer.modules.compare import protocols as hp
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSettings
 
-from viewer.modules.compare.geometry import (index_slice, matching_slice, reference_line,
-                                             slice_centre)
+from viewer.modules.compare.geometry import index_slice, matching_slice, reference_line, slice_centre
 from viewer.modules.compare.viewports import CompareViewport
 
 OFFSET_KEY = "compare/offsets"
