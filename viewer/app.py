@@ -48,7 +48,7 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-MODULES = ("workspace", "ai", "teaching", "pacs")
+MODULES = ("workspace", "compare", "ai", "teaching", "pacs")
 
 
 def create_main_window(modules: Sequence[str] = MODULES):
@@ -71,6 +71,10 @@ def create_main_window(modules: Sequence[str] = MODULES):
 
         workspace = Workspace(window)
         window.add_module(workspace)
+    if "compare" in modules:
+        from viewer.modules.compare.module import CompareModule
+
+        window.add_module(CompareModule(window, workspace))
     if "ai" in modules:
         from viewer.modules.ai.controller import AiController
 

@@ -58,7 +58,7 @@ def main() -> dict:
     from viewer.ui.views.plane_view import PlaneView
     from viewer.ui.views.slice_view import configure_pyqtgraph
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the benchmark
     configure_pyqtgraph()
     rng = np.random.default_rng(0)
     vox = rng.normal(40.0, 200.0, SHAPE).astype(np.float32)

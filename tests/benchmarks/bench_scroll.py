@@ -53,7 +53,7 @@ def main() -> dict:
     from viewer.state.viewer_state import ViewerState
     from viewer.ui.views.slice_view import SliceView, configure_pyqtgraph
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the benchmark
     configure_pyqtgraph()
     vol = _volume()
     state = ViewerState()

@@ -21,9 +21,9 @@ def composed(qtbot):
 
 def test_module_bar_lists_the_modules_and_raises_their_panels(qtbot, composed):
     bar = composed.module_bar
-    assert list(bar.entries) == ["data", "workspace", "ai", "teaching", "pacs"]   # PACS: present
+    assert list(bar.entries) == ["data", "workspace", "compare", "ai", "teaching", "pacs"]
     assert [bar.combo.itemText(i) for i in range(bar.combo.count())] == \
-        ["Data", "Workspace tools", "AI", "Teaching", "PACS"]
+        ["Data", "Workspace tools", "Compare", "AI", "Teaching", "PACS"]
     ai_dock = bar.entries["ai"].docks[0]
     assert ai_dock.objectName() == "inference"
     assert bar.entries["data"].docks == [composed.modules_dock]
@@ -45,7 +45,8 @@ def test_module_bar_lists_the_modules_and_raises_their_panels(qtbot, composed):
 def test_module_keys_are_ctrl_alt_numbers_and_teaching_pops_its_menu(qtbot, composed):
     bar = composed.module_bar
     keys = [a.shortcut().toString() for a in bar.actions_list()]
-    assert keys == ["Ctrl+Alt+1", "Ctrl+Alt+2", "Ctrl+Alt+3", "Ctrl+Alt+4", "Ctrl+Alt+5"]
+    assert keys == ["Ctrl+Alt+1", "Ctrl+Alt+2", "Ctrl+Alt+3", "Ctrl+Alt+4", "Ctrl+Alt+5",
+                    "Ctrl+Alt+6"]
     assert all(a in list(composed.registry) for a in bar.actions_list())
     menu: QMenu = bar.entries["teaching"].menu
     bar.select("teaching")

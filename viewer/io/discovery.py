@@ -201,6 +201,9 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         patient_orientation=_shared_patient_orientation(members),
         mosaic_tiles=first.mosaic_tiles,
         frame_indices=first.frame_indices,
+        frame_of_reference_uid=first.frame_of_reference_uid,
+        study_date=first.study_date,
+        body_part=first.body_part,
     )
 
 

@@ -73,6 +73,9 @@ class FileHeader:
     frame_groups: tuple[FrameGroup, ...] = ()
     frame_indices: tuple[int, ...] = ()
     frame_group: str = ""
+    frame_of_reference_uid: str = ""   # FrameOfReferenceUID (0020,0052): shared patient space
+    study_date: str = ""               # StudyDate (0008,0020), YYYYMMDD
+    body_part: str = ""                # BodyPartExamined (0018,0015)
 
 
 
@@ -293,6 +296,9 @@ def _header(path: str, ds: Dataset, notes: list[str]) -> FileHeader:
         mosaic_tiles=mosaic_tiles,
         frame_groups=groups,
         window=(center, width) if window_ok else None,  # type: ignore[arg-type]
+        frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "") or ""),
+        study_date=str(ds.get("StudyDate", "") or ""),
+        body_part=str(ds.get("BodyPartExamined", "") or ""),
     )
 
 

@@ -87,6 +87,12 @@ class SeriesInfo:
     #: Multi-frame file holding several image sets (e.g. magnitude and field map): the frames
     #: of this series, 0-based in storage order, in each of ``files``; () = all frames.
     frame_indices: tuple[int, ...] = ()
+    #: FrameOfReferenceUID: series sharing one are in the same patient space (same session,
+    #: no repositioning), so positions in mm can be compared directly; "" when absent.
+    frame_of_reference_uid: str = ""
+    #: StudyDate (YYYYMMDD, "" when absent) and BodyPartExamined (upper case as stored).
+    study_date: str = ""
+    body_part: str = ""
 
     @property
     def n_slices(self) -> int:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from tests.modules.ai.support import REPO, ai_window, brain_volume, show_maps_anyway, wait_maps

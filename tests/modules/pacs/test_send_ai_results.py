@@ -6,7 +6,7 @@ import pytest
 
 from inference import phantoms
 from tests.modules.ai.support import show_maps_anyway, use_demo_models, wait_maps
-from tests.pacs_server import PASSWORD, USER, orthanc_factory  # noqa: F401 (fixture)
+from tests.pacs_server import PASSWORD, USER
 
 pytestmark = pytest.mark.gui
 

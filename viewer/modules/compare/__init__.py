@@ -1,0 +1,1 @@
+"""Compare feature module: synchronised series side by side, reference lines, hanging protocols."""
