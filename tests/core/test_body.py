@@ -30,3 +30,15 @@ def test_fraction_outside():
     assert fraction_outside(outside, mask) == 1.0
     assert fraction_outside(inside + outside, mask) == 0.75
     assert fraction_outside(np.zeros((10, 10)), mask) is None
+
+
+def test_overlay_edge_fades_in_above_the_threshold():
+    from viewer.core.overlay import OverlayStyle, overlay_rgba
+
+    heat = np.linspace(0.0, 1.0, 256, dtype=np.float32)[None, :]
+    alpha = overlay_rgba(heat, OverlayStyle("inferno", 0.8, 0.2))[0, :, 3].astype(int)
+    shown = alpha > 0
+    first = int(np.argmax(shown))
+    assert heat[0, first] >= 0.2 and not shown[:first].any()
+    assert alpha[first] < alpha.max() // 2                      # soft at the threshold
+    assert alpha.max() == round(0.8 * 255) and np.all(np.diff(alpha[first:]) >= 0)

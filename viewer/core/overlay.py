@@ -6,8 +6,8 @@ and ``classify --out``. So the same map with the same style gives the same pixel
 
 The rule (what the slice view has always shown): the map is normalised by its positive maximum
 (negative evidence counts as 0); values below ``threshold`` (a fraction of that maximum) and
-unknown values (NaN) are transparent; the colormap spans ``threshold`` .. maximum; every shown
-pixel has alpha ``opacity``. Arrays are ``(y, x)`` (rows, columns) in the slice's pixel grid.
+unknown values (NaN) are transparent; the colormap spans ``threshold`` .. maximum; shown pixels
+have alpha ``opacity``, fading in over the first tenth of the span (a soft edge). Arrays are ``(y, x)`` (rows, columns) in the slice's pixel grid.
 """
 from __future__ import annotations
 
@@ -72,13 +72,20 @@ def normalise_map(heat: np.ndarray) -> np.ndarray:
     return h
 
 
+#: The first tenth of the colour span fades in (alpha 0 -> opacity), so a map's edge at the
+#: threshold is soft instead of a hard, stair-stepped line.
+RAMP_STEPS = LUT_SIZE // 10
+
+
 @lru_cache(maxsize=64)
 def _rgba_words(name: str, alpha: int) -> np.ndarray:
-    """(LUT_SIZE + 1,) uint32: the colormap's RGBA as packed words with ``alpha``; the extra
-    last entry is fully transparent (values below the threshold, unknown or without evidence)."""
+    """(LUT_SIZE + 1,) uint32: the colormap's RGBA as packed words, alpha rising over the first
+    :data:`RAMP_STEPS` entries to ``alpha``; the extra last entry is fully transparent (values
+    below the threshold, unknown or without evidence)."""
     table = np.zeros((LUT_SIZE + 1, 4), np.uint8)
     table[:LUT_SIZE, :3] = lookup_table(name)
-    table[:LUT_SIZE, 3] = alpha
+    ramp = np.minimum(1.0, (np.arange(LUT_SIZE) + 1.0) / RAMP_STEPS)
+    table[:LUT_SIZE, 3] = np.maximum(1, np.round(alpha * ramp)).astype(np.uint8) if alpha else 0
     words = table.view(np.uint32).reshape(-1).copy()
     words.setflags(write=False)
     return words
