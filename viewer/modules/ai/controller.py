@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDockWidget
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.actions import AiActions
 from viewer.modules.ai.device import DeviceChoice
+from viewer.modules.ai.batch_review import BatchResultsReview
 from viewer.modules.ai.dicom_results import DicomResults
 from viewer.modules.ai.exam import StudyJobs
 from viewer.modules.ai.fit import body_part_hint, choose_model, unfit_reasons
@@ -117,6 +118,7 @@ class AiController(QObject):
         self.shortcut_actions = acts.shortcuts
         self.ai_menu = acts.menu
         self.dicom = DicomResults(self)
+        self.batch_review = BatchResultsReview(self)
 
     def _connect(self) -> None:
         st, ai = self.state, self.ai
