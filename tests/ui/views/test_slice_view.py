@@ -275,3 +275,15 @@ def test_images_are_drawn_smooth_once_magnified(view):
     assert not view.view.smooth()
     view.view.set_interpolation("auto")
     assert view.view.smooth()
+
+
+def test_annotation_text_follows_the_view_size(view):
+    small_text, _ = view.canvas.scaled_fonts()
+    view.resize(1400, 1100)
+    view.canvas.resize(1400, 1050)
+    big_text, big_letters = view.canvas.scaled_fonts()
+    assert big_text.pointSizeF() > small_text.pointSizeF()
+    view.resize(300, 260)
+    view.canvas.resize(300, 230)
+    tiny_text, _ = view.canvas.scaled_fonts()
+    assert tiny_text.pointSizeF() < small_text.pointSizeF()

@@ -126,9 +126,21 @@ class SliceCanvas(pg.GraphicsView):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        paint_annotations(painter, self.viewport().rect(), self.annotations,
-                          self._text_font, self._letter_font)
+        text, letters = self.scaled_fonts()
+        paint_annotations(painter, self.viewport().rect(), self.annotations, text, letters)
         painter.restore()
+
+    def scaled_fonts(self) -> tuple[QFont, QFont]:
+        """The annotation fonts for this view's size: smaller in a small viewport (no text cut
+        off in a 2x2 layout), larger on a big screen (readable at a reading distance)."""
+        area = self.viewport().rect()
+        scale = min(1.6, max(0.75, min(area.width(), area.height()) / 520.0))
+        fonts = []
+        for base in (self._text_font, self._letter_font):
+            font = QFont(base)
+            font.setPointSizeF(base.pointSizeF() * scale)
+            fonts.append(font)
+        return fonts[0], fonts[1]
 
 
 def _shadow_text(p: QPainter, rect: QRect, flags: int, text: str, color: QColor) -> None:
