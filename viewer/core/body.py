@@ -24,11 +24,17 @@ def _otsu(values: np.ndarray, bins: int = 256) -> float:
     return float(centres[int(np.argmax(between))])
 
 
-def body_mask(image: np.ndarray, modality: str = "") -> np.ndarray:
-    """bool ``(y, x)``: the body on a slice (``image`` in its physical units; RGB: its mean)."""
+def body_mask(image: np.ndarray, modality: str = "", step: int = 1) -> np.ndarray:
+    """bool ``(y, x)``: the body on a slice (``image`` in its physical units; RGB: its mean).
+    ``step`` > 1 finds it on every step-th pixel and scales the mask back up (a 512 x 512 slice
+    at step 4 takes well under a millisecond instead of about 9)."""
     img = np.asarray(image, np.float32)
     if img.ndim == 3:
         img = img.mean(axis=2)
+    if step > 1:
+        small = body_mask(img[::step, ::step], modality)
+        big = np.repeat(np.repeat(small, step, axis=0), step, axis=1)
+        return big[:img.shape[0], :img.shape[1]]
     finite = np.isfinite(img)
     if not finite.any():
         return np.zeros(img.shape, bool)

@@ -32,11 +32,11 @@ def test_colour_bar_follows_the_method_on_screen(qtbot, monkeypatch):
     wait_maps(qtbot, ctl)
     bar = ctl.panel.controls.colour_bar
     assert bar.text().startswith("Grad-CAM")
-    ctl.ai.set_method("occlusion")
+    ctl.ai.set_method("hirescam")
     assert "Grad-CAM" not in bar.text()                       # never the old method's label
     wait_maps(qtbot, ctl)
-    assert bar.text().startswith("Occlusion")
-    heat = ctl.ai.maps["occlusion"].heat
+    assert bar.text().startswith("HiResCAM")
+    heat = ctl.ai.maps["hirescam"].heat
     assert bar.high == heat.max()
 
 

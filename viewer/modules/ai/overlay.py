@@ -83,8 +83,9 @@ class MapOverlay:
             return None
         key = (vol.series_uid, st.slice_index)
         if self._body_key != key:
-            self._body_key, self._body_mask = key, body_mask(vol.voxels[st.slice_index],
-                                                             vol.modality)
+            image = vol.voxels[st.slice_index]
+            step = max(1, min(image.shape[:2]) // 128)   # coarse is enough for a share in %
+            self._body_key, self._body_mask = key, body_mask(image, vol.modality, step)
         return self._body_mask
 
     def _apply(self, view: SliceView, heat: np.ndarray | None) -> None:
@@ -103,7 +104,7 @@ class MapOverlay:
         main = self.ctl.window.slice_view
         heat = self.main_heat()
         self._apply(main, heat)
-        body = self._body() if heat is not None else None
+        body = self._body() if heat is not None and ai.overlay_visible else None
         ai.set_outside_body(fraction_outside(heat, body) if body is not None else None)
         both = self.compare.view is not None and ai.method == "both"
         main.set_caption(_caption("Grad-CAM", heat, ai.threshold) if both else "")
