@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.benchmarks.events import deliver_pending_events
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -77,7 +79,7 @@ def main() -> dict:
                                ("x",), SIZE, SIZE, frame_of_reference_uid="1.2.3")
         vp.state.open_volume(vol)
         vp.view.fit()
-    app.processEvents()
+    deliver_pending_events()
     viewport_px = grid.viewports[0].view.canvas.size()
 
     def overlays() -> None:

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks.events import deliver_pending_events
+
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -69,7 +71,7 @@ def _first_slice(server: OrthancServer, study: str, cache_dir: Path) -> tuple[fl
     from viewer.io.pacs import PacsServer, RetrieveCache, save_servers
 
     shutil.rmtree(cache_dir, ignore_errors=True)
-    app = create_application([])
+    _app = create_application([])  # kept alive while the window runs
     save_servers([PacsServer("bench", url=server.url, auth="basic", username=USER)])
     os.environ["SLICEWISE_PACS_PASSWORD_BENCH"] = PASSWORD
     window = create_main_window(("pacs",))
@@ -83,7 +85,7 @@ def _first_slice(server: OrthancServer, study: str, cache_dir: Path) -> tuple[fl
     module.retrieve(study)
     deadline = t0 + 120
     while (not first or module.last_result is None) and time.perf_counter() < deadline:
-        app.processEvents()  # benchmark driver only: the product never spins the loop
+        deliver_pending_events()
         time.sleep(0.001)
     full_end = time.perf_counter()
     if module.last_result is None or not first:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from viewer.io.dicomdir import is_dicomdir, list_dicomdir
+from viewer.io.media_directory import is_dicomdir, list_dicomdir
 from viewer.io.geometry import analyse_stack, same_orientation, series_orientation_label
 from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
     header_from_dataset

@@ -50,7 +50,7 @@ def parse_source(text: str) -> Source:
     if path.is_dir():
         return Source("folder", text, path=str(path))
     if path.is_file():
-        from viewer.io.dicomdir import is_dicomdir
+        from viewer.io.media_directory import is_dicomdir
 
         return Source("dicomdir" if is_dicomdir(path) else "file", text, path=str(path))
     raise SourceError(f"{text}: no such file or folder (a PACS query starts with pacs://)")
