@@ -52,3 +52,27 @@ def test_gradcam_maps_as_nifti_on_the_series_grid(small, tmp_path, capsys):
     assert img.shape == (ds.Columns, ds.Rows, 10)  # NIfTI (x, y, z)
     assert np.isfinite(img.get_fdata()).all() and img.get_fdata().max() > 0
     assert summary["explain"] == "gradcam"
+
+
+def test_dicom_results_per_series_reference_their_slices(small, tmp_path, capsys):
+    """--dicom writes each series' DICOM result objects (report, parametric map, segmentation,
+    secondary captures), and the parametric map references that series' own images."""
+    root, _ = small
+    code = main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path),
+                 "--explain", "gradcam", "--dicom", "--json-progress"])
+    capsys.readouterr()
+    assert code == 0
+    written = sorted(p for p in tmp_path.rglob("*.dcm"))
+    pms = [p for p in written if pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID
+           == "1.2.840.10008.5.1.4.1.1.30"]
+    srs = [p for p in written if p.name.startswith("SR_")]
+    assert len(pms) >= 2 and len(srs) == 2                 # one set per series
+    sources = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID)
+               for p in root.rglob("*.dcm")}
+    for pm in pms:
+        ds = pydicom.dcmread(pm)
+        refs = {str(i.ReferencedSOPInstanceUID)
+                for f in ds.PerFrameFunctionalGroupsSequence
+                for d in f.get("DerivationImageSequence", [])
+                for i in d.SourceImageSequence}
+        assert refs and refs <= sources
