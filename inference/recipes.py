@@ -48,10 +48,12 @@ EXPLAIN: dict[str, dict[str, Any]] = {
     "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}},
 }
 INTENDED_USE = {
-    "tumour": "Flags axial brain MR slices that may contain a ring-enhancing tumour, for teaching and triage research.",
-    "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of an axial brain slice.",
+    "tumour": ("Flags brain MR slices (axial, coronal or sagittal; T1, T1 post-contrast, T2 or FLAIR) that may "
+               "contain a focal lesion (tumour-like: solid, ring-enhancing, necrotic, cystic or infiltrative), "
+               "for teaching and triage research."),
+    "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of a brain slice in any plane.",
     "knee": "Scores a knee MR exam (sagittal, coronal, axial) for abnormality, ACL tear and meniscal tear.",
-    "ct-lesion": "Flags axial abdominal CT slices that may contain a hypodense liver lesion.",
+    "ct-lesion": "Flags axial abdominal CT slices that may contain a focal liver lesion (hypo- or hyperdense, cystic or rim-enhancing).",
 }
 
 

@@ -94,9 +94,9 @@ def random_lesion(rng: np.random.Generator, diameter_mm: tuple[float, float] = (
 
 def random_anatomy(rng: np.random.Generator, lesion: bool) -> Anatomy:
     """Random head shape, brain size, cortex, ventricles, gyral pattern, vessels and lesion."""
-    k = rng.normal(0, 1, (8, 3)).astype(np.float32)
-    k *= (rng.uniform(25, 45, 8) / np.linalg.norm(k, axis=1))[:, None]
-    gyri = np.concatenate([k, rng.uniform(0, 6.28, (8, 1)).astype(np.float32)], 1)
+    k = rng.normal(0, 1, (16, 3)).astype(np.float32)
+    k *= (rng.uniform(25, 45, 16) / np.linalg.norm(k, axis=1))[:, None]
+    gyri = np.concatenate([k, rng.uniform(0, 6.28, (16, 1)).astype(np.float32)], 1)
     vessels = []
     for _ in range(int(rng.integers(3, 8))):
         start = rng.uniform([-0.4, -0.5, -0.2], [0.4, 0.5, 0.4])
@@ -112,7 +112,7 @@ def random_anatomy(rng: np.random.Generator, lesion: bool) -> Anatomy:
     pvs = np.concatenate([rng.uniform([-0.35, -0.3, -0.15], [0.35, 0.3, 0.25], (n_pvs, 3)),
                           rng.uniform(0.5, 1.5, (n_pvs, 1)) * MM], 1).astype(np.float32)
     return Anatomy(scale=tuple(float(v) for v in rng.uniform(0.9, 1.1, 3)),
-                   brain=float(rng.uniform(0.88, 0.98)), cortex=float(rng.uniform(0.07, 0.12)),
+                   brain=float(rng.uniform(0.9, 1.0)), cortex=float(rng.uniform(0.07, 0.12)),
                    vent=float(rng.uniform(0.6, 1.8)), scalp_fat=float(rng.uniform(0.03, 0.08)),
                    gyri=gyri, vessels=tuple(vessels), pvs=pvs,
                    fat_pads=np.concatenate([rng.uniform([-0.35, -0.5, -1.2], [0.35, 0.5, -0.5], (4, 3)),
@@ -177,12 +177,14 @@ def labels(p: np.ndarray, a: Anatomy) -> tuple[np.ndarray, np.ndarray]:
     lab[_q(p, (0, -0.35, -0.8), (0.25, 0.3, 0.14)) < 1] = T["muscle"]
     # brain
     bs = a.brain
-    qc = _q(p, (0, 0.03, 0.08), (0.6 * bs, 0.76 * bs, 0.58 * bs))
+    qc = _q(p, (0, 0.03, 0.05), (0.61 * bs, 0.76 * bs, 0.66 * bs))
     g = _waves(p, a.gyri)
     cereb = (qc < 1) & (z > -0.36) & ic
     lab[cereb] = T["gm"]
-    lab[cereb & (qc < 1 - a.cortex - 0.05 * g)] = T["wm"]
-    lab[cereb & (qc > 1 - a.cortex * 1.3) & (np.abs(g) < 0.12)] = T["csf"]       # sulci
+    lab[cereb & (qc < 1 - a.cortex - 0.1 * g)] = T["wm"]                          # gyral white matter
+    deep_sulc = qc > 1 - a.cortex * 2.4
+    lab[cereb & deep_sulc & (np.abs(g) < 0.3)] = T["gm"]                          # cortex lines sulci
+    lab[cereb & deep_sulc & (np.abs(g) < 0.1)] = T["csf"]                         # sulci
     fissure = (np.abs(x) < 0.012) & (z > 0.26) & cereb
     lab[fissure] = T["csf"]
     lab[fissure & (np.abs(x) < 0.004)] = T["dura"]                                 # falx
@@ -236,10 +238,9 @@ def lesion_radius_field(p: np.ndarray, les: Lesion) -> np.ndarray:
 
 def _paint_lesion(p: np.ndarray, les: Lesion, lab: np.ndarray, brain: np.ndarray) -> None:
     r = lesion_radius_field(p, les)
-    inside = brain | (r < 1)
     oed = (r < les.oedema) & brain & (lab != T["csf"]) & (r >= 1)
     lab[oed] = T["oedema"]
-    core = (r < 1) & inside
+    core = (r < 1) & brain
     if les.kind in ("homogeneous", "infiltrative"):
         lab[core] = T["lesion_core"]
     elif les.kind == "ring":
