@@ -115,8 +115,8 @@ def random_anatomy(rng: np.random.Generator, lesion: bool) -> Anatomy:
                    brain=float(rng.uniform(0.9, 1.0)), cortex=float(rng.uniform(0.07, 0.12)),
                    vent=float(rng.uniform(0.6, 1.8)), scalp_fat=float(rng.uniform(0.03, 0.08)),
                    gyri=gyri, vessels=tuple(vessels), pvs=pvs,
-                   fat_pads=np.concatenate([rng.uniform([-0.35, -0.5, -1.2], [0.35, 0.5, -0.5], (4, 3)),
-                                            rng.uniform(0.05, 0.15, (4, 3))], 1).astype(np.float32),
+                   fat_pads=np.concatenate([rng.uniform([-0.4, -0.6, -1.3], [0.4, 0.6, -0.45], (10, 3)),
+                                            rng.uniform(0.06, 0.2, (10, 3))], 1).astype(np.float32),
                    lesion=random_lesion(rng) if lesion else None)
 
 
@@ -137,7 +137,7 @@ def labels(p: np.ndarray, a: Anatomy) -> tuple[np.ndarray, np.ndarray]:
     lab[body & (outer > 0.985)] = T["skin"]
     deep = body & (outer < 0.93) & (qh > 0.8)          # under the scalp fat, outside the skull
     lab[deep & (z < -0.3)] = T["muscle"]
-    lab[body & (outer < 1 - a.scalp_fat - 0.03) & (z < -0.38)] = T["muscle"]   # face and neck
+    lab[body & (outer < 1 - a.scalp_fat - 0.06) & (z < -0.38)] = T["muscle"]   # face and neck
     for c in a.fat_pads:
         lab[body & (z < -0.45) & (_q(p, tuple(c[:3]), tuple(c[3:])) < 1)] = T["fat"]
     airway = np.sqrt(x ** 2 + ((y + 0.02) / 1.4) ** 2) < 0.045

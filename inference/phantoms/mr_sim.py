@@ -7,7 +7,8 @@ TI near the CSF null), gadolinium for post-contrast (vessels, choroid plexus, pi
 mucosa, enhancing lesions), plane (axial, coronal, sagittal, tilted up to 12 degrees), slice
 position, field of view (the head touches the image edge on some slices), acquisition matrix
 (resolution), slice thickness 1-6 mm (partial volume: three sub-slices averaged in the signal
-domain), bias field, Rician noise, ghosting in the air, intensity scale. Numpy only.
+domain), bias field, a monotonic intensity curve (gamma 0.7-1.4: tissue order kept, ratios not),
+Rician noise, ghosting in the air, intensity scale. Numpy only.
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def upsample(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _tissue_table(contrast: str, field: str, les: head3d.Lesion | None,
                   rng: np.random.Generator) -> np.ndarray:
-    tab = mp.tissue_table(field, rng)
+    tab = mp.tissue_table(field, rng, jitter=0.15)
     wm_t1, wm_t2 = tab[mp.T["wm"], 0], tab[mp.T["wm"], 1]
     uptake = 0.0
     if les is not None:    # lesion relaxation: hypo- or hyperintense on each contrast
@@ -160,6 +161,7 @@ def mr_slice(seed: int, shape: tuple[int, int] = (128, 128), contrast: str = "T1
     img = acc.reshape(h, w)
     img = img * bias_field(rng, (h, w), float(rng.uniform(0.0, 0.35)))
     scale = float(np.percentile(img, 99)) or 1.0
+    img = scale * (np.maximum(img, 0) / scale) ** float(rng.uniform(0.7, 1.4))   # monotonic: order kept
     if rng.random() < 0.3:                     # phase-encode ghost, visible in the air
         axis = int(rng.integers(0, 2))
         img = img + rng.uniform(0.01, 0.05) * np.roll(img, int(img.shape[axis] * rng.uniform(0.25, 0.5)), axis)
