@@ -65,6 +65,24 @@ def upsample(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (top * (1 - fy) + bot * fy).astype(np.float32)
 
 
+def _conspicuous(img: np.ndarray, mask: np.ndarray, noise_sd: float) -> bool:
+    """A lesion a reader can see: its mean differs from a 2-3 pixel ring around it by more than
+    10 % of the ring's mean and by more than twice the noise standard deviation."""
+    grown = mask.copy()
+    for _ in range(3):
+        g = grown.copy()
+        g[1:] |= grown[:-1]
+        g[:-1] |= grown[1:]
+        g[:, 1:] |= grown[:, :-1]
+        g[:, :-1] |= grown[:, 1:]
+        grown = g
+    ring = grown & ~mask
+    if not ring.any():
+        return False
+    inside, around = float(img[mask].mean()), float(img[ring].mean())
+    return abs(inside - around) > max(0.1 * abs(around), 2.0 * noise_sd)
+
+
 def _tissue_table(contrast: str, field: str, les: head3d.Lesion | None,
                   rng: np.random.Generator) -> np.ndarray:
     tab = mp.tissue_table(field, rng, jitter=0.15)
@@ -169,10 +187,11 @@ def mr_slice(seed: int, shape: tuple[int, int] = (128, 128), contrast: str = "T1
     n1 = rng.normal(0, sigma, img.shape)
     n2 = rng.normal(0, sigma, img.shape)
     img = np.sqrt((img + n1) ** 2 + n2 ** 2)
-    img = upsample(img.astype(np.float32), (H, W)) * float(rng.uniform(200, 3000)) / scale
+    gain = float(rng.uniform(200, 3000)) / scale
+    img = upsample(img.astype(np.float32), (H, W)) * gain
     mask = upsample(lesion_c, (H, W)) >= 0.35
     body = upsample(body_c, (H, W)) >= 0.5
-    visible = bool(mask.sum() >= 2)
+    visible = bool(mask.sum() >= 2) and _conspicuous(img, mask, sigma * gain)
     if not visible:
         mask[:] = False
     mm = 2 * half / head3d.MM / max(H, W)
