@@ -30,6 +30,19 @@ class CTSimSlice:
     spacing: tuple[float, float]
 
 
+def _conspicuous(img: np.ndarray, mask: np.ndarray, min_diff: float) -> bool:
+    grown = mask.copy()
+    for _ in range(3):
+        g = grown.copy()
+        g[1:] |= grown[:-1]
+        g[:-1] |= grown[1:]
+        g[:, 1:] |= grown[:, :-1]
+        g[:, :-1] |= grown[:, 1:]
+        grown = g
+    ring = grown & ~mask
+    return bool(ring.any()) and abs(float(img[mask].mean()) - float(img[ring].mean())) > min_diff
+
+
 def _lesion_hu(rng: np.random.Generator, kind: str, liver: float) -> tuple[float, float, float]:
     """(core HU, rim HU, texture amplitude HU) of a lesion relative to the liver."""
     if kind == "cystic":
@@ -46,9 +59,14 @@ def _lesion_hu(rng: np.random.Generator, kind: str, liver: float) -> tuple[float
     return core, rim, rng.uniform(3, 10)
 
 
-def ct_sim_slice(seed: int, shape: tuple[int, int] = (128, 128), lesion: bool | None = None) -> CTSimSlice:
-    """A seeded randomised abdominal CT slice; lesion=None draws whether it has a liver lesion."""
-    rng = sh.sub_rng(seed, 41)
+def ct_sim_slice(seed: int, shape: tuple[int, int] = (128, 128), lesion: bool | None = None,
+                 variant: int = 0) -> CTSimSlice:
+    """A seeded randomised abdominal CT slice; lesion=None draws whether it has a liver lesion.
+
+    ``lesion`` in the result says whether the lesion is visible: at least 6 pixels, and its mean
+    at least max(10 HU, 2 noise SD) from a 3-pixel ring around it. ``variant`` redraws from a seed.
+    """
+    rng = sh.sub_rng(seed, 41, variant)
     if lesion is None:
         lesion = bool(rng.integers(0, 2))
     H, W = int(shape[0]), int(shape[1])
@@ -128,8 +146,9 @@ def ct_sim_slice(seed: int, shape: tuple[int, int] = (128, 128), lesion: bool | 
                 img[ring] = rim + tex[ring]
         mask = m
     img = sh.gaussian_blur(img, float(rng.uniform(0.4, 1.0)) * max(H, W) / 128.0)
-    img += rng.normal(0, rng.uniform(5, 20), (H, W)).astype(np.float32)
-    visible = bool(mask.sum() >= 2)
+    noise_sd = float(rng.uniform(5, 20))
+    img += rng.normal(0, noise_sd, (H, W)).astype(np.float32)
+    visible = bool(mask.sum() >= 6) and _conspicuous(img, mask, max(10.0, 2 * noise_sd))
     mm = 380.0 / zoom / max(H, W)
     return CTSimSlice(np.maximum(img, -1024).astype(np.float32), mask if visible else np.zeros_like(mask),
                       body < 1, visible, kind if visible else "", (mm, mm))

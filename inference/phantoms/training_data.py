@@ -39,5 +39,9 @@ def physics_sample(task: str, seed: int, size: int) -> tuple[np.ndarray, int, np
         return s.image, int(s.lesion), s.mask
     if task == "ct-lesion":
         c = ct_sim_slice(seed, shape, lesion=bool(seed % 2))
+        for variant in range(1, 6):          # a positive seed shows a visible lesion
+            if c.lesion or not seed % 2:
+                break
+            c = ct_sim_slice(seed, shape, lesion=True, variant=variant)
         return c.image, int(c.lesion), c.mask
     raise ValueError(f"the physics generator has no task {task!r}")
