@@ -48,12 +48,10 @@ EXPLAIN: dict[str, dict[str, Any]] = {
     "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}},
 }
 INTENDED_USE = {
-    "tumour": ("Flags brain MR slices (axial, coronal or sagittal; T1, T1 post-contrast, T2 or FLAIR) that may "
-               "contain a focal lesion (tumour-like: solid, ring-enhancing, necrotic, cystic or infiltrative), "
-               "for teaching and triage research."),
+    "tumour": "Flags axial brain MR slices that may contain a ring-enhancing tumour, for teaching and triage research.",
     "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of a brain slice in any plane.",
     "knee": "Scores a knee MR exam (sagittal, coronal, axial) for abnormality, ACL tear and meniscal tear.",
-    "ct-lesion": "Flags axial abdominal CT slices that may contain a focal liver lesion (hypo- or hyperdense, cystic or rim-enhancing).",
+    "ct-lesion": "Flags axial abdominal CT slices that may contain a hypodense liver lesion.",
 }
 
 
@@ -114,7 +112,10 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "independent" (inference.phantoms_check: validation only,
 #: never used for training).
 GENERATORS = ("physics", "classic", "independent")
-DEFAULT_GENERATOR = {"tumour": "physics", "contrast": "physics", "ct-lesion": "physics", "knee": "classic"}
+#: tumour and ct-lesion stay on "classic": their shipped weights were trained there. Demo retrains
+#: on the physics generator did not reach demo quality (tumour: held-out accuracy 0.71, ROC AUC 0.80;
+#: CT: validation loss 0.67-0.69, chance) and were not shipped; train with --generator physics.
+DEFAULT_GENERATOR = {"tumour": "classic", "contrast": "physics", "ct-lesion": "classic", "knee": "classic"}
 
 
 def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
