@@ -174,7 +174,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     clf = _load(args)
     seeds = held_out_seeds(args.seed, args.n)
-    samples = [recipes.phantom_sample(args.task, s, int(clf.spec.input["size"])) for s in seeds]
+    samples = [recipes.phantom_sample(args.task, s, int(clf.spec.input["size"]), generator=args.generator)
+               for s in seeds]
     result, y, probs = _classification(clf, samples)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps)
@@ -188,6 +189,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     examples = sane.pop("_examples", [])
     result["sanity"] = sane
     result["held_out_seeds"] = [seeds.start, seeds.stop]
+    result["generator"] = args.generator or recipes.DEFAULT_GENERATOR[args.task]
     result["model"] = clf.spec.name
     result["command"] = "python -m inference.evaluate " + shlex.join(args.argv)
     if args.roc:
@@ -224,6 +226,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ood", type=int, default=30,
                     help="items per out-of-domain group for the detection ROC AUC (0: skip)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--generator", choices=recipes.GENERATORS,
+                    help="phantoms to evaluate on: the training generator (default per task), the classic "
+                         "one, or 'independent' (drawn by separate code, never used for training)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
     args.argv = argv

@@ -40,13 +40,14 @@ def _progress(it: Any, total: int, desc: str, quiet: bool) -> Any:
         return it
 
 
-def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: bool = True):
+def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: bool = True,
+                    generator: str | None = None):
     """Pre-computed (inputs, targets) tensors for phantom seeds (knee: inputs is {plane: (N,S,1,h,w)})."""
     xs: list[Any] = []
     ys: list[np.ndarray] = []
     size = int(spec_input["size"])
     for seed in _progress(seeds, len(seeds), f"phantoms {task}", quiet):
-        s = recipes.phantom_sample(task, seed, size)
+        s = recipes.phantom_sample(task, seed, size, generator=generator)
         if task == "knee":
             xs.append({p: stack_to_tensor(s.image[p], spec_input, int(spec_input["n_slices"]))[0]
                        for p in PLANES})
@@ -209,10 +210,12 @@ def train(args: argparse.Namespace) -> Path:
         data_desc = f"user folder {args.data}"
     else:
         base = args.seed * 10_000
-        x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet)
+        generator = _training_generator(task, args.generator)
+        x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet, generator)
         xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
-                                             recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet)
-        data_desc = (f"SliceWise synthetic phantoms ({task}): training seeds [{base}, {base + n_train}), "
+                                             recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet,
+                                 generator)
+        data_desc = (f"{_GENERATOR_TEXT[generator]} ({task}): training seeds [{base}, {base + n_train}), "
                      f"validation seeds [{recipes.VAL_SEED_START + base}, {recipes.VAL_SEED_START + base + n_val}); "
                      f"held-out evaluation seeds start at {recipes.HELD_OUT_SEED_START}")
     params = [p for p in model.parameters() if p.requires_grad]
@@ -289,6 +292,27 @@ def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: to
                 "temperature on the validation items")
 
 
+_GENERATOR_TEXT = {
+    "classic": "SliceWise synthetic phantoms, fixed grey levels (inference.phantoms.brain / ct)",
+    "physics": ("SliceWise physics phantoms: MR = 3-D analytic head sliced in axial, coronal and sagittal "
+                "planes, rendered through spin-echo / spoiled-GRE / IR-GRE / FLAIR signal equations with "
+                "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
+                "resolution, bias field, Rician noise and field of view (inference.phantoms.mr_sim); "
+                "CT = randomised abdomen and liver lesions (inference.phantoms.ct_sim)"),
+}
+
+
+def _training_generator(task: str, choice: str | None) -> str:
+    """The phantom generator to train on; the independent one is for validation only."""
+    generator = choice or recipes.DEFAULT_GENERATOR[task]
+    if generator not in _GENERATOR_TEXT:
+        raise SystemExit(f"--generator {generator}: training uses {sorted(_GENERATOR_TEXT)}; "
+                         "the independent generator is kept for validation")
+    if generator == "physics" and task == "knee":
+        raise SystemExit("--generator physics has no knee exams; use classic")
+    return generator
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m inference.train", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -310,6 +334,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--out", help="output folder (default: resources/models)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--generator", choices=sorted(_GENERATOR_TEXT),
+                    help="phantom generator (default: physics for tumour/contrast/ct-lesion, classic for knee)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
     args.argv = argv

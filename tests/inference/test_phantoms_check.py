@@ -1,0 +1,74 @@
+"""The independent validation generator: shares no code with the training phantoms, is never a
+training source, and draws what its labels say."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import inference.phantoms_check as pc
+from inference import recipes
+from inference.train import _training_generator, parse_args
+
+PACKAGE = Path(pc.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_drawing_code_imports_nothing_from_the_training_phantoms() -> None:
+    drawing = [p for p in PACKAGE.glob("*.py") if p.name != "air_energy.py"]   # air_energy only measures
+    assert len(drawing) >= 3
+    for path in drawing:
+        for name in _imports(path):
+            assert not name.startswith("inference.phantoms.") and name != "inference.phantoms", (path, name)
+            assert name.startswith(("inference.phantoms_check", "__future__", "numpy", "dataclasses")), (path, name)
+
+
+@pytest.mark.parametrize("task", ["tumour", "ct-lesion"])
+def test_labels_match_masks_and_lesions_sit_in_the_body(task: str) -> None:
+    for seed in range(8):
+        image, target, mask = pc.sample(task, seed, 64)
+        assert image.dtype == np.float32 and image.shape == mask.shape
+        assert target == int(mask.any()) == seed % 2
+    rng = np.random.default_rng(3)
+    s = pc.abdomen_slice(rng, (128, 128), lesion=True) if task == "ct-lesion" else \
+        pc.head_slice(rng, (128, 128), "T1", lesion=True)
+    assert s.mask.any() and not (s.mask & ~s.body).any()
+
+
+def test_ct_in_hounsfield_units_and_contrast_classes_balanced() -> None:
+    image, _, _ = pc.sample("ct-lesion", 5, 96)
+    assert image.min() < -900 and image.max() > 300
+    assert [pc.sample("contrast", s, 48)[1] for s in range(8)] == [0, 1, 2, 3, 0, 1, 2, 3]
+
+
+def test_recipes_serve_it_but_training_refuses_it(tmp_path: Path) -> None:
+    s = recipes.phantom_sample("tumour", 1, 64, generator="independent")
+    assert int(s.target) == 1 and s.mask.any()
+    with pytest.raises(SystemExit):
+        parse_args(["--task", "tumour", "--generator", "independent"])
+    with pytest.raises(SystemExit, match="validation"):
+        _training_generator("tumour", "independent")
+
+
+def test_evaluate_scores_a_model_on_the_independent_generator(tiny_model, capsys) -> None:
+    import json
+
+    from inference import evaluate
+
+    manifest = tiny_model("ct-lesion")
+    evaluate.main(["--task", "ct-lesion", "--weights", str(manifest.with_suffix(".safetensors")),
+                   "--generator", "independent", "--n", "6", "--maps", "1", "--sanity", "0", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["generator"] == "independent" and result["maps"]["n"] == 1
+    assert sum(map(sum, result["confusion_matrix"])) == 6     # three lesions, three healthy slices
