@@ -22,7 +22,6 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["FastForwardInfo", "fast_forward", "fast_forward_info"]
