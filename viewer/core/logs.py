@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 LOG_BYTES = 1_000_000
@@ -33,6 +34,19 @@ def log_file() -> Path:
     return data_dir() / "logs" / "slicewise.log"
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the message, so a console that was
+    swapped (a test's capture, a GUI redirect) never leaves a handler on a closed stream."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(console_level: int = logging.WARNING) -> Path | None:
     """One-line console messages at ``console_level`` and above; everything from INFO, with
     tracebacks, to the log file (None when it cannot be written: then the console only)."""
@@ -41,7 +55,7 @@ def configure_logging(console_level: int = logging.WARNING) -> Path | None:
         if getattr(handler, "slicewise", False):
             root.removeHandler(handler)
     root.setLevel(logging.INFO)
-    console = logging.StreamHandler()
+    console = _CurrentStderrHandler()
     console.setLevel(console_level)
     console.setFormatter(OneLineFormatter())
     console.slicewise = True  # type: ignore[attr-defined]

@@ -21,8 +21,8 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 logger = logging.getLogger("viewer.io")
 logger.addHandler(logging.NullHandler())  # a library never prints; the app configures logging
@@ -100,6 +100,9 @@ def _native_stderr(lines: list[str]) -> Iterator[None]:
             lines.extend(line for line in raw.splitlines() if line.strip())
 
 
+_NOT_ABOUT_THE_FILE = (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)
+
+
 @contextmanager
 def library_messages(sink: list[str] | None = None, *, native: bool = False,
                      prefix: str = "") -> Iterator[list[str]]:
@@ -119,7 +122,10 @@ def library_messages(sink: list[str] | None = None, *, native: bool = False,
                 else:
                     yield notes
             finally:
-                raw = [str(w.message) for w in caught] + native_lines
+                # ResourceWarning / DeprecationWarning are interpreter housekeeping (e.g. a
+                # temporary folder collected elsewhere), never something about this file.
+                raw = [str(w.message) for w in caught
+                       if not issubclass(w.category, _NOT_ABOUT_THE_FILE)] + native_lines
                 for message in dict.fromkeys(raw):
                     logger.warning("library message: %s", message)
                     note = prefix + readable(message)
