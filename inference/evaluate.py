@@ -22,16 +22,15 @@ import torch
 import torch.nn.functional as F
 
 from inference import recipes
-from inference.registry import ALIASES
-from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_curve
+from inference.evaluate_trust import calibration_report, ood_report
 from inference.explain.faithfulness import POINTING_TOLERANCE_RULE, score_map
 from inference.explain.gradcam import gradcam
 from inference.explain.occlusion import occlusion
 from inference.explain.sanity import randomised_copy, rank_correlation
-from inference.evaluate_trust import calibration_report, ood_report
+from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_curve
 from inference.predict import Classifier, load_model
 from inference.preprocess import stack_to_tensor, to_slice, to_tensor
-from inference.registry import spec_from_json, write_manifest
+from inference.registry import ALIASES, spec_from_json, write_manifest
 
 
 def _load(args: argparse.Namespace) -> Classifier:

@@ -25,7 +25,14 @@ from inference import recipes
 from inference.models import build_model
 from inference.models.backbones import load_imagenet_backbone
 from inference.preprocess import stack_to_tensor, to_tensor
-from inference.registry import ALIASES, DEMO_STATEMENT, ModelSpec, builtin_models_dir, sha256_file, write_manifest
+from inference.registry import (
+    ALIASES,
+    DEMO_STATEMENT,
+    ModelSpec,
+    builtin_models_dir,
+    sha256_file,
+    write_manifest,
+)
 
 PLANES = ("sagittal", "coronal", "axial")
 

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 
-
-
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own QSettings ini file (never the user's settings)."""

@@ -5,9 +5,9 @@ opened on the paths in ``argv``, or on the built-in sample study when there are 
 """
 from __future__ import annotations
 
-import sys
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 

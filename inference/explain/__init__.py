@@ -4,8 +4,16 @@ Torch only: this package never imports Qt, pyqtgraph, pydicom or ``viewer``.
 """
 from __future__ import annotations
 
-from .faithfulness import (deletion_auc, energy_in_mask, insertion_auc, pointing, pointing_game,
-                           pointing_tolerance, random_baseline, score_map)
+from .faithfulness import (
+                           deletion_auc,
+                           energy_in_mask,
+                           insertion_auc,
+                           pointing,
+                           pointing_game,
+                           pointing_tolerance,
+                           random_baseline,
+                           score_map,
+)
 from .gradcam import cam, gradcam
 from .hirescam import hirescam
 from .occlusion import OcclusionStep, iter_occlusion, occlusion

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.phantoms import head3d, mr_physics as mp
+from inference.phantoms import head3d
+from inference.phantoms import mr_physics as mp
 from inference.phantoms.shapes import bias_field, sub_rng
 
 PLANES_3D = ("axial", "coronal", "sagittal")

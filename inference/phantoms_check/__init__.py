@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.phantoms_check.brain import CONTRAST_NAMES, head_slice
 from inference.phantoms_check.abdomen import abdomen_slice
+from inference.phantoms_check.brain import CONTRAST_NAMES, head_slice
 
 #: Seeds of this generator are offset so that they never coincide with a training seed's stream.
 SEED_OFFSET = 7_000_000

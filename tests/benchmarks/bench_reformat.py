@@ -51,9 +51,9 @@ def main() -> dict:
     import SimpleITK as sitk
     from PySide6.QtWidgets import QApplication
 
+    from viewer.core.reformat import extract, volume_planes
     from viewer.io.records import Volume, WindowPreset
     from viewer.state.navigation import Navigator
-    from viewer.core.reformat import extract, volume_planes
     from viewer.state.viewer_state import ViewerState
     from viewer.ui.views.plane_view import PlaneView
     from viewer.ui.views.slice_view import configure_pyqtgraph

@@ -46,9 +46,9 @@ def _rate(step, seconds: float = SECONDS) -> float:
 
 
 def main() -> dict:
+    import pyqtgraph as pg
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
-    import pyqtgraph as pg
 
     from viewer.state.viewer_state import ViewerState
     from viewer.ui.views.slice_view import SliceView, configure_pyqtgraph

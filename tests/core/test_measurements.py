@@ -7,11 +7,16 @@ import math
 import numpy as np
 import pytest
 
+from viewer.core.measurements import (
+    Measurement,
+    angle_deg,
+    ellipse_mask,
+    ellipse_stats,
+    ruler_length,
+    window_from_region,
+)
+from viewer.core.session_file import Session, SessionFileError, load_session, save_session, session_path
 from viewer.io.records import Volume
-from viewer.core.measurements import (Measurement, angle_deg, ellipse_mask, ellipse_stats, ruler_length,
-                            window_from_region)
-from viewer.core.session_file import (Session, SessionFileError, load_session, save_session,
-                                 session_path)
 
 
 def test_ruler_across_phantom_of_known_size_reads_mm_from_spacing():

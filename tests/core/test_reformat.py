@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from viewer.core.reformat import PLANES, extract, is_axis_aligned, native_plane, plane_geometry, volume_planes
 from viewer.io.records import Volume
-from viewer.core.reformat import (PLANES, extract, is_axis_aligned, native_plane, plane_geometry,
-                             volume_planes)
 
 
 def _rot(axis: int, deg: float) -> np.ndarray:

@@ -52,7 +52,7 @@ def test_knee_exam_runs_per_plane_and_fused_with_missing_plane(qtbot, monkeypatc
     assert knee.missing == ("axial",)
     assert set(knee.prediction.per_plane) == {"sagittal", "coronal"}
     assert set(knee.prediction.probabilities) == set(ctl.ai.card.classes)
-    for label, parts in knee.prediction.contributions.items():
+    for parts in knee.prediction.contributions.values():
         assert set(parts) == {"sagittal", "coronal"}
     text = ctl.panel.knee_label.text()
     assert "Missing plane" in text and "axial" in text and "fused" in text

@@ -12,9 +12,9 @@ import io
 import json
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import pydicom
 from pydicom import config

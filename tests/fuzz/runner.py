@@ -14,9 +14,10 @@ import signal
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from tests.fuzz.mutate import Recipe
 from tests.fuzz.worker import FAILURES, OK_OUTCOMES, normalise, worker_main

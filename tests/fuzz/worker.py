@@ -177,8 +177,9 @@ def worker_main(conn: Any, mem_limit: int, noise_path: str) -> None:
     noise_fd = os.open(noise_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(noise_fd, 1)
     os.dup2(noise_fd, 2)
-    import viewer.io  # noqa: F401 - imported before the limit: its libraries are big
     import SimpleITK as sitk
+
+    import viewer.io  # noqa: F401 - imported before the limit: its libraries are big
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     root = Path(tempfile.mkdtemp(prefix="slicewise-fuzz-"))

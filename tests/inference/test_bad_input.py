@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from inference.errors import InputError
-from inference.predict import load_model
 from inference.phantoms import brain_slice, knee_exam
+from inference.predict import load_model
 
 
 @pytest.fixture

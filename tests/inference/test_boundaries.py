@@ -24,8 +24,9 @@ def test_matplotlib_is_a_main_dependency() -> None:
     """inference.evaluate draws its figures with matplotlib: it must not arrive only through the
     test extras (captum, grad-cam)."""
     import re
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     doc = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     names = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in doc["project"]["dependencies"]}

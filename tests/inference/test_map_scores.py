@@ -10,8 +10,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inference.explain.faithfulness import (NO_LESION, NO_MASK, deletion_auc, pointing,
-                                            pointing_tolerance, score_map)
+from inference.explain.faithfulness import (
+    NO_LESION,
+    NO_MASK,
+    deletion_auc,
+    pointing,
+    pointing_tolerance,
+    score_map,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from inference import recipes
 from inference.explain.base import resolve_layer
 from inference.models import build_model, one_channel_conv
 from inference.models.backbones import build_backbone
-from inference import recipes
 
 
 def test_one_channel_conv_is_exact_rgb_mean() -> None:

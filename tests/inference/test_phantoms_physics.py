@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.phantoms import head3d, mr_physics as mp
+from inference.phantoms import head3d
+from inference.phantoms import mr_physics as mp
 from inference.phantoms.ct_sim import ct_sim_slice
 from inference.phantoms.mr_sim import mr_slice
 from inference.phantoms.training_data import physics_sample

@@ -129,9 +129,9 @@ def test_entry_point_model_is_registered(tiny_model, monkeypatch) -> None:
 
 
 def test_entry_point_object_reference(tiny_model, monkeypatch, tmp_path: Path) -> None:
-    from importlib.metadata import EntryPoint
     import sys
     import types
+    from importlib.metadata import EntryPoint
 
     manifest = tiny_model("tumour", name="plugin-tumour")
     mod = types.ModuleType("fake_slicewise_plugin")

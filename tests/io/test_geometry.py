@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from viewer.io import edge_labels
-from viewer.io.geometry import analyse_stack, direction_matrix, orientation_label, \
-    normal_from_orientation
+from viewer.io.geometry import analyse_stack, direction_matrix, normal_from_orientation, orientation_label
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 

@@ -9,8 +9,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from viewer.io import (CT_PRESETS, DicomLoadError, discover, iter_load, load_series, open_path,
-                       write_series)
+from viewer.io import CT_PRESETS, DicomLoadError, discover, iter_load, load_series, open_path, write_series
 from viewer.io.pixels import read_file, read_with_pydicom
 
 from .conftest import ramp_volume

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from tests.gui_support import make_volume
 from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ViewerState
-from tests.gui_support import make_volume
 
 
 @pytest.fixture
@@ -22,8 +22,7 @@ def test_generator_job_reports_progress_and_result(qtbot, runner):
     seen = []
 
     def job(ctx):
-        for n in range(5):
-            yield n
+        yield from range(5)
         return "done"
 
     with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:

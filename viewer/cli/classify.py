@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from viewer.cli.errors import CommandError
 from viewer.cli.common import find_series, load, slice_range
-from viewer.io.records import Volume
+from viewer.cli.errors import CommandError
 from viewer.core.overlay import compose, save_png
+from viewer.io.records import Volume
 
 
 def _load_classifier(name: str) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from viewer.cli.errors import CommandError
 from viewer.cli.common import find_series, load
+from viewer.cli.errors import CommandError
 
 
 def run_screenshot(args: argparse.Namespace) -> int:

@@ -14,15 +14,15 @@ import csv
 import datetime as _dt
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from viewer.core.measurements import Measurement
 from viewer.core.overlay import OverlayStyle, compose
 from viewer.io.records import Volume
-from viewer.core.measurements import Measurement
 
 REPORT_VERSION = 1
 CSV_FIELDS = ("record", "id", "kind", "plane", "label", "value", "unit", "mean", "sd", "min",

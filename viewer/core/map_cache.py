@@ -8,7 +8,8 @@ bound counts the map arrays' bytes.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Hashable, Protocol
+from collections.abc import Hashable
+from typing import Protocol
 
 import numpy as np
 

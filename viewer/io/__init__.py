@@ -9,7 +9,6 @@ from viewer.io.errors import DicomLoadError
 from viewer.io.geometry import edge_labels
 from viewer.io.loader import LoadProgress, iter_load, load_series, open_path
 from viewer.io.presets import CT_PRESETS, auto_window, presets_for
-from viewer.io.tags import TagRow, read_tags
 from viewer.io.records import (
     DiscoveryResult,
     Orientation,
@@ -19,6 +18,7 @@ from viewer.io.records import (
     Volume,
     WindowPreset,
 )
+from viewer.io.tags import TagRow, read_tags
 from viewer.io.writer import write_series
 
 __all__ = [

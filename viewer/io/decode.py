@@ -44,8 +44,8 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 from viewer.io import isolated
 from viewer.io.colour import display_values
 from viewer.io.errors import DicomLoadError
-from viewer.io.pixel_check import pixel_data_problem
 from viewer.io.isolated import WORKER_TIMEOUT_S  # noqa: F401 - re-exported
+from viewer.io.pixel_check import pixel_data_problem
 
 #: Decoder plugins tried in this process, in this order (GDCM is excluded: see module doc).
 SAFE_PLUGINS = ("pylibjpeg", "pillow", "pydicom", "pyjpegls")

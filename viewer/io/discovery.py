@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
-from viewer.io.media_directory import is_dicomdir, list_dicomdir
 from viewer.io.geometry import analyse_stack, same_orientation, series_orientation_label
-from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, read_dataset, \
-    header_from_dataset
+from viewer.io.headers import FileHeader, NotAnImage, UnreadableFile, header_from_dataset, read_dataset
+from viewer.io.media_directory import is_dicomdir, list_dicomdir
 from viewer.io.multiframe import split_by_frame_group
-from viewer.io.scan import ScannedImage, scan
 from viewer.io.records import DiscoveryResult, SeriesInfo, SkippedFile
+from viewer.io.scan import ScannedImage, scan
 from viewer.io.warnings_capture import library_messages
 
 ProgressCallback = Callable[[int, int], None]

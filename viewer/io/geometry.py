@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -148,7 +148,7 @@ def volume_edge_labels(volume: object) -> dict[str, str]:
     """
     if getattr(volume, "orientation", "") == UNKNOWN:
         return patient_orientation_labels(getattr(volume, "patient_orientation", ()))
-    return edge_labels(np.asarray(getattr(volume, "direction")))
+    return edge_labels(np.asarray(volume.direction))
 
 
 def series_orientation_label(orientation: Sequence[float]) -> str:

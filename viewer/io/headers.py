@@ -12,16 +12,15 @@ from dataclasses import dataclass
 import pydicom
 from pydicom.dataset import Dataset
 
-from viewer.io.dataset_read import (NotAnImage, UnreadableFile,
-                                    dataset_notes, non_image_reason, read_dataset)
+from viewer.io.dataset_read import NotAnImage, UnreadableFile, dataset_notes, non_image_reason, read_dataset
 from viewer.io.mosaic import is_mosaic, mosaic_geometry
+from viewer.io.multiframe import FrameGroup, frame_groups
 from viewer.io.pixel_check import native_bytes as _native_bytes
+from viewer.io.records import PatientInfo
 from viewer.io.values import first as _first
 from viewer.io.values import floats as _floats
 from viewer.io.values import int_value as _int
 from viewer.io.values import strings as _strings
-from viewer.io.multiframe import FrameGroup, frame_groups
-from viewer.io.records import PatientInfo
 from viewer.io.warnings_capture import library_messages
 
 #: Patient coordinates beyond this (mm) are not a position in a scanner.

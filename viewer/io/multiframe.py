@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 _STACK_ID = 0x00209056
 _IN_STACK_POSITION = 0x00209057

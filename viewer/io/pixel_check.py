@@ -13,7 +13,6 @@ from pydicom.dataset import Dataset
 from viewer.io.values import int_value as _int
 from viewer.io.warnings_capture import library_messages
 
-
 _LONG_VRS = (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UN", b"UT", b"UC", b"UR")
 
 

@@ -16,9 +16,9 @@ import pydicom
 import SimpleITK as sitk
 
 from viewer.io.colour import frame_rescales  # noqa: F401 - re-exported
+from viewer.io.dataset_read import UnreadableFile, read_dataset
 from viewer.io.decode import decode_file
 from viewer.io.errors import DicomLoadError
-from viewer.io.dataset_read import UnreadableFile, read_dataset
 from viewer.io.pixel_check import pixel_data_problem
 
 #: Transfer syntaxes SimpleITK's GDCM build and pydicom (with pylibjpeg) cannot decode.

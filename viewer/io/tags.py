@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import pydicom
 from pydicom.dataset import Dataset
 
-from viewer.io.errors import DicomLoadError
 from viewer.io.dataset_read import UnreadableFile, read_dataset
+from viewer.io.errors import DicomLoadError
 from viewer.io.warnings_capture import library_messages
 
 #: Longest value text shown in a row; longer values end with an ellipsis and their length.

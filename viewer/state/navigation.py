@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from viewer.io.records import Volume
 from viewer.core.reformat import PlaneGeometry, volume_planes
+from viewer.io.records import Volume
 from viewer.state.viewer_state import ViewerState
 
 

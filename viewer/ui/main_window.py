@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -20,13 +21,13 @@ from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
 from viewer.ui.job_progress import JobProgress
-from viewer.ui.panels import panel_action
 from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
 from viewer.ui.module_bar import ModuleBar
+from viewer.ui.panels import panel_action
 from viewer.ui.settings import Settings
+from viewer.ui.study_opener import StudyOpener
 from viewer.ui.views.slice_view import SliceView
 from viewer.ui.views.window_presets import fill_preset_menu
-from viewer.ui.study_opener import StudyOpener
 from viewer.ui.window_docks import WindowDocks
 
 APP_NAME = "SliceWise"

@@ -8,7 +8,8 @@ its ``shutdown`` when the window closes. Modules find the window's menus by ``ob
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu

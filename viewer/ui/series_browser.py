@@ -2,16 +2,16 @@
 description, modality, slice count and a warning badge with the problems as tooltip and text."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
-from viewer.io.records import DiscoveryResult, SeriesInfo
 from viewer.core.overlay import window_to_gray
+from viewer.io.records import DiscoveryResult, SeriesInfo
 from viewer.state.viewer_state import display_name
 
 THUMB = 72

@@ -8,7 +8,8 @@ the window's JobRunner; the first slice shows as soon as it has been read.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMenu
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from tests.modules.ai.support import ai_window, brain_volume, wait_maps
 from tests.core.test_reformat import DIRECTIONS, marker_volume
+from tests.modules.ai.support import ai_window, brain_volume, wait_maps
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.layouts import LayoutContainer
 from viewer.ui.views.slice_view import SliceView

@@ -33,8 +33,8 @@ def test_ai_state_drops_stale_results():
 
 def test_map_cache_is_lru_within_its_memory_bound():
     from inference.results import Explanation, Prediction
-    from viewer.modules.ai.state import MapResult
     from viewer.core.map_cache import MapCache, cache_key
+    from viewer.modules.ai.state import MapResult
 
     pred = Prediction("m", {"a": 1.0}, "a")
     one = np.zeros((64, 64), np.float32)  # 16 KiB

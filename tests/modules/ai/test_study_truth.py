@@ -66,7 +66,6 @@ def test_look_alike_pixels_without_the_sample_uid_get_no_mask(sample: Path) -> N
 
 def test_no_regeneration_when_the_masks_file_is_gone(sample: Path, monkeypatch) -> None:
     import inference.phantoms as phantoms
-
     from viewer.core.sample_study import BRAIN_SERIES_UID, TRUTH_FILE
     from viewer.modules.ai.study import sample_truth
 

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from viewer.modules.teaching.caselist import (Case, CaseList, CaseListError, append_case, load_case_list,
-                                      parse_csv, save_case_list)
+from viewer.modules.teaching.caselist import (
+    Case,
+    CaseList,
+    CaseListError,
+    append_case,
+    load_case_list,
+    parse_csv,
+    save_case_list,
+)
 
 
 @pytest.fixture

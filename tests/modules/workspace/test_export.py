@@ -13,8 +13,15 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from tests.core.test_reformat import DIRECTIONS, marker_volume
 from tests.gui_support import make_volume
-from viewer.core.exports import (SliceProbability, build_report, montage, slice_images,
-                           write_heatmap_nifti, write_png_series, write_report)
+from viewer.core.exports import (
+    SliceProbability,
+    build_report,
+    montage,
+    slice_images,
+    write_heatmap_nifti,
+    write_png_series,
+    write_report,
+)
 from viewer.core.measurements import Measurement
 
 

@@ -12,9 +12,9 @@ from PySide6.QtTest import QTest
 
 from tests.gui_support import open_and_wait
 from viewer.io.records import Volume, WindowPreset
-from viewer.state.viewer_state import ViewerState
 from viewer.modules.workspace.measurements import MeasurementController, MeasurementStore
 from viewer.modules.workspace.measurements_panel import MeasurementsPanel
+from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.slice_view import SliceView
 
 BLOCK = (20, 40, 10, 50)   # rows 20-39, columns 10-49 at 0.7 mm: 28 mm wide, 10 mm tall

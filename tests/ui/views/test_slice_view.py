@@ -7,10 +7,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.gui_support import make_volume
 from viewer.io.records import WindowPreset
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.slice_view import SliceView
-from tests.gui_support import make_volume
 
 
 @pytest.fixture

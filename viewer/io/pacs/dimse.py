@@ -16,8 +16,14 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pynetdicom import (AE, AllStoragePresentationContexts, StoragePresentationContexts, build_context,
-                        build_role, evt)
+from pynetdicom import (
+    AE,
+    AllStoragePresentationContexts,
+    StoragePresentationContexts,
+    build_context,
+    build_role,
+    evt,
+)
 from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,

@@ -7,13 +7,12 @@ anatomy at the same scale.
 """
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from viewer.state.viewer_state import ViewerState
-from viewer.ui.views.slice_view import SliceView
 from viewer.ui.main_window import MainWindow
+from viewer.ui.views.slice_view import SliceView
 
 
 class CompareView:

@@ -16,30 +16,29 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
 
+from viewer.core.exports import MapScore, SliceProbability
+from viewer.core.map_cache import MapCache
+from viewer.io.records import DiscoveryResult, Volume
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.actions import AiActions
-from viewer.modules.ai.device import DeviceChoice
 from viewer.modules.ai.batch_review import BatchResultsReview
+from viewer.modules.ai.device import DeviceChoice
 from viewer.modules.ai.dicom_results import DicomResults
 from viewer.modules.ai.exam import StudyJobs
 from viewer.modules.ai.fit import body_part_hint, choose_model, unfit_reasons
 from viewer.modules.ai.maps import FOLLOW_DELAY_MS, MapRequests
 from viewer.modules.ai.overlay import MapOverlay
+from viewer.modules.ai.panel import InferencePanel
 from viewer.modules.ai.state import METHOD_NAMES, AiState, KneeResult, ModelCard, SweepResult
 from viewer.modules.ai.sweep import PROFILE_INTERVAL_MS, SeriesSweep
-from viewer.io.records import DiscoveryResult, Volume
 from viewer.state.jobs import JobError
-from viewer.core.exports import MapScore, SliceProbability
-from viewer.core.map_cache import MapCache
 from viewer.state.viewer_state import Message, ProbeInfo
 from viewer.ui.dialogs import show_error
-from viewer.modules.ai.panel import InferencePanel
-from viewer.ui.views.slice_view import SliceView
 from viewer.ui.main_window import MainWindow
+from viewer.ui.views.slice_view import SliceView
 
 __all__ = ["AiController", "FOLLOW_DELAY_MS", "KEYS", "PREFERRED_MODELS", "PROFILE_INTERVAL_MS"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from viewer.io.records import DiscoveryResult
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import ContrastLabel, KneeResult
-from viewer.io.records import DiscoveryResult
 
 if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
     from viewer.modules.ai.controller import AiController

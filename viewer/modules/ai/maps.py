@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QTimer
 
+from viewer.io.records import Volume
 from viewer.modules.ai import service as svc
 from viewer.modules.ai.state import METHOD_NAMES, MapResult
 from viewer.modules.ai.study import sample_truth
-from viewer.io.records import Volume
 
 if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time
     from viewer.modules.ai.controller import AiController

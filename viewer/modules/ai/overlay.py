@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from viewer.core.body import body_mask, fraction_outside
+from viewer.core.exports import MapScore
+from viewer.core.map_cache import MapVolume, VolumeKey
+from viewer.core.overlay import display_range
 from viewer.modules.ai.compare import CompareView
 from viewer.modules.ai.state import MAP_METHODS, MapResult
-from viewer.core.exports import MapScore
-from viewer.core.body import body_mask, fraction_outside
-from viewer.core.overlay import display_range
-from viewer.core.map_cache import MapVolume, VolumeKey
 from viewer.ui.views.slice_view import SliceView
 
 if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at run time

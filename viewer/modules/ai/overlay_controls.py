@@ -5,12 +5,27 @@ game where a mask is known. Bound to an AiState."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QSlider, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QWidget,
+)
 
-from viewer.modules.ai.state import (COLORMAPS, MAP_METHODS, METHOD_NAMES, METHODS, PREDICTED,
-                                     AiState, MapResult)
 from viewer.core.overlay import display_range
+from viewer.modules.ai.state import (
+    COLORMAPS,
+    MAP_METHODS,
+    METHOD_NAMES,
+    METHODS,
+    PREDICTED,
+    AiState,
+    MapResult,
+)
 from viewer.ui.views.colour_bar import ColourBar
 
 

@@ -15,14 +15,24 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inference.results import Prediction
-from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard
 from viewer.modules.ai.overlay_controls import OverlayControls
 from viewer.modules.ai.panel_text import card_html, domain_text, knee_html
+from viewer.modules.ai.state import DEVICES, AiState, KneeResult, ModelCard
 
 DEMO_BADGE = "DEMO WEIGHTS — NOT FOR CLINICAL USE"
 SHOW_ANYWAY_KEY = "Shift+O"

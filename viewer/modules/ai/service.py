@@ -20,9 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from viewer.modules.ai.state import (PREDICTED, ContrastLabel, KneeResult, MapResult, ModelCard,
-                                     ResultTag, SweepResult)
 from viewer.io.records import SeriesInfo, Volume
+from viewer.modules.ai.state import (
+    PREDICTED,
+    ContrastLabel,
+    KneeResult,
+    MapResult,
+    ModelCard,
+    ResultTag,
+    SweepResult,
+)
 
 SWEEP_CHUNK = 8
 

@@ -14,15 +14,15 @@ from PySide6.QtCore import QObject, Signal
 from inference.results import Prediction
 from viewer.core.overlay import COLORMAPS, OverlayStyle
 from viewer.modules.ai.records import (  # noqa: F401 - the records, under their usual home
-    ContrastLabel,
     DEVICES,
-    KneeResult,
     MAP_METHODS,
-    METHODS,
     METHOD_NAMES,
+    METHODS,
+    PREDICTED,
+    ContrastLabel,
+    KneeResult,
     MapResult,
     ModelCard,
-    PREDICTED,
     ResultTag,
     SweepResult,
     summarise_reasons,

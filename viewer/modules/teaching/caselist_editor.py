@@ -6,12 +6,23 @@ returns a :class:`~viewer.modules.teaching.caselist.Case`; writing the file is t
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from viewer.modules.teaching.caselist import Case, parse_case
 
@@ -44,7 +55,7 @@ class AddCaseDialog(QDialog):
         self.slice_spin.setValue(slice_number)
         form.addRow("Key slice:", self.slice_spin)
         self.range_lo, self.range_hi = QSpinBox(), QSpinBox()
-        for spin, value in ((self.range_lo, slice_number), (self.range_hi, slice_number)):
+        for spin in (self.range_lo, self.range_hi):
             spin.setRange(0, max(1, n_slices))
             spin.setSpecialValueText("whole series")
             spin.setValue(0)

@@ -8,17 +8,17 @@ jobs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from viewer.modules.ai.controller import AiController
-
-from viewer.state.jobs import JobError
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.controller import TeachingController
+from viewer.state.jobs import JobError
 from viewer.ui.dialogs import show_error
 from viewer.ui.main_window import MainWindow
 

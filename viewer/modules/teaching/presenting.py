@@ -22,7 +22,6 @@ from viewer.modules.teaching.quiz_keys import QuizKeyFilter
 from viewer.ui.main_window import MainWindow
 
 
-
 class PresenterSession(QObject):
     """See the module docstring. ``index`` is the current case (0-based); ``ai`` the results so
     far by case id. Signals: ``case_shown(int)``, ``ai_ready(str)``, ``ended()``."""

@@ -10,12 +10,12 @@ optional, and a case whose entry has ``"reveal": false`` is answered but its AI 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from viewer.modules.teaching.ai import (CaseAI, ClassifierPool, key_slice, load_case_volume,
-                                        run_case_ai)
+from viewer.modules.teaching.ai import CaseAI, ClassifierPool, key_slice, load_case_volume, run_case_ai
 from viewer.modules.teaching.caselist import CaseList
 from viewer.modules.teaching.session import DEFAULT_CONFIDENCE, QuizError, QuizSession
 

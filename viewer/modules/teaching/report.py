@@ -12,8 +12,9 @@ import csv
 import datetime as _dt
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from viewer.modules.teaching.session import HELPFULNESS, CaseRecord
 from viewer.modules.teaching.summary import Confusion, Rate, Summary

@@ -16,9 +16,10 @@ injectable (``time.monotonic`` by default) so replays and tests are exact.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from viewer.modules.teaching.caselist import Case, CaseList
 

@@ -12,8 +12,8 @@ and class the map shows. The exports themselves are done by its ``exports`` part
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -21,19 +21,19 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from viewer.core.exports import SliceProbability
-from viewer.core.overlay import OverlayStyle
 from viewer.core.measurements import Measurement, restored_stats
+from viewer.core.overlay import OverlayStyle
+from viewer.modules.workspace.exports import Exports
+from viewer.modules.workspace.measurements import TOOL_KEYS, TOOLS, MeasurementController, MeasurementStore
+from viewer.modules.workspace.measurements_panel import MeasurementsPanel
+from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
+from viewer.modules.workspace.time_points import TimePointLoader
 from viewer.state.viewer_state import value_unit
 from viewer.ui.main_window import MainWindow
 from viewer.ui.module import MENU_FILE, MENU_VIEW
 from viewer.ui.panels import panel_action
 from viewer.ui.views.cine import CineBar, CineController
 from viewer.ui.views.layouts import LAYOUTS, LayoutContainer
-from viewer.modules.workspace.exports import Exports
-from viewer.modules.workspace.measurements import TOOL_KEYS, TOOLS, MeasurementController, MeasurementStore
-from viewer.modules.workspace.measurements_panel import MeasurementsPanel
-from viewer.modules.workspace.presets_editor import PresetsEditor, presets_for_modality
-from viewer.modules.workspace.time_points import TimePointLoader
 
 SAVE_DELAY_MS = 500
 TOOL_TITLES = {"navigate": "&Navigate (crosshair)", "ruler": "&Ruler", "angle": "&Angle",

@@ -9,8 +9,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from viewer.io.records import WindowPreset
 

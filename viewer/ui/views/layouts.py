@@ -17,8 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from viewer.core.overlay import OverlayStyle
-from viewer.state.navigation import Navigator
 from viewer.core.reformat import PLANES, native_plane
+from viewer.state.navigation import Navigator
 from viewer.state.viewer_state import ViewerState, value_unit
 from viewer.ui.views.plane_view import PlaneView
 

@@ -2,7 +2,7 @@
 others (e.g. slices outside a classifier's domain) with grey marks along the groove."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPen
