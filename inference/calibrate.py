@@ -27,7 +27,8 @@ from inference.trust import fit_trust, write_trust
 
 
 def _module(spec: ModelSpec) -> torch.nn.Module:
-    module = build_model(spec.task, spec.architecture, spec.classes, spec.planes or ("sagittal", "coronal", "axial"))
+    module = build_model(spec.task, spec.architecture, spec.classes,
+                         spec.planes or ("sagittal", "coronal", "axial"))
     module.load_state_dict(load_state(spec), strict=True)
     return module.eval()
 
@@ -60,7 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     which.add_argument("--task", type=lambda t: ALIASES.get(t.lower(), t),
                        help="an installed model by name (tumour, ct-lesion, contrast, knee)")
     which.add_argument("--manifest", help="a model manifest (.json) trained on a phantom task")
-    ap.add_argument("--n-fit", type=int, default=300, dest="n_fit", help="training phantoms for the statistics")
+    ap.add_argument("--n-fit", type=int, default=300, dest="n_fit",
+                    help="training phantoms for the statistics")
     ap.add_argument("--n-val", type=int, default=400, dest="n_val",
                     help="validation phantoms for the thresholds and the temperature")
     ap.add_argument("--percentile", type=float, default=99.0,

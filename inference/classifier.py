@@ -115,7 +115,8 @@ class Classifier:
                 raise ValueError(f"class index {target} out of range for {classes}")
             return target
         if target not in classes:
-            raise ValueError(f"{target!r} is not a class of the {self.spec.name} model; choose one of {classes}")
+            raise ValueError(f"{target!r} is not a class of the {self.spec.name} model; "
+                             f"choose one of {classes}")
         return classes.index(target)
 
     # ------------------------------------------------------------- prediction
@@ -156,7 +157,8 @@ class Classifier:
             return self._probs(net(b.to(self.device)))
         return forward
 
-    def occlusion_settings(self, options: dict[str, Any] | None = None) -> tuple[tuple[tuple[int, int], ...], float | None]:
+    def occlusion_settings(
+            self, options: dict[str, Any] | None = None) -> tuple[tuple[tuple[int, int], ...], float | None]:
         """Occlusion passes ((patch, stride), ...) and baseline blur (model px): the caller's
         options (``patch``/``stride`` or ``passes``; consumed) over the manifest's over defaults."""
         options = {} if options is None else options

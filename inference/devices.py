@@ -25,7 +25,8 @@ def select_device(device: str | torch.device | None = None) -> torch.device:
         dev = torch.device(choice)
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {choice!r} requested but CUDA is not available; use 'cpu'")
-        if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        if dev.type == "mps" and not (getattr(torch.backends, "mps", None)
+                                      and torch.backends.mps.is_available()):
             raise ValueError(f"device {choice!r} requested but Apple MPS is not available; use 'cpu'")
         if dev.type not in ("cpu", "cuda", "mps"):
             raise ValueError(f"unsupported device {choice!r}; use cpu, cuda or mps")

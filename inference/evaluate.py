@@ -212,7 +212,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", required=True, choices=list(recipes.CLASSES),
                     type=lambda t: ALIASES.get(t.lower(), t))
-    ap.add_argument("--weights", help="a .safetensors file with its manifest beside it (default: the installed model)")
+    ap.add_argument("--weights",
+                    help="a .safetensors file with its manifest beside it (default: the installed model)")
     ap.add_argument("--seed", type=int, default=0, help="block of held-out seeds (each block 100 000 wide)")
     ap.add_argument("--n", type=int, default=200, help="number of held-out samples")
     ap.add_argument("--maps", type=int, default=60, help="positive samples for map scores (0: skip)")

@@ -64,7 +64,8 @@ def slice_groups(task: str, n: int, size: int) -> dict[str, list[Item]]:
     ct = task == "ct-lesion"
     groups: dict[str, list[Item]] = {}
     if ct:
-        groups["other modality (brain MR)"] = [(phantoms.brain_slice(SEED + i, size).image, {"modality": "MR"})
+        groups["other modality (brain MR)"] = [(phantoms.brain_slice(SEED + i, size).image,
+                                                {"modality": "MR"})
                                                for i in range(n)]
         groups["other body part (knee MR)"] = [
             (phantoms.knee_exam(SEED + i, size=size, planes=("axial",))[0]["axial"][size // 3],
@@ -82,7 +83,8 @@ def slice_groups(task: str, n: int, size: int) -> dict[str, list[Item]]:
             vol, _ = phantoms.ct_volume(SEED + i, n_slices=40, size=size)
             extent = 1.2
         else:
-            contrast = phantoms.CONTRASTS[i % len(phantoms.CONTRASTS)] if task == "contrast" else "T1 post-contrast"
+            contrast = (phantoms.CONTRASTS[i % len(phantoms.CONTRASTS)] if task == "contrast"
+                        else "T1 post-contrast")
             vol, _ = phantoms.brain_mr_volume(SEED + i, n_slices=40, size=size, contrast=contrast)
             extent = 1.5
         for plane, (img, spacing) in _reformats(vol, extent).items():
@@ -103,12 +105,14 @@ def knee_groups(n: int, size: int) -> dict[str, list[Item]]:
     swapped = []
     for i in range(n):
         exam, _ = phantoms.knee_exam(SEED + i, size=size)
-        swapped.append(({"sagittal": exam["coronal"], "coronal": exam["axial"], "axial": exam["sagittal"]}, {}))
+        swapped.append(({"sagittal": exam["coronal"], "coronal": exam["axial"], "axial": exam["sagittal"]},
+                        {}))
     return {"other body part (brain MR)": brain, "other modality (CT)": ct,
             "other planes (stacks under the wrong plane names)": swapped}
 
 
-def _scores(predict: Callable[..., Any], items: list[Item], header: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scores(predict: Callable[..., Any], items: list[Item],
+            header: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(OOD distance / threshold, check score (inf when a domain reason), refused) per item."""
     dist, check, refused = [], [], []
     for image, kw in items:

@@ -37,7 +37,8 @@ def load_model(name: str, device: str | torch.device | None = None,
     cls = classifier_type(spec)
     state = load_state(spec)
     try:
-        module = build_model(spec.task, spec.architecture, spec.classes, spec.planes or ("sagittal", "coronal", "axial"))
+        module = build_model(spec.task, spec.architecture, spec.classes,
+                             spec.planes or ("sagittal", "coronal", "axial"))
         module.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"{spec.weights_path}: the weights do not fit the architecture in "

@@ -125,7 +125,8 @@ class KneeExamClassifier(Classifier):
             target = pred.predicted if pred.predicted in labels else labels[0]
         k = target if isinstance(target, int) else labels.index(target) if target in labels else -1
         if not 0 <= k < len(labels):
-            raise ValueError(f"{target!r} is not a label of the {self.spec.name} model; choose one of {labels}")
+            raise ValueError(f"{target!r} is not a label of the {self.spec.name} model; "
+                             f"choose one of {labels}")
         maps: dict[str, np.ndarray] = {}
         importance: dict[str, np.ndarray] = {}
         for plane, (x, geom, idx, n_src) in prepared.items():

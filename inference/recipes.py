@@ -48,7 +48,8 @@ EXPLAIN: dict[str, dict[str, Any]] = {
     "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}},
 }
 INTENDED_USE = {
-    "tumour": "Flags axial brain MR slices that may contain a ring-enhancing tumour, for teaching and triage research.",
+    "tumour": "Flags axial brain MR slices that may contain a ring-enhancing tumour, "
+              "for teaching and triage research.",
     "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of a brain slice in any plane.",
     "knee": "Scores a knee MR exam (sagittal, coronal, axial) for abnormality, ACL tear and meniscal tear.",
     "ct-lesion": "Flags axial abdominal CT slices that may contain a hypodense liver lesion.",

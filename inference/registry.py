@@ -268,7 +268,8 @@ def verified_weights(spec: ModelSpec) -> Path:
     digest = sha256_file(path)
     if digest != spec.sha256:
         raise ModelLoadError(f"{path}: sha256 {digest[:12]}... does not match the manifest's "
-                             f"{spec.sha256[:12]}...; the file was changed or corrupted. Reinstall the model.")
+                             f"{spec.sha256[:12]}...; the file was changed or corrupted. "
+                             "Reinstall the model.")
     _check_safetensors_header(path)
     return path
 

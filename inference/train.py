@@ -223,7 +223,8 @@ def train(args: argparse.Namespace) -> Path:
                                              recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet,
                                  generator)
         data_desc = (f"{_GENERATOR_TEXT[generator]} ({task}): training seeds [{base}, {base + n_train}), "
-                     f"validation seeds [{recipes.VAL_SEED_START + base}, {recipes.VAL_SEED_START + base + n_val}); "
+                     f"validation seeds [{recipes.VAL_SEED_START + base}, "
+                     f"{recipes.VAL_SEED_START + base + n_val}); "
                      f"held-out evaluation seeds start at {recipes.HELD_OUT_SEED_START}")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=args.lr or recipe.lr, weight_decay=recipe.weight_decay)
@@ -248,7 +249,8 @@ def train(args: argparse.Namespace) -> Path:
         recalibrate_batchnorm(model, x, bs)
         val = evaluate_loss(task, model, xv, yv, bs * 2)
         history.append(round(val, 5))
-        print(f"epoch {epoch + 1}: validation loss {val:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+        print(f"epoch {epoch + 1}: validation loss {val:.4f} ({time.time() - t0:.0f} s)",
+              file=sys.stderr, flush=True)
         if val < best - 1e-4:
             best, bad = val, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -342,7 +344,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", help="output folder (default: resources/models)")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--generator", choices=sorted(_GENERATOR_TEXT),
-                    help="phantom generator (default: physics for tumour/contrast/ct-lesion, classic for knee)")
+                    help="phantom generator (default: physics for tumour/contrast/ct-lesion, "
+                         "classic for knee)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
     args.argv = argv

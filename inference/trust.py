@@ -225,7 +225,8 @@ def write_trust(spec: Any, tensors: dict[str, Tensor], ood: dict[str, Any],
     ood = {"file": path.name, "sha256": sha256_file(path), **ood, "fitted_on": fitted_on}
     calibration = {**calibration, "fitted_on": fitted_on}
     metrics = {**spec.metrics, "calibration": {k: calibration[k] for k in
-                                               ("temperature", "ece_before", "ece_after", "ece_bins", "n_val")}}
+                                               ("temperature", "ece_before", "ece_after", "ece_bins",
+                                                "n_val")}}
     new = replace(spec, ood=ood, calibration=calibration, metrics=metrics,
                   domain=domain_block(spec))
     write_manifest(new, spec.manifest_path)

@@ -80,7 +80,8 @@ def _build(module: nn.Module) -> tuple[nn.Module | None, FastForwardInfo]:
     try:
         fused = fuse(copy.deepcopy(module), inplace=True)
     except Exception as exc:  # noqa: BLE001 - torch.fx raises many types; the plain module is exact
-        reason = f"torch.fx could not trace it ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        reason = (f"torch.fx could not trace it "
+                  f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
         _log.info("fast_forward: using the plain %s: %s", type(module).__name__, reason)
         return None, FastForwardInfo(False, 0, reason)
     fused.eval()

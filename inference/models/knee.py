@@ -45,8 +45,10 @@ class KneeNet(nn.Module):
                  pool: str = "avg") -> None:
         super().__init__()
         self.plane_names: tuple[str, ...] = tuple(backbones)
-        self.planes = nn.ModuleDict({p: KneePlaneNet(b, n_labels, hidden, pool) for p, b in backbones.items()})
-        self.register_buffer("fusion_weight", torch.ones(n_labels, len(self.plane_names)) / len(self.plane_names))
+        self.planes = nn.ModuleDict({p: KneePlaneNet(b, n_labels, hidden, pool)
+                                     for p, b in backbones.items()})
+        self.register_buffer("fusion_weight",
+                             torch.ones(n_labels, len(self.plane_names)) / len(self.plane_names))
         self.register_buffer("fusion_bias", torch.zeros(n_labels))
 
     def target_layer(self, plane: str) -> str:

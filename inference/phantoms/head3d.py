@@ -202,7 +202,8 @@ def labels(p: np.ndarray, a: Anatomy) -> tuple[np.ndarray, np.ndarray]:
     for sx in (-1, 1):
         vent = _q(p, (sx * 0.08 * max(v, 0.8), 0.02, 0.14), (0.06 * v, 0.3, 0.09 * v)) < 1
         lab[vent & cereb] = T["csf"]
-        lab[vent & cereb & (_q(p, (sx * 0.08 * max(v, 0.8), 0.15, 0.11), (0.03, 0.07, 0.03)) < 1)] = T["choroid"]
+        lab[vent & cereb
+            & (_q(p, (sx * 0.08 * max(v, 0.8), 0.15, 0.11), (0.03, 0.07, 0.03)) < 1)] = T["choroid"]
     lab[cereb & (np.abs(x) < 0.012 * v) & (np.abs(y - 0.05) < 0.1) & (np.abs(z + 0.05) < 0.08)] = T["csf"]
     lab[(_q(p, (0, 0.36, -0.45), (0.03, 0.04, 0.05)) < 1) & ic] = T["csf"]                # 4th ventricle
     lab[(_q(p, (0, -0.12, -0.4), (0.045, 0.04, 0.035)) < 1)] = T["choroid"]              # pituitary

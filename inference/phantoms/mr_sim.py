@@ -94,7 +94,8 @@ def _tissue_table(contrast: str, field: str, les: head3d.Lesion | None,
         if kind == "infiltrative":
             f1, f2 = rng.uniform(1.15, 1.8), rng.uniform(1.3, 2.6)
         else:
-            f1, f2 = np.exp(rng.uniform(np.log(0.55), np.log(3.0))), np.exp(rng.uniform(np.log(0.75), np.log(3.5)))
+            f1, f2 = (np.exp(rng.uniform(np.log(0.55), np.log(3.0))),
+                      np.exp(rng.uniform(np.log(0.75), np.log(3.5))))
         tab[mp.T["lesion_core"]] = (wm_t1 * f1, wm_t2 * f2, rng.uniform(0.7, 1.0))
         tab[mp.T["lesion_rim"]] = (wm_t1 * rng.uniform(1.1, 2.0), wm_t2 * rng.uniform(1.0, 2.0),
                                    rng.uniform(0.75, 0.95))
@@ -183,7 +184,8 @@ def mr_slice(seed: int, shape: tuple[int, int] = (128, 128), contrast: str = "T1
     img = scale * (np.maximum(img, 0) / scale) ** float(rng.uniform(0.7, 1.4))   # monotonic: order kept
     if rng.random() < 0.3:                     # phase-encode ghost, visible in the air
         axis = int(rng.integers(0, 2))
-        img = img + rng.uniform(0.01, 0.05) * np.roll(img, int(img.shape[axis] * rng.uniform(0.25, 0.5)), axis)
+        img = img + rng.uniform(0.01, 0.05) * np.roll(img, int(img.shape[axis] * rng.uniform(0.25, 0.5)),
+                                                      axis)
     sigma = scale * float(rng.uniform(0.005, 0.05))
     n1 = rng.normal(0, sigma, img.shape)
     n2 = rng.normal(0, sigma, img.shape)

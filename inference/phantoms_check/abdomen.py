@@ -53,7 +53,8 @@ def abdomen_slice(rng: np.random.Generator, shape: tuple[int, int], lesion: bool
     img[vb & (np.hypot(y - 70, x) > 16)] = 750
     for _ in range(int(rng.integers(0, 4))):                                                     # bowel
         cy, cx = rng.uniform(-80, 20), rng.uniform(10, 110)
-        img[cav & ~liver & (np.hypot(y - cy, x - cx) < rng.uniform(8, 18))] = rng.choice([20.0, -950.0, 250.0])
+        img[cav & ~liver & (np.hypot(y - cy, x - cx) < rng.uniform(8, 18))] = rng.choice(
+            [20.0, -950.0, 250.0])
     mask = np.zeros(shape, bool)
     if lesion:
         r = rng.uniform(3, 20)

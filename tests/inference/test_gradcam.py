@@ -88,7 +88,8 @@ def _upsampled_normalised(maps: torch.Tensor, size: int) -> np.ndarray:
     for m in maps:
         m = m - m.min()
         m = m / (m.max() + 1e-7)
-        out.append(F.interpolate(m[None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0])
+        out.append(F.interpolate(m[None, None], size=(size, size), mode="bilinear",
+                                 align_corners=False)[0, 0])
     return torch.stack(out).numpy()
 
 
@@ -129,7 +130,8 @@ def test_no_weight_gradients_and_works_inside_inference_mode(vgg: SmallVGG) -> N
 
 
 def _hook_count(model: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+               for m in model.modules())
 
 
 def test_wrong_layer_name_lists_close_names(vgg: SmallVGG) -> None:

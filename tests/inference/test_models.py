@@ -57,7 +57,8 @@ def test_contrast_head_and_freeze() -> None:
 
 @pytest.mark.slow
 def test_knee_seed_resnet18_lstm_any_plane_subset() -> None:
-    model = build_model("knee", recipes.architecture_block("knee", "resnet18"), recipes.CLASSES["knee"]).eval()
+    model = build_model("knee", recipes.architecture_block("knee", "resnet18"),
+                        recipes.CLASSES["knee"]).eval()
     exam = {p: torch.randn(1, 3, 1, 32, 32) for p in ("sagittal", "coronal", "axial")}
     with torch.no_grad():
         assert model(exam).shape == (1, 3)
@@ -66,7 +67,8 @@ def test_knee_seed_resnet18_lstm_any_plane_subset() -> None:
 
 
 def test_knee_fusion_is_logistic_regression_over_used_planes() -> None:
-    model = build_model("knee", recipes.architecture_block("knee", "vgg-narrow"), recipes.CLASSES["knee"]).eval()
+    model = build_model("knee", recipes.architecture_block("knee", "vgg-narrow"),
+                        recipes.CLASSES["knee"]).eval()
     model.set_fusion([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5], [0.0, 1.0, -1.0]], [0.1, -0.2, 0.3])
     exam = {p: torch.randn(1, 4, 1, 32, 32) for p in ("sagittal", "axial")}
     with torch.no_grad():

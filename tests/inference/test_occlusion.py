@@ -39,7 +39,8 @@ def resnet() -> nn.Module:
 def small() -> nn.Module:
     """A tiny CNN: the progressive/batching/cancellation tests need many cheap forward passes."""
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 8, 5, stride=2), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2),
+    return nn.Sequential(nn.Conv2d(3, 8, 5, stride=2), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.Conv2d(8, 8, 3, stride=2),
                          nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(32, 2)).eval()
 
 

@@ -31,7 +31,8 @@ def test_drawing_code_imports_nothing_from_the_training_phantoms() -> None:
     for path in drawing:
         for name in _imports(path):
             assert not name.startswith("inference.phantoms.") and name != "inference.phantoms", (path, name)
-            assert name.startswith(("inference.phantoms_check", "__future__", "numpy", "dataclasses")), (path, name)
+            assert name.startswith(("inference.phantoms_check", "__future__", "numpy", "dataclasses")), (
+                path, name)
 
 
 @pytest.mark.parametrize("task", ["tumour", "ct-lesion"])

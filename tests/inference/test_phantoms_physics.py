@@ -61,7 +61,8 @@ def test_field_strength_lengthens_t1() -> None:
 
 def test_head_model_puts_tissues_where_anatomy_has_them() -> None:
     anat = head3d.random_anatomy(np.random.default_rng(3), lesion=False)
-    anat = head3d.Anatomy(**{**anat.__dict__, "scale": (1.0, 1.0, 1.0), "vessels": (), "pvs": np.zeros((0, 4), np.float32)})
+    anat = head3d.Anatomy(**{**anat.__dict__, "scale": (1.0, 1.0, 1.0), "vessels": (),
+                             "pvs": np.zeros((0, 4), np.float32)})
     pts = np.array([[0, 0, 3.0],            # far above the head
                     [0.28, -0.74, -0.2],     # centre of an eye
                     [0.08 * max(anat.vent, 0.8), 0.02, 0.14],   # lateral ventricle

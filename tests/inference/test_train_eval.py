@@ -66,7 +66,8 @@ def test_training_from_a_png_folder(tmp_path: Path) -> None:
         (tmp_path / "data" / cls).mkdir(parents=True)
         for i in range(4):
             img = brain_slice(i, 48, tumour=bool(k)).image
-            Image.fromarray(np.clip(img / 4, 0, 255).astype(np.uint8)).save(tmp_path / "data" / cls / f"{i}.png")
+            Image.fromarray(np.clip(img / 4, 0, 255).astype(np.uint8)).save(
+                tmp_path / "data" / cls / f"{i}.png")
     train.main(["--task", "tumour", "--data", str(tmp_path / "data"), "--epochs", "1", "--size", "32",
                 "--out", str(tmp_path / "out"), "--quiet", "--threads", "1"])
     spec = read_manifest(tmp_path / "out" / "tumour.json")
@@ -92,7 +93,8 @@ def test_multiclass_and_multilabel_shapes() -> None:
     m = multiclass_metrics(y, p, ["a", "b", "c", "d"])
     assert m["accuracy"] == pytest.approx(5 / 6) and len(m["confusion_matrix"]) == 4
     assert set(m["per_class"]) == {"a", "b", "c", "d"}
-    ml = multilabel_metrics(np.array([[1, 0], [0, 1], [1, 1]]), np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.4]]), ["x", "y"])
+    ml = multilabel_metrics(np.array([[1, 0], [0, 1], [1, 1]]),
+                            np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.4]]), ["x", "y"])
     assert ml["per_class"]["x"]["accuracy"] == 1.0 and ml["per_class"]["y"]["sensitivity"] == 0.5
 
 

@@ -230,7 +230,8 @@ def _print(doc: dict) -> None:
         for row in doc["slices"]:
             probs = "  ".join(f"{c} {p:.3f}" for c, p in row["probabilities"].items())
             extra = f"  map {row['map']}" if "map" in row else ""
-            flag = "" if row.get("applicable", True) else "  [not applicable: " + "; ".join(row["reasons"]) + "]"
+            flag = ("" if row.get("applicable", True)
+                    else "  [not applicable: " + "; ".join(row["reasons"]) + "]")
             scores = row.get("scores") or {}
             rnd = f"  map vs random: {scores['random_note']}" if scores.get("random_note") else ""
             call = (row["predicted"] if row.get("applicable", True)

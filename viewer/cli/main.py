@@ -4,7 +4,8 @@ Stable contracts (tests and users rely on them):
 
 - ``slicewise info PATH... [--json]``: exit 0 when at least one series was read, 1 when none.
 - ``slicewise screenshot PATH --out FILE.png [--series UID] [--slice N] [--window C,W] [--size WxH]
-  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z] [--model NAME --overlay gradcam|hirescam|occlusion|both
+  [--layout 1|1x3|2x2|conventional] [--crosshair X,Y,Z]
+  [--model NAME --overlay gradcam|hirescam|occlusion|both
   --opacity 0..1 --target CLASS --colormap NAME]``
 - ``slicewise models [--json]``
 - ``slicewise classify PATH --model NAME [--series UID] [--explain gradcam|hirescam|occlusion]

@@ -22,7 +22,8 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
     in volume units; default: the volume's window) into a ``size`` (width, height) px PNG.
 
     With ``model`` the heat map of ``overlay`` ("gradcam", "hirescam", "occlusion" or "both":
-    Grad-CAM and occlusion in two views side by side, each ``size``) for ``target`` (a class name; default the predicted class) is computed
+    Grad-CAM and occlusion in two views side by side, each ``size``) for ``target`` (a class name;
+    default the predicted class) is computed
     synchronously and drawn with ``opacity`` (0..1), ``colormap`` (inferno, jet, hot, turbo) and
     ``threshold`` (fraction of the map's maximum below which it is transparent).
     ``layout`` ("1", "1x3", "2x2", "conventional") renders the three-plane layouts through

@@ -7,7 +7,8 @@ and ``classify --out``. So the same map with the same style gives the same pixel
 The rule (what the slice view has always shown): the map is normalised by its positive maximum
 (negative evidence counts as 0); values below ``threshold`` (a fraction of that maximum) and
 unknown values (NaN) are transparent; the colormap spans ``threshold`` .. maximum; shown pixels
-have alpha ``opacity``, fading in over the first tenth of the span (a soft edge). Arrays are ``(y, x)`` (rows, columns) in the slice's pixel grid.
+have alpha ``opacity``, fading in over the first tenth of the span (a soft edge). Arrays are
+``(y, x)`` (rows, columns) in the slice's pixel grid.
 """
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 Composition-root code (beside ``viewer.app``): it builds the inference module dock and, through
 its parts, the probability-profile dock (:mod:`viewer.modules.ai.sweep`), the linked comparison view
-(:mod:`viewer.modules.ai.compare`), the actions and AI menu (:mod:`viewer.modules.ai.actions`), the explanation
-requests (:mod:`viewer.modules.ai.maps`), the overlays and plane-view map volume (:mod:`viewer.modules.ai.overlay`),
+(:mod:`viewer.modules.ai.compare`), the actions and AI menu (:mod:`viewer.modules.ai.actions`), the
+explanation requests (:mod:`viewer.modules.ai.maps`), the overlays and plane-view map volume
+(:mod:`viewer.modules.ai.overlay`),
 contrast labels and knee exams (:mod:`viewer.modules.ai.exam`) and the device choice
 (:mod:`viewer.modules.ai.device`). It submits the jobs of :mod:`viewer.modules.ai.service` to the window's
 JobRunner and puts only current results on screen (stale ones - wrong series, slice, model,

@@ -50,7 +50,8 @@ def unfit_reasons(card: ModelCard, modality: str, orientation: str, body_part: s
     parts = [_ALIASES.get(str(p).upper(), str(p).upper()) for p in dom.get("body_parts", []) if p]
     if body_part and parts and body_part.upper() not in parts:
         names = " or ".join(_BODY_NAMES.get(p, p.lower()) for p in parts)
-        reasons.append(f"reads {names} images; this series looks like {_BODY_NAMES.get(body_part, body_part.lower())}")
+        reasons.append(f"reads {names} images; this series looks like "
+                       f"{_BODY_NAMES.get(body_part, body_part.lower())}")
     planes = [str(p).lower() for p in dom.get("planes", []) if p]
     o = (orientation or "").lower()
     if planes and o in ("axial", "sagittal", "coronal", "oblique") and o not in planes:
