@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from tests.benchmarks.events import deliver_pending_events
@@ -23,30 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 
+from tests.benchmarks.frames import ct_noise_volume, frame_rate  # noqa: E402
+
 SIZE = 512
 SLICES = 48
 VIEWPORT = 512
 SECONDS = 2.0
-
-
-def _volume(z_origin: float):
-    from viewer.io.records import PatientInfo, Volume, WindowPreset
-
-    rng = np.random.default_rng(0)
-    vox = rng.normal(40.0, 200.0, (SLICES, SIZE, SIZE)).astype(np.float32)
-    return Volume(vox, (2.0, 0.7, 0.7), (0.0, 0.0, z_origin), np.eye(3), "CT", "bench",
-                  description="Benchmark", patient=PatientInfo("Bench^Mark"),
-                  window=WindowPreset("Header", 40.0, 400.0))
-
-
-def _rate(step, seconds: float = SECONDS) -> float:
-    for n in range(5):  # warm-up
-        step(n)
-    frames, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(frames)
-        frames += 1
-    return frames / (time.perf_counter() - start)
 
 
 def main() -> dict:
@@ -62,7 +43,7 @@ def main() -> dict:
 
     app = QApplication.instance() or QApplication([])  # noqa: F841
     configure_pyqtgraph()
-    vols = [_volume(0.3 * n) for n in range(4)]
+    vols = [ct_noise_volume(SLICES, SIZE, 0.3 * n) for n in range(4)]
     heat = np.random.default_rng(1).random((SLICES, SIZE, SIZE)).astype(np.float32)
     style = OverlayStyle()
     settings = QSettings(str(Path(os.environ.get("SLICEWISE_SETTINGS_DIR", "/tmp"))
@@ -113,9 +94,9 @@ def main() -> dict:
         single.canvas.grab()
 
     results = {
-        "four_linked_fps": _rate(linked),
-        "four_unlinked_fps": _rate(unlinked),
-        "single_view_fps": _rate(one),
+        "four_linked_fps": frame_rate(linked, SECONDS),
+        "four_unlinked_fps": frame_rate(unlinked, SECONDS),
+        "single_view_fps": frame_rate(one, SECONDS),
     }
     results["ratio_linked_to_unlinked"] = results["four_linked_fps"] / results["four_unlinked_fps"]
     results["ratio_linked_to_single"] = results["four_linked_fps"] / results["single_view_fps"]

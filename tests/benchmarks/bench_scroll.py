@@ -11,38 +11,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
+from tests.benchmarks.frames import ct_noise_volume, frame_rate  # noqa: E402
 
 SIZE = 512
 SLICES = 64
 VIEW = (800, 800)
 SECONDS = 2.0
-
-
-def _volume():
-    from viewer.io.records import PatientInfo, Volume, WindowPreset
-
-    rng = np.random.default_rng(0)
-    vox = rng.normal(40.0, 200.0, (SLICES, SIZE, SIZE)).astype(np.float32)
-    return Volume(vox, (2.0, 0.7, 0.7), (0.0, 0.0, 0.0), np.eye(3), "CT", "bench",
-                  description="Benchmark", patient=PatientInfo("Bench^Mark"),
-                  window=WindowPreset("Header", 40.0, 400.0))
-
-
-def _rate(step, seconds: float = SECONDS) -> float:
-    for n in range(5):  # warm-up
-        step(n)
-    frames, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(frames)
-        frames += 1
-    return frames / (time.perf_counter() - start)
 
 
 def main() -> dict:
@@ -55,7 +34,7 @@ def main() -> dict:
 
     _app = QApplication.instance() or QApplication([])  # kept alive for the benchmark
     configure_pyqtgraph()
-    vol = _volume()
+    vol = ct_noise_volume(SLICES, SIZE)
     state = ViewerState()
     view = SliceView(state)
     view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
@@ -90,10 +69,10 @@ def main() -> dict:
         item.setImage(vol.voxels[n % SLICES], autoLevels=False, levels=(-160, 240))
 
     results = {
-        "slice_view_fps": _rate(view_frame),
-        "imageitem_peer_fps": _rate(peer_frame),
-        "slice_view_set_image_per_s": _rate(view_set_only),
-        "imageitem_peer_set_image_per_s": _rate(peer_set_only),
+        "slice_view_fps": frame_rate(view_frame, SECONDS),
+        "imageitem_peer_fps": frame_rate(peer_frame, SECONDS),
+        "slice_view_set_image_per_s": frame_rate(view_set_only, SECONDS),
+        "imageitem_peer_set_image_per_s": frame_rate(peer_set_only, SECONDS),
     }
     results["ratio_view_to_peer"] = results["slice_view_fps"] / results["imageitem_peer_fps"]
     results["target_fps"] = 60.0
