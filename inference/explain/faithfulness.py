@@ -67,20 +67,10 @@ def _saliency_order(saliency: np.ndarray | Tensor, h: int, w: int) -> Tensor:
     return torch.argsort(sal.flatten(), descending=True, stable=True)
 
 
-def _curve_auc(
-    forward: Forward,
-    x: Tensor,
-    saliency: np.ndarray | Tensor,
-    target: int,
-    *,
-    steps: int,
-    baseline: str | float,
-    batch_size: int,
-    insert: bool,
-    blur_sigma: float | None,
-) -> float:
-    fractions, values = _curve(forward, x, saliency, target, steps=steps, baseline=baseline,
-                               batch_size=batch_size, insert=insert, blur_sigma=blur_sigma)
+def _curve_auc(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, target: int,
+               **curve_options) -> float:
+    """Trapezoid area under ``_curve`` (same keyword options)."""
+    fractions, values = _curve(forward, x, saliency, target, **curve_options)
     return float(np.sum((values[1:] + values[:-1]) * np.diff(fractions)) / 2.0)
 
 
