@@ -31,15 +31,7 @@ class CTSimSlice:
 
 
 def _conspicuous(img: np.ndarray, mask: np.ndarray, min_diff: float) -> bool:
-    grown = mask.copy()
-    for _ in range(3):
-        g = grown.copy()
-        g[1:] |= grown[:-1]
-        g[:-1] |= grown[1:]
-        g[:, 1:] |= grown[:, :-1]
-        g[:, :-1] |= grown[:, 1:]
-        grown = g
-    ring = grown & ~mask
+    ring = sh.ring_around(mask)
     return bool(ring.any()) and abs(float(img[mask].mean()) - float(img[ring].mean())) > min_diff
 
 

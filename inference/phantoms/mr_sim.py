@@ -18,7 +18,7 @@ import numpy as np
 
 from inference.phantoms import head3d
 from inference.phantoms import mr_physics as mp
-from inference.phantoms.shapes import bias_field, sub_rng
+from inference.phantoms.shapes import bias_field, ring_around, sub_rng
 
 PLANES_3D = ("axial", "coronal", "sagittal")
 # (row axis, column axis, normal) of each plane in the head frame (x, y, z).
@@ -69,15 +69,7 @@ def upsample(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _conspicuous(img: np.ndarray, mask: np.ndarray, noise_sd: float) -> bool:
     """A lesion a reader can see: its mean differs from a 2-3 pixel ring around it by more than
     10 % of the ring's mean and by more than twice the noise standard deviation."""
-    grown = mask.copy()
-    for _ in range(3):
-        g = grown.copy()
-        g[1:] |= grown[:-1]
-        g[:-1] |= grown[1:]
-        g[:, 1:] |= grown[:, :-1]
-        g[:, :-1] |= grown[:, 1:]
-        grown = g
-    ring = grown & ~mask
+    ring = ring_around(mask)
     if not ring.any():
         return False
     inside, around = float(img[mask].mean()), float(img[ring].mean())

@@ -129,3 +129,16 @@ def rician_noise(rng: np.random.Generator, img: np.ndarray, sigma: float) -> np.
 def sub_rng(seed: int, *keys: int) -> np.random.Generator:
     """A generator derived deterministically from ``seed`` and integer keys."""
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, *[int(k) for k in keys]]))
+
+
+def ring_around(mask: np.ndarray, width: int = 3) -> np.ndarray:
+    """The pixels within ``width`` 4-connected steps outside a 2D boolean ``mask``."""
+    grown = mask.copy()
+    for _ in range(width):
+        g = grown.copy()
+        g[1:] |= grown[:-1]
+        g[:-1] |= grown[1:]
+        g[:, 1:] |= grown[:, :-1]
+        g[:, :-1] |= grown[:, 1:]
+        grown = g
+    return grown & ~mask
