@@ -1,8 +1,8 @@
 """Batch benchmark: slices per second and memory peak of a naive loop, ``--engine local`` and
 ``--engine ray`` on the same synthetic archive, in one run.
 
-Archive: 12 brain MR series x 30 slices of 128 x 128 (``tests.modules.batch.synthetic``), cached
-in a temp folder. Naive peer: one slice at a time, ``pydicom.dcmread`` -> rescale ->
+Archive: 40 brain MR series x 60 slices of 256 x 256 (the issue's size; ``tests.modules.batch.
+synthetic``), written once (about 2 minutes) and cached in a temp folder. Naive peer: one slice at a time, ``pydicom.dcmread`` -> rescale ->
 ``Classifier.predict`` (read, preprocess, predict in one process). Each variant runs in a fresh
 subprocess (model load, worker / Ray start-up included, as a nightly job pays them); peak memory
 is ``ru_maxrss`` of that process and of its largest child (workers, Ray processes). Per-stage
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-N_SERIES, N_SLICES, SIZE = 12, 30, 128
+N_SERIES, N_SLICES, SIZE = 40, 60, 256
 CACHE = Path(tempfile.gettempdir()) / f"slicewise_bench_batch_{N_SERIES}x{N_SLICES}x{SIZE}"
 
 

@@ -76,3 +76,29 @@ def test_dicom_results_per_series_reference_their_slices(small, tmp_path, capsys
                 for d in f.get("DerivationImageSequence", [])
                 for i in d.SourceImageSequence}
         assert refs and refs <= sources
+
+
+def test_ray_actor_options_reach_the_engine(small, tmp_path, capsys, monkeypatch):
+    """--ray-actors / --gpus-per-actor become the Ray engine's actor pool settings; with the
+    local engine they are a usage error, not silently ignored."""
+    pytest.importorskip("ray")
+    import viewer.modules.batch.pipeline as pipeline
+
+    seen = {}
+
+    def fake_run(config, progress=None, on_record=None):
+        seen["config"] = config
+        return {"run": {"series_found": 0, "series_processed": 0, "slices_processed": 0,
+                        "elapsed_s": 0.0}, "counts": {}, "failures": {"count": 0}}
+
+    monkeypatch.setattr(pipeline, "run_batch", fake_run)
+    root, _ = small
+    code = main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path), "--engine", "ray",
+                 "--ray-actors", "3", "--gpus-per-actor", "0.5", "--json-progress"])
+    assert code == 0
+    config = seen["config"]
+    assert config.engine == "ray" and config.extra == {"ray_actors": 3, "num_gpus": 0.5}
+    capsys.readouterr()
+    assert main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path),
+                 "--gpus-per-actor", "1"]) == 1
+    assert "--engine ray" in capsys.readouterr().err

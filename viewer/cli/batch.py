@@ -31,7 +31,14 @@ def add_batch_parser(sub: Any) -> None:
                    help="local: worker processes on this machine (default); ray: a Ray Data job")
     s.add_argument("--address", help="Ray cluster to join (e.g. auto); default: a private local one")
     s.add_argument("--workers", type=int, default=2, help="reader processes / local Ray CPUs (2)")
-    s.add_argument("--batch-size", type=int, default=32, help="slices per model call (32)")
+    s.add_argument("--batch-size", type=int, default=16,
+                   help="slices per model call (16: fastest for the demo models on a CPU; "
+                        "raise it on a GPU)")
+    s.add_argument("--ray-actors", type=int, default=1, dest="ray_actors",
+                   help="--engine ray: model copies (inference actors) (1)")
+    s.add_argument("--gpus-per-actor", type=float, default=0.0, dest="gpus_per_actor",
+                   help="--engine ray: GPUs each inference actor reserves (0; 1 = one GPU each, "
+                        "0.5 = two actors share one)")
     s.add_argument("--limit", type=int, help="stop after this many series (the rest on a re-run)")
     s.add_argument("--json-progress", action="store_true",
                    help="one JSON object per line on stdout (progress, then the summary)")
@@ -47,8 +54,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise CommandError("--explain makes maps: say where they go with --nifti and/or --dicom")
     if args.nifti and not args.explain:
         raise CommandError("--nifti writes heat maps: choose a method with --explain")
-    if args.workers < 1 or args.batch_size < 1:
-        raise CommandError("--workers and --batch-size must be at least 1")
+    if args.workers < 1 or args.batch_size < 1 or args.ray_actors < 1:
+        raise CommandError("--workers, --batch-size and --ray-actors must be at least 1")
+    if args.gpus_per_actor < 0:
+        raise CommandError("--gpus-per-actor cannot be negative")
+    if args.engine != "ray" and (args.ray_actors != 1 or args.gpus_per_actor):
+        raise CommandError("--ray-actors and --gpus-per-actor apply to --engine ray")
     try:
         for s in args.sources:
             parse_source(s)
@@ -63,7 +74,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     device = None if args.device in (None, "auto") else args.device
     config = BatchConfig(tuple(args.sources), args.model, args.out, args.explain, args.dicom,
                          args.nifti, args.engine, args.workers, args.batch_size, device,
-                         args.limit, args.address)
+                         args.limit, args.address,
+                         {"ray_actors": args.ray_actors, "num_gpus": args.gpus_per_actor})
     mode = "json" if args.json_progress else ("bar" if sys.stderr.isatty() else "quiet")
     progress = Progress(mode)
     summary = run_batch(config, progress)

@@ -33,7 +33,7 @@ class InferOptions:
     explain: str | None = None
     dicom: bool = False
     nifti: bool = False
-    batch_size: int = 32
+    batch_size: int = 16
     device: str | None = None
 
     @property
@@ -44,26 +44,6 @@ class InferOptions:
 def safe_name(text: str) -> str:
     """A file-name-safe form of a UID or model name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
-
-
-def predict_prepared(clf: Any, x: np.ndarray, warnings: Any, domains: Any,
-                     batch_size: int = 32) -> list[Any]:
-    """Predictions for prepared model inputs ``x`` (n, 1, size, size), ``batch_size`` per forward
-    pass: the same records as ``clf.predict_batch`` on the raw slices (the test checks it), but
-    preprocessing happened in the worker processes.
-
-    Uses the Classifier's ``_run`` / ``_make`` (no public method takes prepared tensors yet)."""
-    import torch
-
-    out: list[Any] = []
-    for i in range(0, len(x), batch_size):
-        xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size])).to(clf.device)
-        logits, feats = clf._run(xb)
-        for j, lg in enumerate(logits):
-            reasons, notes = domains[i + j]
-            out.append(clf._make(lg, None if feats is None else feats[j], list(warnings[i + j]),
-                                 (list(reasons), list(notes))))
-    return out
 
 
 def _now() -> str:
@@ -114,8 +94,8 @@ class SeriesInference:
 
     def _record(self, work: SeriesWork) -> dict[str, Any]:
         t0 = time.perf_counter()
-        preds = predict_prepared(self.clf, work.tensors, work.warnings, work.domains,
-                                 self.options.batch_size)
+        preds = self.clf.predict_prepared(work.tensors, work.warnings, work.domains,
+                                          self.options.batch_size)
         infer_s = time.perf_counter() - t0
         maps, explain_s, files = self._explain(work, preds)
         base = self._base(work.meta, "slice")

@@ -34,7 +34,7 @@ class BatchConfig:
     nifti: bool = False
     engine: str = "local"
     workers: int = 2
-    batch_size: int = 32
+    batch_size: int = 16
     device: str | None = None
     max_series: int | None = None
     ray_address: str | None = None
@@ -101,19 +101,31 @@ def run_batch(config: BatchConfig, progress: Progress | None = None,
 
 def _local_records(todo: Iterator[SeriesInfo], spec: Any, config: BatchConfig
                    ) -> tuple[Iterator[dict[str, Any]], str]:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from inference import describe_device
     from viewer.modules.batch.engine_local import ReadJob, run_local
 
     options = config.options()
-    infer = SeriesInference(spec.name, options)
+    # The readers are the parallelism on a CPU-only machine: the model process takes the cores
+    # they leave (at least one), so three busy processes do not fight over two cores.
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - config.workers)))
+    # The model loads while the reader processes start and read the first series.
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slicewise-model-load")
+    model = loader.submit(SeriesInference, spec.name, options)
+    loader.shutdown(wait=False)
 
     def records() -> Iterator[dict[str, Any]]:
         reads = run_local(todo, ReadJob(spec, options.needs_pixels), workers=config.workers)
         try:
             for work in reads:
-                yield infer(work)
+                yield model.result()(work)
         finally:
             reads.close()
-    return records(), infer.device
+    return records(), describe_device(options.device)
 
 
 def _finish(journal: Journal, spec: Any, config: BatchConfig, found: Discovered, progress: Progress,
