@@ -21,7 +21,7 @@ from inference.explain import fast_forward as ff
 from inference.explain.faithfulness import score_map
 from inference.explain.gradcam import gradcam
 from inference.explain.hirescam import hirescam
-from inference.explain.occlusion import iter_occlusion
+from inference.explain.occlusion import iter_occlusion, smooth_to_stride
 from inference.preprocess import Geometry, to_slice, to_tensor
 from inference.registry import ModelSpec, load_ood
 from inference.results import Applicability, Explanation, MapScores, Prediction
@@ -253,7 +253,9 @@ class Classifier:
 
         Stops early (without a final map) when ``cancelled()`` returns True. Other ``options``
         go to the method (``relu`` for Grad-CAM; ``patch``, ``stride``, ``passes``,
-        ``baseline``, ``blur_sigma``, ``batch_size`` for occlusion).
+        ``baseline``, ``blur_sigma``, ``batch_size`` for occlusion, and ``smooth``: True (default)
+        shows each pass smoothed to its stride, ``explain.occlusion.smooth_to_stride``; False
+        keeps Captum's stride-sized blocks).
         """
         if method not in METHODS:
             raise ValueError(f"unknown explanation method {method!r}; choose one of {METHODS}")
@@ -272,9 +274,11 @@ class Classifier:
         else:
             passes, sigma = self.occlusion_settings(options)
             options.setdefault("blur_sigma", sigma)
-            steps = ((st.map, st.final, st.pass_index) for st in iter_occlusion(
-                self.forward_scores(), xb, k, passes=passes, cancelled=cancelled, **options))
-            opts = {"passes": passes, **options}
+            smooth = bool(options.pop("smooth", True))
+            steps = (((smooth_to_stride(st.map, st.stride) if smooth else st.map), st.final, st.pass_index)
+                     for st in iter_occlusion(self.forward_scores(), xb, k, passes=passes,
+                                              cancelled=cancelled, **options))
+            opts = {"passes": passes, **options, "smooth": smooth}
         for grid_map, final, index in steps:
             exp = Explanation(to_slice(grid_map, geom), method, name, self.spec.name, pred,
                               final=final, pass_index=index, passes=max(1, len(passes)),

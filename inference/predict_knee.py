@@ -16,7 +16,7 @@ from inference.checks import check_input
 from inference.classifier import NO_OOD, Classifier, Domain, finite_image
 from inference.domain import domain_reasons
 from inference.explain.gradcam import gradcam
-from inference.explain.occlusion import occlusion
+from inference.explain.occlusion import occlusion, smooth_to_stride
 from inference.preprocess import Geometry, stack_to_slices, stack_to_tensor
 from inference.results import Applicability, Explanation, Prediction
 from inference.trust import pooled_features
@@ -152,9 +152,11 @@ class KneeExamClassifier(Classifier):
             return torch.sigmoid(net(b.view(b.shape[0], s, 1, size, size)))
 
         passes, sigma = self.occlusion_settings(dict(options))
-        opts = {key: v for key, v in options.items() if key not in ("patch", "stride", "passes")}
+        opts = {key: v for key, v in options.items() if key not in ("patch", "stride", "passes", "smooth")}
         if sigma is not None:
             opts.setdefault("blur_sigma", sigma)
         omap = occlusion(forward, xd.view(1, s, size, size), k, patch=passes[-1][0],
                          stride=passes[-1][1], **opts)
+        if options.get("smooth", True):      # as Classifier.iter_explain shows occlusion maps
+            omap = smooth_to_stride(omap, passes[-1][1])
         return stack_to_slices(omap[None].repeat(s, 1, 1), geom, idx, n_src)

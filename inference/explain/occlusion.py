@@ -15,6 +15,12 @@ pointing game 1.0 vs 0.12-0.41 for constant fills). ``"zero"``, ``"mean"`` (per-
 mean) and a number (constant) are the alternatives.
 
 Maps are float32 CPU ``(H, W)`` (rows, columns) in the input's pixel grid, raw score units.
+
+Captum's map is constant on ``stride``-sized blocks (squares on screen). ``smooth_to_stride``
+turns it into what the stride can resolve and no more: a box filter one stride wide, which makes
+the block values ramp linearly between block centres (bilinear interpolation of the window
+grid, as Grad-CAM's layer grid is upsampled). The classifier shows that smoothed map by default
+(``smooth=False`` keeps Captum's blocks).
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ from torch import Tensor
 
 from .base import baseline_image
 
-__all__ = ["OcclusionStep", "occlusion", "iter_occlusion", "window_starts"]
+__all__ = ["OcclusionStep", "occlusion", "iter_occlusion", "smooth_to_stride", "window_starts"]
 
 Forward = Callable[[Tensor], Tensor]
 
@@ -107,6 +113,20 @@ def _window_means(values: Tensor, windows: Sequence[tuple[int, int]], patch: int
         area = (y1 - y) * (x1 - x)
         out[i] = (integral[y1, x1] - integral[y, x1] - integral[y1, x] + integral[y, x]) / area
     return out
+
+
+def smooth_to_stride(grid_map: Tensor, stride: int) -> Tensor:
+    """Box filter ``stride`` px wide along rows and columns (edges replicated): an occlusion map
+    made with that stride, its blocks turned into linear ramps between block centres. Keeps the
+    map's mean inside the image and its value range (a weighted average of neighbours)."""
+    if stride <= 1:
+        return grid_map
+    m = grid_map.detach().float().cpu()[None, None]
+    lo, hi = (stride - 1) // 2, stride // 2
+    m = torch.nn.functional.pad(m, (lo, hi, lo, hi), mode="replicate")
+    m = torch.nn.functional.avg_pool2d(m, (stride, 1), stride=1)
+    m = torch.nn.functional.avg_pool2d(m, (1, stride), stride=1)
+    return m[0, 0]
 
 
 def iter_occlusion(

@@ -320,3 +320,38 @@ def test_fast_forward_uses_the_real_module_while_it_has_hooks(small) -> None:
     del net
     gc.collect()
     assert ref() is None
+
+
+def test_smoothing_turns_stride_blocks_into_ramps_within_their_range() -> None:
+    """Captum's map is constant on stride-sized blocks; smoothed to its stride it has no step
+    larger than one block difference / stride between neighbours, keeps its value range, and
+    equals bilinear interpolation of the block values between block centres."""
+    from inference.explain.occlusion import smooth_to_stride
+
+    blocks = torch.tensor([[0.0, 1.0, 0.0], [2.0, 4.0, 1.0], [0.0, 1.0, 0.0]])
+    stride = 6
+    m = blocks.repeat_interleave(stride, 0).repeat_interleave(stride, 1)   # 18 x 18 squares
+    s = smooth_to_stride(m, stride)
+    assert s.shape == m.shape
+    assert float(s.min()) >= float(m.min()) and float(s.max()) <= float(m.max())
+    step_raw = float((m[:, 1:] - m[:, :-1]).abs().max())
+    step = float((s[:, 1:] - s[:, :-1]).abs().max())
+    assert step_raw == 3.0 and step <= step_raw / stride + 1e-6
+    # between the centres of blocks (1, 0) and (1, 1), along row 8 (block centres at x = 2.5, 8.5)
+    row = s[8, 3:9]
+    assert torch.allclose(row[1:] - row[:-1], torch.full((5,), (4.0 - 2.0) / stride), atol=1e-5)
+    assert smooth_to_stride(m, 1) is m
+
+
+def test_classifier_occlusion_is_smooth_by_default_and_raw_on_request() -> None:
+    from inference import load_model
+    from inference.phantoms import brain_slice
+
+    clf = load_model("contrast", device="cpu")
+    img = brain_slice(3, 96).image
+    raw = clf.explain(img, "occlusion", smooth=False).map
+    smooth = clf.explain(img, "occlusion").map
+    assert clf.explain(img, "occlusion").options["smooth"] is True
+    jump = lambda a: float(np.abs(np.diff(a, axis=1)).max())  # noqa: E731
+    assert jump(smooth) < 0.5 * jump(raw)
+    assert abs(float(smooth.mean()) - float(raw.mean())) < 0.05 * float(np.abs(raw).max())

@@ -7,8 +7,8 @@ pool, one loaded model per actor; a GPU per actor when ``num_gpus`` is given) ->
 back to the driver, which journals each series as it arrives. Heat-map and DICOM files are
 written by the actors into the output folder, which must be shared by the nodes on a cluster.
 
-Local use (no ``address``) starts a private Ray instance on loopback only, with ``workers`` CPUs,
-no dashboard and a small object store, and stops it at the end. ``address="auto"`` joins a
+Local use (no ``address``) starts a private Ray instance on loopback only, with ``workers`` CPU
+slots for reading plus one per inference actor, no dashboard and a small object store, and stops it at the end. ``address="auto"`` joins a
 running cluster (every node needs SliceWise installed).
 """
 from __future__ import annotations
@@ -78,7 +78,10 @@ def _init(config: Any) -> bool:
     import viewer
 
     root = str(Path(viewer.__file__).resolve().parents[1])
-    ray.init(num_cpus=max(2, config.workers), include_dashboard=False, log_to_driver=False,
+    # As the local engine: ``workers`` reader slots plus one per model actor, so the actors do
+    # not take the readers' CPUs (on 2 cores with 2 readers, one CPU slot would read at a time).
+    slots = max(1, config.workers) + int(config.extra.get("ray_actors", 1))
+    ray.init(num_cpus=slots, include_dashboard=False, log_to_driver=False,
              _node_ip_address="127.0.0.1", object_store_memory=OBJECT_STORE_BYTES,
              runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
     return True
