@@ -23,10 +23,11 @@ import torch.nn.functional as F
 
 from inference import recipes
 from inference.evaluate_trust import calibration_report, ood_report
-from inference.explain.faithfulness import POINTING_TOLERANCE_RULE, score_map
+from inference.explain.faithfulness import POINTING_TOLERANCE_RULE, pointing, score_map
 from inference.explain.gradcam import gradcam
 from inference.explain.occlusion import occlusion
 from inference.explain.sanity import randomised_copy, rank_correlation
+from inference.map_trust import TRUST_AIM
 from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_curve
 from inference.predict import Classifier, load_model
 from inference.preprocess import stack_to_tensor, to_slice, to_tensor
@@ -97,6 +98,30 @@ def map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> d
     out["n"] = len(used)
     out["tolerance"] = f"{POINTING_TOLERANCE_RULE}; pointing_game_inside: maximum exactly inside the mask"
     return out
+
+
+def knee_map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> dict[str, Any]:
+    """Pointing game per method, label and plane on up to ``n_maps`` positive exams per label:
+    on the slice where the finding is largest, the map's maximum within the tolerance of the
+    finding (:func:`inference.explain.faithfulness.pointing`) counts as a hit."""
+    labels = list(clf.spec.classes)
+    hits: dict[str, dict[str, dict[str, list[float]]]] = {
+        m: {lab: {} for lab in labels} for m in ("gradcam", "occlusion")}
+    for k, label in enumerate(labels):
+        used = [s for s in samples if float(s.target[k]) > 0.5 and s.mask
+                and any(np.asarray(v).any() for v in s.mask.get(label, {}).values())][:n_maps]
+        for s in used:
+            for method in hits:
+                maps = clf.explain(s.image, method, target=label).map
+                for plane, stack in maps.items():
+                    truth = np.asarray(s.mask[label].get(plane, np.zeros(0)))
+                    if truth.shape != np.shape(stack) or not truth.any():
+                        continue
+                    z = int(np.argmax(truth.reshape(truth.shape[0], -1).sum(1)))
+                    hit = pointing(np.asarray(stack[z]), truth[z]).hit
+                    hits[method][label].setdefault(plane, []).append(float(hit))
+    return {m: {lab: {p: {"pointing_game": float(np.mean(v)), "n": len(v)} for p, v in planes.items()}
+                for lab, planes in table.items()} for m, table in hits.items()}
 
 
 def sanity(clf: Classifier, samples: list[recipes.Sample], n: int, seed: int = 0) -> dict[str, Any]:
@@ -178,6 +203,10 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     result, y, probs = _classification(clf, samples)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps)
+    elif args.task == "knee" and args.maps > 0:
+        result["maps"] = {"per_label_plane": knee_map_scores(clf, samples, args.maps),
+                          "trust_aim": TRUST_AIM, "tolerance": f"{POINTING_TOLERANCE_RULE}, on the "
+                          "slice where the finding is largest"}
     else:
         result["maps"] = {"gradcam": None, "occlusion": None,
                           "note": "no ground-truth location for this task's classes"}
@@ -243,6 +272,10 @@ def _table(result: dict[str, Any]) -> str:
         m = result["maps"].get(method)
         if m:
             lines.append(f"{method:>18}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if v is not None))
+    for method, labels in (result["maps"].get("per_label_plane") or {}).items():
+        for label, planes in labels.items():
+            lines.append(f"{method:>18}: {label}: " + ", ".join(
+                f"{p} pointing {r['pointing_game']:.2f} (n {r['n']})" for p, r in planes.items()))
     lines.append(f"{'sanity':>18}: {result['sanity']}")
     cal = result.get("calibration", {})
     if cal:

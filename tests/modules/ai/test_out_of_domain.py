@@ -169,3 +169,35 @@ def test_model_card_shows_calibration_and_demo_badge(qtbot, monkeypatch):
         assert "Calibration: not measured" in text
     assert "Reads: MR · brain · axial slices" in text
     assert ctl.panel.badge.isVisibleTo(ctl.panel) == card.demo
+
+
+def test_knee_maps_below_the_pointing_aim_are_marked_not_trustworthy(qtbot, monkeypatch):
+    """A plane whose Grad-CAM for the explained label pointed at the finding in fewer than 75 %
+    of held-out cases (manifest metrics) is named in the exam panel and on the model card."""
+    import dataclasses
+
+    from viewer.modules.ai.panel_text import card_html, knee_html
+    from viewer.modules.ai.state import KneeResult
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    metrics = {"maps": {"per_label_plane": {"gradcam": {
+        "meniscal tear": {"coronal": {"pointing_game": 0.08, "n": 25},
+                          "sagittal": {"pointing_game": 0.9, "n": 25}},
+        "ACL tear": {"sagittal": {"pointing_game": 0.8, "n": 25}}}}}}
+    pred = Prediction("knee", {"abnormal": 0.9, "ACL tear": 0.2, "meniscal tear": 0.8}, "abnormal",
+                      per_plane={p: {"abnormal": 0.9, "ACL tear": 0.2, "meniscal tear": 0.8}
+                                 for p in ("sagittal", "coronal", "axial")},
+                      planes_used=("sagittal", "coronal", "axial"))
+    knee = KneeResult("knee", {"sagittal": "s", "coronal": "c", "axial": "a"}, (), pred,
+                      "meniscal tear", {}, {})
+    text = knee_html(knee, metrics)
+    assert "Map not trustworthy on coronal" in text and "8%" in text
+    assert "not trustworthy on sagittal" not in text
+    assert "not trustworthy" not in knee_html(dataclasses.replace(knee, target="ACL tear"), metrics)
+    from viewer.modules.ai.records import ModelCard
+
+    card = ModelCard("knee", "knee", ("abnormal", "ACL tear", "meniscal tear"), "vgg-narrow", "MR",
+                     "exam", metrics=metrics)
+    html_card = card_html(card)
+    assert "Maps not trustworthy" in html_card and "Grad-CAM for meniscal tear on coronal (0.08)" in html_card
+    assert "Maps not trustworthy" not in card_html(dataclasses.replace(card, metrics={}))

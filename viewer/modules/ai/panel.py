@@ -330,6 +330,7 @@ class InferencePanel(QScrollArea):
         if knee is None:
             self.knee_label.hide()
             return
-        self.knee_label.setText(knee_html(knee))
+        card = self.ai.card
+        self.knee_label.setText(knee_html(knee, card.metrics if card and card.name == knee.model else {}))
         self.knee_label.show()
         self._on_ai_prediction_changed(knee.prediction)

@@ -4,7 +4,10 @@ domain named). Plain functions of the torch-free records; no widgets."""
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from typing import Any
 
+from inference.map_trust import TRUST_AIM, untrusted_planes, untrusted_summary
 from inference.results import Prediction
 from viewer.modules.ai.state import KneeResult, ModelCard
 
@@ -63,6 +66,10 @@ def card_html(card: ModelCard) -> str:
     else:
         rows.append("Metrics: not measured")
     rows.append(e(calibration_text(card)))
+    untrusted = untrusted_summary(card.metrics)
+    if untrusted:
+        rows.append(f"<b>Maps not trustworthy</b> (they point at the finding in fewer than "
+                    f"{TRUST_AIM:.0%} of held-out phantom cases): {e('; '.join(untrusted))}")
     if card.intended_use:
         rows.append(f"Intended use: {e(card.intended_use)}")
     if card.demo and card.demo_statement:
@@ -82,10 +89,12 @@ def knee_planes_out(pred: Prediction) -> dict[str, list[str]]:
     return out
 
 
-def knee_html(knee: KneeResult) -> str:
+def knee_html(knee: KneeResult, metrics: Mapping[str, Any] | None = None) -> str:
     """Per label: fused probability, each plane's probability and its contribution to the fused
     logit (fusion weight x plane logit); missing planes stated; planes outside the model's
-    domain named (their column marked ⚠) with their reasons."""
+    domain named (their column marked ⚠) with their reasons; planes whose Grad-CAM map for the
+    explained label the model card does not vouch for (``metrics``: the manifest's, see
+    ``inference.map_trust``) named as "map not trustworthy"."""
     pred = knee.prediction
     planes = list(pred.per_plane)
     bad = knee_planes_out(pred)
@@ -104,6 +113,11 @@ def knee_html(knee: KneeResult) -> str:
                   f"{html.escape('; '.join(r))}" for p, r in bad.items())
     if not pred.applicable and not bad:
         out = f"<br><b>⚠ {html.escape(pred.applicability.summary)}</b>"
+    weak = untrusted_planes(metrics or {}, "gradcam", knee.target)
+    trust = "".join(f"<br><b>⚠ Map not trustworthy on {html.escape(p)}</b> for "
+                    f"“{html.escape(knee.target)}”: it pointed at the finding in {v:.0%} of "
+                    f"held-out phantom cases (aim {TRUST_AIM:.0%}); read that plane's map as "
+                    "unreliable." for p, v in weak.items())
     return (f"<table cellspacing=3><tr><th>label</th><th>fused</th>{head}</tr>{''.join(rows)}"
             f"</table><small>plane P (contribution to the fused logit)</small>{missing}{out}"
-            f"<br>Grad-CAM for “{html.escape(knee.target)}” on each plane's slices.")
+            f"<br>Grad-CAM for “{html.escape(knee.target)}” on each plane's slices.{trust}")
