@@ -168,3 +168,34 @@ def test_hanging_protocols_for_a_knee_and_a_brain_study(qtbot, tmp_path):
         assert cmp.protocols[cmp.protocol_index].layout == "compare"
     finally:
         win.runner.shutdown(2000)
+
+
+def test_active_viewport_slice_is_the_slice_the_tools_act_on(qtbot, tmp_path):
+    """While comparing, scrolling the active viewport that shows the main series moves the main
+    state's slice (the AI's "Run on this slice" then classifies what the reader sees); scrolling
+    a viewport of another series leaves it alone."""
+    _write(tmp_path / "a", 20, (3.0, 1.0, 1.0), desc="T1 3mm")
+    _write(tmp_path / "b", 40, (1.5, 0.8, 0.8), origin=(0.0, 0.0, 1.2), desc="T1 1.5mm",
+           shape=(40, 40))
+    win, cmp = _window(qtbot)
+    try:
+        _open(qtbot, win, tmp_path)
+        main = win.state.series
+        other = next(s for s in win.state.discovery.series if s.uid != main.uid)
+        _compare(qtbot, cmp, [main, other])
+        cmp.set_linked(False)
+        va, vb = cmp.viewports[0], cmp.viewports[1]
+        qtbot.mouseClick(va.view.canvas.viewport(), Qt.MouseButton.LeftButton)
+        assert cmp.active == 0
+        start = win.state.slice_index
+        for _ in range(3):
+            qtbot.keyClick(va.view, Qt.Key.Key_Up)
+        assert va.state.slice_index != start
+        assert win.state.slice_index == va.state.slice_index
+        qtbot.mouseClick(vb.view.canvas.viewport(), Qt.MouseButton.LeftButton)
+        assert cmp.active == 1
+        before = win.state.slice_index
+        qtbot.keyClick(vb.view, Qt.Key.Key_Up)
+        assert win.state.slice_index == before
+    finally:
+        win.runner.shutdown(2000)

@@ -52,6 +52,7 @@ class CompareModule(QObject):
         for vp in self.viewports:
             vp.activated.connect(self.set_active)
             vp.series_dropped.connect(self._on_series_dropped)
+            vp.state.slice_changed.connect(lambda _k, vp=vp: self._mirror_to_main(vp))
         window.series_browser.setDragEnabled(True)
         self.state.series_found.connect(self._on_state_series_found)
         self.state.volume_opened.connect(self._on_state_volume_opened)
@@ -171,6 +172,17 @@ class CompareModule(QObject):
         if self.is_comparing():
             self.stack.setFocusProxy(vp.view)
             vp.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._mirror_to_main(vp)
+
+    def _mirror_to_main(self, vp: CompareViewport) -> None:
+        """The window's tools (AI, measurements, exports) act on the main state: while comparing,
+        the active viewport's slice is the main state's slice when both show the same series, so
+        "Run on this slice" classifies the slice the reader is looking at."""
+        if not self.is_comparing() or vp.index != self.active:
+            return
+        main, own = self.state.volume, vp.state.volume
+        if main is not None and own is not None and own.series_uid == main.series_uid:
+            self.state.set_slice(vp.state.slice_index)
 
     def set_linked(self, on: bool) -> None:
         self.sync.linked = bool(on)
