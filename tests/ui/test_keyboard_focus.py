@@ -85,3 +85,29 @@ def test_active_view_is_framed_and_takes_the_keys(qtbot, app_window, two_series)
     _press(qtbot, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)   # next view
     assert layouts.active_view() is layouts.views["sagittal"]
     assert layouts.views["sagittal"].testAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+
+
+def test_esc_in_a_side_panel_gives_the_keys_back_to_the_image(qtbot, two_series):
+    """A walkthrough under X: with the AI panel's method box focused, Down changed the method
+    and Esc left the keys there. Esc in any dock panel now hands them back to the image."""
+    from viewer.app import create_main_window
+
+    win = create_main_window(modules=("workspace", "ai"))
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    try:
+        open_and_wait(qtbot, win, [two_series / "s1"])
+        box = win.modules["ai"].panel.controls.method_box
+        win.modules["ai"].show_panel()
+        box.setFocus(Qt.FocusReason.MouseFocusReason)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is box, timeout=2000)
+        method = box.currentIndex()
+        _press(qtbot, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is not box, timeout=2000)
+        k = win.state.slice_index
+        _press(qtbot, Qt.Key.Key_Down)
+        assert win.state.slice_index == k + 1 and box.currentIndex() == method
+    finally:
+        win.runner.shutdown(2000)

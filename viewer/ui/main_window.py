@@ -14,12 +14,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from viewer.io.records import SeriesInfo, Volume
 from viewer.state.jobs import JobError, JobRunner
 from viewer.state.viewer_state import Message, ProbeInfo, ViewerState, display_name
 from viewer.ui.dialogs import ShortcutsDialog, about_box, show_error
+from viewer.ui.escape_to_image import EscapeToImage
 from viewer.ui.job_progress import JobProgress
 from viewer.ui.module import MENU_FILE, MENU_HELP, MENU_VIEW, ActionRegistry, Module
 from viewer.ui.module_bar import ModuleBar
@@ -150,6 +151,10 @@ class MainWindow(QMainWindow):
         st.probe_moved.connect(self._on_state_probe_moved)
         self.series_browser.series_activated.connect(self._on_browser_series_activated)
         self.series_browser.escape_pressed.connect(self.focus_image)
+        app = QApplication.instance()
+        if app is not None:   # Esc in any side panel: the keys go back to the image
+            self._escape_filter = EscapeToImage(self)
+            app.installEventFilter(self._escape_filter)
         self.slice_view.preset_chosen.connect(self._on_view_preset_chosen)
         self.tags_dock.visibilityChanged.connect(self.docks.on_tags_visibility_changed)
         self.job_progress.connect()
