@@ -90,3 +90,42 @@ def test_importing_phantoms_does_not_import_torch() -> None:
             "print('torch' in sys.modules, 'scipy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_varied_lesions_span_kinds_sizes_and_both_directions_of_contrast() -> None:
+    """Training lesions ("varied") are hypo- and hyperintense against the brain around them,
+    small and large, and a "varied" negative holds no lesion-sized distractor; the sample study's
+    ring style stays as it was (same pixels with or without the new options)."""
+    from inference.phantoms.brain import _look
+    from inference.phantoms.shapes import ring_around, sub_rng
+
+    kinds = {_look(sub_rng(s, 5)).kind for s in range(40)}
+    assert kinds == {"homogeneous", "ring", "cystic", "infiltrative"}
+    signs, areas = set(), []
+    for seed in range(1, 60, 2):
+        s = phantoms.brain_slice(seed, 128, tumour=True, style="varied")
+        assert s.tumour and s.mask.any()
+        inside = float(np.mean(s.image[s.mask]))
+        around = float(np.mean(s.image[ring_around(s.mask, 3)]))
+        signs.add(inside > around)
+        areas.append(int(s.mask.sum()))
+    assert signs == {True, False}
+    assert min(areas) < 40 and max(areas) > 400          # about 6 mm to 40 mm across
+    np.testing.assert_array_equal(phantoms.brain_slice(7, 96, tumour=True).image,
+                                  phantoms.brain_slice(7, 96, tumour=True, style="ring").image)
+    with pytest.raises(ValueError, match="style"):
+        phantoms.brain_slice(0, 64, style="cartoon")
+
+
+def test_varied_ct_lesions_are_hypo_and_hyperdense() -> None:
+    from inference.phantoms.shapes import ring_around
+
+    signs = set()
+    for seed in range(1, 80, 2):
+        s = phantoms.ct_slice(seed, 128, lesion=True, style="varied")
+        if s.mask.sum() < 10:
+            continue
+        signs.add(float(np.median(s.image[s.mask])) > float(np.median(s.image[ring_around(s.mask, 3)])))
+    assert signs == {True, False}
+    a = phantoms.ct_slice(4, 128, lesion=True)
+    np.testing.assert_array_equal(a.image, phantoms.ct_slice(4, 128, lesion=True, style="classic").image)
