@@ -303,6 +303,10 @@ def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: to
 
 _GENERATOR_TEXT = {
     "classic": "SliceWise synthetic phantoms, fixed grey levels (inference.phantoms.brain / ct)",
+    "varied": ("SliceWise synthetic phantoms, 'varied' style (inference.phantoms.brain / ct): homogeneous, "
+               "ring / rim, cystic or ill-defined lesions, hypo- or hyperintense, 5-40 mm, textured, on "
+               "anatomy with randomised tissue grey levels, cortex and sulci (MR), liver size and wall "
+               "contact, vessels, fat and noise (CT)"),
     "physics": ("SliceWise physics phantoms: MR = 3-D analytic head sliced in axial, coronal and sagittal "
                 "planes, rendered through spin-echo / spoiled-GRE / IR-GRE / FLAIR signal equations with "
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
@@ -319,6 +323,8 @@ def _training_generator(task: str, choice: str | None) -> str:
                          "the independent generator is kept for validation")
     if generator == "physics" and task == "knee":
         raise SystemExit("--generator physics has no knee exams; use classic")
+    if generator == "varied" and task not in ("tumour", "ct-lesion"):
+        raise SystemExit("--generator varied draws lesions: tumour and ct-lesion only")
     return generator
 
 

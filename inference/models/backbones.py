@@ -61,23 +61,27 @@ def _resnet(name: str) -> Backbone:
 
 
 def vgg_narrow(widths: Sequence[int] = (16, 32, 64, 96), convs: Sequence[int] = (1, 1, 1, 2),
-               pools: int | None = None, norm: str = "batch") -> Backbone:
+               pools: int | None = None, norm: str = "batch", padding: str = "zeros") -> Backbone:
     """A narrow VGG-style net: blocks of (conv3x3 + BN + ReLU) x convs[i], a 2x2 max-pool after
     each of the first ``pools`` blocks (default: all but the last).
 
     Fewer pools keep the Grad-CAM grid fine (input / 2**pools cells per side) and the last
     layer's receptive field close to a lesion's size, so the maps stay focal. ``norm``: "batch"
     (BatchNorm), "group" (GroupNorm, 4 groups: per image, so no train / eval mismatch on small
-    sparse findings) or "none".
+    sparse findings) or "none". ``padding``: the convolutions' padding mode, "zeros" or
+    "replicate" (the image's edge continues outwards: no artificial edge at the border of the
+    field of view for a model to use as evidence).
     """
     if norm not in ("batch", "group", "none"):
         raise ValueError(f"unknown norm {norm!r}; choose batch, group or none")
+    if padding not in ("zeros", "replicate", "reflect"):
+        raise ValueError(f"unknown padding {padding!r}; choose zeros, replicate or reflect")
     layers: list[nn.Module] = []
     cin, last = 1, 0
     n_pools = len(widths) - 1 if pools is None else int(pools)
     for i, (w, k) in enumerate(zip(widths, convs)):
         for _ in range(k):
-            layers.append(nn.Conv2d(cin, w, 3, padding=1, bias=norm == "none"))
+            layers.append(nn.Conv2d(cin, w, 3, padding=1, bias=norm == "none", padding_mode=padding))
             if norm != "none":
                 layers.append(nn.BatchNorm2d(w) if norm == "batch" else nn.GroupNorm(4, w))
             layers.append(nn.ReLU(inplace=False))

@@ -1,4 +1,11 @@
-"""Brain MR phantoms: axial slices with or without a ring-enhancing tumour, four contrasts.
+"""Brain MR phantoms: axial slices with or without a tumour, four contrasts.
+
+Two lesion styles: "ring" (the sample study's ring-enhancing tumour with necrosis and oedema) and
+"varied" (training data: homogeneous, ring-enhancing, cystic or infiltrative, hypo- or
+hyperintense against white matter, 6-40 mm, textured, with or without oedema; lesion-sized
+distractors shrink to vessel cross-sections so that a homogeneous lesion is never a negative;
+the normal anatomy varies more: ragged cortex, sulci, a midline fissure, each tissue's grey level
+drawn afresh per slice).
 
 Signal is in arbitrary MR units (about 0..1000). Distractors that a classifier must learn to
 ignore: vessels, a dural sinus, choroid plexus, ventricles of varying size, homogeneous
@@ -7,7 +14,7 @@ intensity scaling, rotation and Rician noise.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -62,6 +69,63 @@ class _Anatomy:
     bias: float
     noise: float
     blur: float
+    look: _Look | None = None                           # "varied" style; None: ring
+    folds: _Folds | None = None                         # "varied" style: irregular cortex
+
+
+@dataclass(frozen=True)
+class _Folds:
+    """Normal anatomy drawn more freely for "varied" slices (so that a lesion detector learns
+    that sulci, a ragged cortex, the fissure and vessels are normal): outline wobble and lobes,
+    CSF-filled sulci ((angle, depth) each), a midline fissure."""
+
+    wobble: float
+    lobes: int
+    sulci: tuple[tuple[float, float], ...]
+    sulcus_width: float
+    fissure: float
+    #: per-tissue signal factors (SynthSeg-style: each tissue's grey level drawn afresh, so that
+    #: a detector learns shapes and local contrast, not one generator's grey levels)
+    tissue_gain: tuple[float, ...] = ()
+
+
+def _folds(rng: np.random.Generator) -> _Folds:
+    n = int(rng.integers(0, 24))
+    sulci = tuple((float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.04, 0.2))) for _ in range(n))
+    return _Folds(float(rng.uniform(0.0, 0.15)), int(rng.integers(6, 32)), sulci,
+                  float(rng.uniform(0.006, 0.018)), float(rng.uniform(0.0, 0.35)),
+                  tuple(float(v) for v in rng.uniform(0.75, 1.25, len(_TISSUE["T1"]))))
+
+
+@dataclass(frozen=True)
+class _Look:
+    """Appearance of a "varied" lesion: factors are relative to white matter signal."""
+
+    kind: str             # homogeneous, ring, cystic, infiltrative
+    radius: float         # head-frame units (head radius 0.9 ~ 90 mm)
+    core: float
+    rim: float
+    rim_width: float
+    texture: float
+    oedema: bool
+
+
+STYLES = ("ring", "varied")
+
+
+def _factor(rng: np.random.Generator, strong: bool = False) -> float:
+    """A signal factor against white matter, hypo- or hyperintense, never close to 1."""
+    if rng.random() < 0.5:
+        return float(rng.uniform(0.2, 0.6 if strong else 0.72))
+    return float(rng.uniform(1.45 if strong else 1.3, 2.1))
+
+
+def _look(rng: np.random.Generator) -> _Look:
+    kind = str(rng.choice(["homogeneous", "ring", "cystic", "infiltrative"]))
+    radius = float(rng.uniform(0.03, 0.2))
+    rim = float(rng.uniform(1.45, 2.1)) if kind == "ring" else _factor(rng, strong=True)
+    return _Look(kind, radius, _factor(rng, strong=kind == "infiltrative"), rim,
+                 float(rng.uniform(0.15, 0.35)), float(rng.uniform(0.0, 0.25)), bool(rng.random() < 0.5))
 
 
 def _inside_brain(rng: np.random.Generator, max_r: float) -> tuple[float, float]:
@@ -71,7 +135,8 @@ def _inside_brain(rng: np.random.Generator, max_r: float) -> tuple[float, float]
             return float(y), float(x)
 
 
-def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True) -> _Anatomy:
+def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True,
+             look: _Look | None = None, folds: _Folds | None = None) -> _Anatomy:
     tum = None
     if tumour:
         while True:
@@ -84,9 +149,12 @@ def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True) -> _Anat
                                    float(rng.uniform(0.05, 0.09)))
                     for _ in range(int(rng.integers(2, 6))))
     n_blobs = int(rng.integers(1, 3)) if hard else 0
-    blobs = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.04, 0.09))) for _ in range(n_blobs))
-    cysts = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.02, 0.05)))
+    small = 0.2 if look is not None else 1.0       # varied lesions: distractors stay vessel-sized
+    blobs = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.04, 0.09)) * small) for _ in range(n_blobs))
+    cysts = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.02, 0.05)) * (0.5 if look else 1.0))
                   for _ in range(int(rng.integers(0, 3))))
+    if tum is not None and look is not None:
+        tum = (*tum[:3], look.radius)
     return _Anatomy(
         centre=(float(rng.uniform(-0.06, 0.06)), float(rng.uniform(-0.06, 0.06))),
         angle=float(rng.uniform(-15, 15)), scale=float(rng.uniform(0.85, 1.05)),
@@ -96,13 +164,16 @@ def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True) -> _Anat
         tumour_rim=float(rng.uniform(0.22, 0.4)), tumour_oedema=float(rng.uniform(1.3, 2.0)),
         tumour_wobble=float(rng.uniform(0.0, 0.15)), vessels=vessels, blobs=blobs, cysts=cysts,
         intensity=float(rng.uniform(0.6, 1.5)), bias=float(rng.uniform(0.05, 0.3)),
-        noise=float(rng.uniform(0.01, 0.04)), blur=float(rng.uniform(0.5, 0.9)))
+        noise=float(rng.uniform(0.01, 0.04)), blur=float(rng.uniform(0.5, 0.9)), look=look,
+        folds=folds)
 
 
 def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Render the anatomy at head height z (-1 top .. 1 bottom) into (H, W) signal and mask."""
     t = _TISSUE[contrast]
+    if anat.folds is not None and anat.folds.tissue_gain:
+        t = {name: value * g for (name, value), g in zip(t.items(), anat.folds.tissue_gain)}
     zf = float(np.sqrt(max(1.0 - (z * 0.9) ** 2, 0.05)))
     v, u = sh.frame_2d(shape, anat.centre, anat.angle, anat.scale)
     img = np.zeros(shape, dtype=np.float32)
@@ -110,11 +181,23 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     img[head < 1] = t["scalp"]
     img[head < 0.95] = t["skull"]
     img[head < 0.9] = t["csf"]
-    brain_r = sh.ellipse(v, u, 0, 0, 0.78 * zf, 0.78 * anat.aspect * zf, wobble=0.03, lobes=14,
-                         phase=anat.gyri_phase)
+    folds = anat.folds
+    brain_r = sh.ellipse(v, u, 0, 0, 0.78 * zf, 0.78 * anat.aspect * zf,
+                         wobble=0.03 if folds is None else folds.wobble,
+                         lobes=14 if folds is None else folds.lobes, phase=anat.gyri_phase)
     brain = brain_r < 1
     img[brain] = t["gm"]
     img[brain_r < anat.cortex] = t["wm"]
+    if folds is not None:
+        ry, rx = 0.78 * zf, 0.78 * anat.aspect * zf
+        for angle, depth in folds.sulci:     # CSF clefts from the surface inwards
+            a = np.array([np.sin(angle), np.cos(angle)])
+            nodes = np.array([a * (ry, rx) * 1.05, a * (ry, rx) * (1.0 - depth / 0.78)])
+            img[(sh.polyline_distance(v, u, nodes) < folds.sulcus_width) & brain] = t["csf"]
+        if folds.fissure > 0:                # interhemispheric fissure, front and back
+            for sy in (-1, 1):
+                nodes = np.array([[sy * ry * 1.05, 0.0], [sy * ry * (1.0 - folds.fissure), 0.0]])
+                img[(sh.polyline_distance(v, u, nodes) < folds.sulcus_width) & brain] = t["csf"]
     if abs(z) < 0.5:
         for sx in (-1, 1):
             img[sh.ellipse(v, u, 0.05, sx * 0.22, 0.11, 0.07) < 1] = t["nuclei"]
@@ -141,7 +224,9 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     if anat.tumour is not None:
         tz, ty, tx, tr = anat.tumour
         r = float(np.sqrt(max(tr ** 2 - (z - tz) ** 2 * 0.6, 0.0)))
-        if r > 0.02:
+        if anat.look is not None:
+            mask = _varied_lesion(img, anat, v, u, brain, t, rng, r)
+        elif r > 0.02:
             rr = sh.ellipse(v, u, ty, tx, r, r * 0.9, wobble=anat.tumour_wobble, lobes=4,
                             phase=anat.gyri_phase)
             oed = (rr < anat.tumour_oedema) & brain
@@ -155,17 +240,65 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     return img.astype(np.float32), mask
 
 
+def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray,
+                   brain: np.ndarray, t: dict[str, float], rng: np.random.Generator,
+                   r: float) -> np.ndarray:
+    """Draw a "varied" lesion of radius ``r`` into ``img`` (in place); returns its mask."""
+    look = anat.look
+    assert look is not None and anat.tumour is not None
+    _, ty, tx, _ = anat.tumour
+    if r < 0.012:
+        return np.zeros(img.shape, bool)
+    rr = sh.ellipse(v, u, ty, tx, r, r * 0.9, wobble=anat.tumour_wobble, lobes=4, phase=anat.gyri_phase)
+    wm = t["wm"]
+    if look.oedema:
+        oed = (rr < anat.tumour_oedema) & brain
+        img[oed] = np.where(img[oed] == t["csf"], t["csf"], t["oedema"])
+    mask = (rr < 1) & brain
+    if look.kind == "infiltrative":   # ill-defined: the signal fades over the outer half
+        weight = np.clip((1.0 - rr) / 0.5 + 0.35, 0.0, 1.0) * brain
+        img[:] = img * (1 - weight) + wm * look.core * weight
+    else:
+        img[mask] = wm * look.core
+        if look.kind == "ring":
+            img[mask & (rr > 1 - look.rim_width)] = wm * look.rim
+        elif look.kind == "cystic":
+            img[mask] = t["csf"] * rng.uniform(0.85, 1.15)
+            img[mask & (rr > 1 - look.rim_width * 0.6)] = wm * look.rim
+    if look.texture > 0:
+        tex = sh.gaussian_blur(rng.standard_normal(img.shape).astype(np.float32), max(img.shape) / 96.0)
+        tex /= float(tex.std()) + 1e-6
+        img[mask] *= np.clip(1 + look.texture * tex[mask], 0.3, 2.0)
+    return mask
+
+
 def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | None = None,
-                contrast: str = "T1 post-contrast", hard: bool = True) -> BrainSlice:
-    """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it."""
+                contrast: str = "T1 post-contrast", hard: bool = True, style: str = "ring") -> BrainSlice:
+    """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it.
+    ``style`` "varied" draws the lesion's appearance at random (see the module docstring)."""
     if contrast not in _TISSUE:
         raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
+    if style not in STYLES:
+        raise ValueError(f"unknown lesion style {style!r}; choose one of {STYLES}")
     rng = sh.sub_rng(seed, 1)
     if tumour is None:
         tumour = bool(rng.integers(0, 2))
-    anat = _anatomy(rng, tumour, hard)
+    varied = style == "varied"
+    anat = _anatomy(rng, tumour, hard, _look(sh.sub_rng(seed, 5)) if varied else None,
+                    _folds(sh.sub_rng(seed, 8)) if varied else None)
+    if varied:   # a wider range of noise floors, and slices from vertex to skull base
+        vrng = sh.sub_rng(seed, 9)
+        anat = replace(anat, noise=float(vrng.uniform(0.005, 0.07)))
+        zv = float(vrng.uniform(-0.7, 0.7))
+        if anat.tumour is not None:      # the lesion stays inside the smaller brain of that level
+            zf = float(np.sqrt(max(1.0 - (zv * 0.9) ** 2, 0.05)))
+            _, ty, tx, tr = anat.tumour
+            anat = replace(anat, tumour=(zv, ty * zf, tx * zf, tr))
     shape = (size, size) if isinstance(size, int) else tuple(size)
-    z = anat.tumour[0] if anat.tumour is not None else float(rng.uniform(-0.25, 0.25))
+    if varied:
+        z = zv
+    else:
+        z = anat.tumour[0] if anat.tumour is not None else float(rng.uniform(-0.25, 0.25))
     img, mask = _render(anat, shape, contrast, z, rng)
     return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0))
 

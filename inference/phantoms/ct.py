@@ -3,10 +3,15 @@
 Air -1000, fat about -100, soft tissue 30-60, contrast-filled vessels 150-200, bone 700+.
 Distractors: a hypodense gallbladder at the liver edge, fluid-filled bowel loops, bright
 portal vessels inside the liver, fatty livers of lower density, noise and rotation.
+
+Two lesion styles: "classic" (a hypodense lesion 35-60 HU below the liver, the sample study's)
+and "varied" (training data: homogeneous, rim-enhancing, cystic or ill-defined; hypo- or
+hyperdense by 15-70 HU; 5-40 mm; textured; field of view, body and liver size, a liver touching
+the abdominal wall, portal vessels, visceral fat and noise varied more).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +43,39 @@ class _Abdomen:
     gas: tuple[tuple[float, float, float], ...]
     gallbladder: bool
     noise: float
+    look: _Look | None = None
+
+
+@dataclass(frozen=True)
+class _Look:
+    """A "varied" lesion: kind, radius (frame units, body half-width 0.88 ~ 170 mm), density
+    offset from the liver (HU), rim offset, rim width, texture (HU)."""
+
+    kind: str
+    radius: float
+    offset: float
+    rim: float
+    rim_width: float
+    texture: float
+    #: the anatomy around it, varied too: liver size, a liver touching the abdominal wall,
+    #: portal vessels shown or not, visceral fat density, noise (HU)
+    liver_scale: float = 1.0
+    touches_wall: bool = False
+    vessels: bool = True
+    visceral_hu: float = -90.0
+    noise: float | None = None
+
+
+STYLES = ("classic", "varied")
+
+
+def _look(rng: np.random.Generator) -> _Look:
+    kind = str(rng.choice(["homogeneous", "rim", "cystic", "ill-defined"]))
+    offset = float(rng.uniform(15, 70)) * (1 if rng.random() < 0.35 else -1)
+    return _Look(kind, float(rng.uniform(0.028, 0.2)), offset, float(rng.uniform(20, 70)),
+                 float(rng.uniform(0.15, 0.35)), float(rng.uniform(0, 12)),
+                 float(rng.uniform(0.95, 1.35)), bool(rng.random() < 0.5), bool(rng.random() < 0.6),
+                 float(rng.uniform(-105, -40)), float(rng.uniform(5, 18)))
 
 
 def _liver_point(rng: np.random.Generator) -> tuple[float, float]:
@@ -47,7 +85,8 @@ def _liver_point(rng: np.random.Generator) -> tuple[float, float]:
             return float(y), float(x)
 
 
-def _abdomen(rng: np.random.Generator, lesion: bool, hard: bool = True) -> _Abdomen:
+def _abdomen(rng: np.random.Generator, lesion: bool, hard: bool = True,
+             look: _Look | None = None) -> _Abdomen:
     les = None
     if lesion:
         y, x = _liver_point(rng)
@@ -69,7 +108,7 @@ def _abdomen(rng: np.random.Generator, lesion: bool, hard: bool = True) -> _Abdo
         liver_wobble=float(rng.uniform(0, 0.06)), lesion=les,
         lesion_hu=float(liver_hu - rng.uniform(35, 60)), portal=portal, bowel=tuple(bowel),
         gas=gas, gallbladder=bool(rng.random() < (0.7 if hard else 0.0)),
-        noise=float(rng.uniform(6, 14)))
+        noise=float(rng.uniform(6, 14)), look=look)
 
 
 def _render(a: _Abdomen, shape: tuple[int, int], z: float,
@@ -81,10 +120,13 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     img[body < 1] = -100.0                                  # subcutaneous fat
     img[body < 1 - a.fat] = 45.0                            # abdominal wall muscle
     inner = body < 1 - a.fat - 0.05
-    img[inner] = -90.0                                      # visceral fat
-    lz = 1.0 - 0.3 * abs(z)
-    liver = sh.ellipse(v, u, -0.05, -0.3, 0.38 * lz, 0.36 * lz, wobble=a.liver_wobble, lobes=3) < 1
-    liver &= inner
+    look = a.look
+    img[inner] = -90.0 if look is None else look.visceral_hu  # visceral fat
+    lz = 1.0 - 0.3 * abs(z) * (1.0 if look is None else 1.0 / look.liver_scale)
+    ls = 1.0 if look is None else look.liver_scale
+    liver = sh.ellipse(v, u, -0.05, -0.3 - 0.1 * (ls - 1), 0.38 * lz * ls, 0.36 * lz * ls,
+                       wobble=a.liver_wobble, lobes=3) < 1
+    liver &= (body < 1 - a.fat) if look is not None and look.touches_wall else inner
     img[liver] = a.liver_hu
     img[(sh.ellipse(v, u, 0.12, 0.45, 0.2, 0.12, angle_deg=30) < 1) & inner] = 48.0   # spleen
     for sx in (-1, 1):                                     # kidneys, enhancing cortex
@@ -97,7 +139,7 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     img[vert < 1] = 800.0
     img[vert < 0.8] = 250.0
     img[(sh.ellipse(v, u, 0.52, 0, 0.08, 0.03) < 1)] = 700.0     # spinous process
-    for nodes in a.portal:
+    for nodes in (a.portal if look is None or look.vessels else ()):
         d = sh.polyline_distance(v, u, nodes)
         img[(d < 0.013) & liver] = 170.0
     for y, x, r, hu in a.bowel:
@@ -113,22 +155,56 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     if a.lesion is not None:
         lz_, ly, lx, lr = a.lesion
         r = float(np.sqrt(max(lr ** 2 - (z - lz_) ** 2 * 0.5, 0.0)))
-        if r > 0.025:
+        if a.look is not None:
+            mask = _varied_lesion(img, a, v, u, liver, rng)
+        elif r > 0.025:
             rr = sh.ellipse(v, u, ly, lx, r, r * 1.1, wobble=0.08, lobes=3)
             mask = (rr < 1) & liver
             img[mask] = a.lesion_hu
     img = sh.gaussian_blur(img, 0.7 * max(shape) / 128.0)
-    img += rng.normal(0, a.noise, shape).astype(np.float32)
+    noise = a.noise if look is None or look.noise is None else look.noise
+    img += rng.normal(0, noise, shape).astype(np.float32)
     return np.maximum(img, -1024.0).astype(np.float32), mask
 
 
+def _varied_lesion(img: np.ndarray, a: _Abdomen, v: np.ndarray, u: np.ndarray,
+                   liver: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw a "varied" lesion into ``img`` (in place, HU); returns its mask."""
+    look = a.look
+    assert look is not None and a.lesion is not None
+    _, ly, lx, _ = a.lesion
+    rr = sh.ellipse(v, u, ly, lx, look.radius, look.radius * 1.1, wobble=0.08, lobes=3)
+    mask = (rr < 1) & liver
+    core = a.liver_hu + look.offset
+    if look.kind == "ill-defined":      # the density fades over the outer half
+        weight = np.clip((1.0 - rr) / 0.5 + 0.35, 0.0, 1.0) * liver
+        img[:] = img * (1 - weight) + core * weight
+    else:
+        img[mask] = core
+        if look.kind == "rim":
+            img[mask & (rr > 1 - look.rim_width)] = a.liver_hu + look.rim
+        elif look.kind == "cystic":
+            img[mask] = rng.uniform(-5, 15)
+            img[mask & (rr > 1 - look.rim_width * 0.6)] = a.liver_hu + look.rim * 0.5
+    if look.texture > 0:
+        img[mask] += look.texture * rng.standard_normal(int(mask.sum())).astype(np.float32)
+    return mask
+
+
 def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None = None,
-             hard: bool = True) -> CTSlice:
-    """A seeded axial abdominal CT slice in HU (H, W) with lesion mask; lesion=None draws it."""
+             hard: bool = True, style: str = "classic") -> CTSlice:
+    """A seeded axial abdominal CT slice in HU (H, W) with lesion mask; lesion=None draws it.
+    ``style`` "varied" draws the lesion's appearance at random (see the module docstring)."""
+    if style not in STYLES:
+        raise ValueError(f"unknown lesion style {style!r}; choose one of {STYLES}")
     rng = sh.sub_rng(seed, 11)
     if lesion is None:
         lesion = bool(rng.integers(0, 2))
-    a = _abdomen(rng, lesion, hard)
+    look = _look(sh.sub_rng(seed, 14)) if style == "varied" else None
+    a = _abdomen(rng, lesion, hard, look)
+    if look is not None:     # varied: a wider field of view and body size
+        f = sh.sub_rng(seed, 15).uniform(0.85, 1.25)
+        a = replace(a, scale=a.scale * f)
     shape = (size, size) if isinstance(size, int) else tuple(size)
     z = a.lesion[0] if a.lesion is not None else float(rng.uniform(-0.3, 0.3))
     img, mask = _render(a, shape, z, rng)

@@ -129,3 +129,19 @@ def test_varied_ct_lesions_are_hypo_and_hyperdense() -> None:
     assert signs == {True, False}
     a = phantoms.ct_slice(4, 128, lesion=True)
     np.testing.assert_array_equal(a.image, phantoms.ct_slice(4, 128, lesion=True, style="classic").image)
+
+
+def test_generators_name_which_style_a_sample_comes_from() -> None:
+    """"varied" draws brain.py / ct.py "varied" slices; each shipped model's default generator is
+    the one its weights were trained on (ct-lesion: varied, tumour: classic)."""
+    from inference import recipes
+
+    assert recipes.DEFAULT_GENERATOR["ct-lesion"] == "varied"
+    assert recipes.DEFAULT_GENERATOR["tumour"] == "classic"
+    a = recipes.phantom_sample("ct-lesion", 11, 96, vary_shape=False)
+    b = phantoms.ct_slice(11, (96, 96), lesion=True, style="varied")
+    np.testing.assert_array_equal(a.image, b.image)
+    c = recipes.phantom_sample("tumour", 11, 96, vary_shape=False)
+    np.testing.assert_array_equal(c.image, phantoms.brain_slice(11, (96, 96), tumour=True).image)
+    d = recipes.phantom_sample("tumour", 11, 96, vary_shape=False, generator="varied")
+    assert d.image.shape == (96, 96) and not np.array_equal(c.image, d.image)
