@@ -201,3 +201,13 @@ def test_knee_maps_below_the_pointing_aim_are_marked_not_trustworthy(qtbot, monk
     html_card = card_html(card)
     assert "Maps not trustworthy" in html_card and "Grad-CAM for meniscal tear on coronal (0.08)" in html_card
     assert "Maps not trustworthy" not in card_html(dataclasses.replace(card, metrics={}))
+
+
+def test_idle_progress_bar_shows_no_stale_slice_count(qtbot, monkeypatch):
+    """Found under X: after a sweep the bar read "0 / 1 slices". Idle, it shows no count."""
+    win, ctl = ai_window(qtbot, monkeypatch)
+    bar = ctl.panel.progress
+    ctl.panel.set_busy(True, 3, 24)
+    assert bar.isTextVisible() and bar.text() == "3 / 24 slices"
+    ctl.panel.set_busy(False)
+    assert not bar.isTextVisible()

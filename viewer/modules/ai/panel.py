@@ -223,9 +223,10 @@ class InferencePanel(QScrollArea):
             self.progress.setValue(done)
             self.progress.setFormat("%v / %m slices")
             self.progress.setTextVisible(True)
-        elif not busy:
+        elif not busy:   # idle: an empty bar, not "0 / 1 slices"
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
+            self.progress.setTextVisible(False)
 
     def set_device(self, choice: str, description: str) -> None:
         self.device_box.blockSignals(True)
