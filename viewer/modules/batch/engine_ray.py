@@ -8,8 +8,8 @@ back to the driver, which journals each series as it arrives. Heat-map and DICOM
 written by the actors into the output folder, which must be shared by the nodes on a cluster.
 
 Local use (no ``address``) starts a private Ray instance on loopback only, with ``workers`` CPU
-slots for reading plus one per inference actor, no dashboard and a small object store, and stops it at the end. ``address="auto"`` joins a
-running cluster (every node needs SliceWise installed).
+slots for reading plus one per inference actor, no dashboard and a small object store, and stops
+it at the end. ``address="auto"`` joins a running cluster (every node needs SliceWise installed).
 """
 from __future__ import annotations
 
