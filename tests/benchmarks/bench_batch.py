@@ -4,10 +4,11 @@
 Archive: 40 brain MR series x 60 slices of 256 x 256 (the issue's size;
 ``tests.modules.batch.synthetic``), written once (about 2 minutes) and cached in a temp folder.
 Naive peer: one slice at a time, ``pydicom.dcmread`` -> rescale -> ``Classifier.predict`` (read,
-preprocess, predict in one process). Each variant runs in a fresh subprocess (model load, worker
-/ Ray start-up included, as a nightly job pays them); peak memory is ``ru_maxrss`` of that process and of its largest child (workers, Ray processes). Per-stage
-seconds (read, preprocess, infer) come from the local run's table. Aims (issue 14): local >= 3x
-naive on 2 cores; Ray within 0.8x of local.
+preprocess, predict in one process). Each variant runs in a fresh subprocess (model load, worker /
+Ray start-up included, as a nightly job pays them); peak memory is ``ru_maxrss`` of that process
+and of its largest child (workers, Ray processes). Per-stage seconds (read, preprocess, infer)
+come from the local run's table. Aims (issue 14): local >= 3x naive on 2 cores; Ray within 0.8x of
+local.
 
 Run: ``python -m tests.benchmarks bench_batch`` (or ``make bench ARGS=batch``).
 """
