@@ -236,6 +236,11 @@ def _drop(fractions: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     return auc, float(values[0]) - auc
 
 
+#: The least probability that deleting (blurring) the whole input must take away for the deletion
+#: score to say anything about a map: below it every map, faithful or random, scores alike.
+MIN_DELETION_EFFECT = 0.1
+
+
 def random_baseline(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, target: int,
                     random_maps: Sequence[np.ndarray], *, steps: int = DELETION_STEPS,
                     batch_size: int = 32) -> dict[str, Any]:
@@ -249,7 +254,9 @@ def random_baseline(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, 
     pixels removes the target probability faster than deleting random smooth blobs; <= 1 (or a
     negative value) means the map is no better than random. None when the random maps take no
     probability away at all (p0 - AUC <= 0.001: the ratio is undefined). ``better_than_random``
-    is True only when the map's deletion AUC is also below every random map's.
+    is True only when the map's deletion AUC is also below every random map's. When blurring the
+    whole image takes less than :data:`MIN_DELETION_EFFECT` of the probability away, deletion
+    cannot judge any map: no random maps are scored and the note says so.
 
     Returns {"deletion_auc", "random_deletion_aucs" (tuple), "vs_random", "better_than_random",
     "note"} (note: words for a reader, "" when better than random).
@@ -257,6 +264,13 @@ def random_baseline(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, 
     f, v = _curve(forward, x, saliency, target, steps=steps, baseline="blur",
                   batch_size=batch_size, insert=False, blur_sigma=None)
     auc, drop = _drop(f, v)
+    if float(v[0]) - float(v[-1]) < MIN_DELETION_EFFECT:
+        # Blurring the whole image leaves the probability where it was: deletion cannot tell a
+        # faithful map from a random one here, so it makes no claim either way.
+        return {"deletion_auc": auc, "random_deletion_aucs": (), "vs_random": None,
+                "better_than_random": None,
+                "note": (f"not measurable by deletion: with the whole image blurred this class's "
+                         f"probability is still {v[-1]:.2f} (unblurred {v[0]:.2f})")}
     rand = [_drop(*_curve(forward, x, r, target, steps=steps, baseline="blur",
                           batch_size=batch_size, insert=False, blur_sigma=None)) for r in random_maps]
     r_aucs = tuple(a for a, _ in rand)

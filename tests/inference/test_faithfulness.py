@@ -145,3 +145,22 @@ def test_cascading_randomisation_keeps_earlier_layers() -> None:
     assert not torch.allclose(state["6.weight"], original["6.weight"])
     with pytest.raises(ValueError, match="no layer"):
         randomised_copy(model, cascade_from="9")
+
+
+def test_deletion_makes_no_claim_when_blurring_everything_changes_nothing() -> None:
+    """A model whose probability survives blurring the whole input (a small lesion detector on a
+    light blur, seen on CT under X): no "better / no better than random" verdict, a note instead."""
+    from inference.explain.faithfulness import random_baseline
+
+    x, mask = _phantom()
+
+    def blind(b: torch.Tensor) -> torch.Tensor:
+        p = torch.full((b.shape[0],), 0.9)
+        return torch.stack([1 - p, p], dim=1)
+
+    rnd = [np.random.default_rng(i).random(mask.shape).astype(np.float32) for i in range(3)]
+    out = random_baseline(blind, x, mask.astype(np.float32), 1, rnd)
+    assert out["vs_random"] is None and out["better_than_random"] is None
+    assert out["note"].startswith("not measurable by deletion") and "still 0.90 (unblurred 0.90)" in out["note"]
+    fair = random_baseline(LesionProbability(mask), x, mask.astype(np.float32), 1, rnd)
+    assert fair["better_than_random"] is True

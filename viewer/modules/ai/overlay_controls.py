@@ -33,8 +33,10 @@ def vs_random_text(result: MapResult) -> str:
     """"3.2 × better than random (random maps 0.81)", "no better than random (...)", or ""
     when the map has no random baseline."""
     s = result.scores
-    if s is None or s.vs_random is None:
+    if s is None:
         return ""
+    if s.vs_random is None:
+        return s.random_note     # e.g. "not measurable by deletion: ..." (or "")
     rnd = s.random_deletion_aucs
     base = f" (random maps {sum(rnd) / len(rnd):.3f})" if rnd else ""
     if s.better_than_random is False or s.vs_random <= 1.0:
