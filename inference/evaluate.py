@@ -56,9 +56,28 @@ def _classification(clf: Classifier, samples: list[recipes.Sample]) -> tuple[dic
     preds = clf.predict_batch([s.image for s in samples])
     probs = np.array([[p.probabilities[c] for c in spec.classes] for p in preds])
     y = np.array([int(s.target) for s in samples])
-    if len(spec.classes) == 2:
-        return binary_metrics(y, probs[:, 1]), y, probs
-    return multiclass_metrics(y, probs, spec.classes), y, probs
+    metrics = binary_metrics(y, probs[:, 1]) if len(spec.classes) == 2 else multiclass_metrics(
+        y, probs, spec.classes)
+    metrics["reader_view"] = reader_view(preds, probs, y)
+    return metrics, y, probs
+
+
+#: A call at or above this probability reads as confident.
+CONFIDENT = 0.8
+
+
+def reader_view(preds: list[Any], probs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """What a reader is shown: the share of calls given as applicable (no out-of-domain notice),
+    of wrong calls given as applicable, and of confident (p >= 0.8) wrong calls given without a
+    notice: the outcome SliceWise must avoid. Domain checks without header information (the
+    out-of-distribution distance and the pixel checks), so on another generator these figures
+    show whether the model says it is outside its domain or answers anyway."""
+    applicable = np.array([bool(p.applicable) for p in preds])
+    wrong = probs.argmax(1) != y
+    confident = probs.max(1) >= CONFIDENT
+    return {"applicable": float(applicable.mean()), "wrong_applicable": float((wrong & applicable).mean()),
+            "confident_wrong_unflagged": float((wrong & applicable & confident).mean()),
+            "confident": CONFIDENT, "n": int(len(y))}
 
 
 def _model_maps(clf: Classifier, x: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
@@ -268,6 +287,11 @@ def _table(result: dict[str, Any]) -> str:
     lines = [f"{k:>18}: {result[k]:.3f}" if isinstance(result.get(k), float) else f"{k:>18}: {result.get(k)}"
              for k in ("accuracy", "sensitivity", "specificity", "precision", "f1", "balanced_accuracy",
                        "mcc", "roc_auc", "confusion_matrix")]
+    rv = result.get("reader_view")
+    if rv:
+        lines.append(f"{'reader view':>18}: applicable {rv['applicable']:.3f}, wrong and applicable "
+                     f"{rv['wrong_applicable']:.3f}, confident (p >= {rv['confident']}) wrong without a "
+                     f"notice {rv['confident_wrong_unflagged']:.3f}")
     for method in ("gradcam", "occlusion"):
         m = result["maps"].get(method)
         if m:
