@@ -230,3 +230,19 @@ def test_parametric_map_is_named_as_an_overlay_not_a_damaged_file(tmp_path):
     result = discover([tmp_path])
     (skipped,) = result.skipped
     assert skipped.reason.startswith("Parametric map") and "overlay" in skipped.reason
+
+
+def test_reading_for_classification_only_skips_the_display_window(tmp_path: Path) -> None:
+    """``display=False`` (batch reading) gives the same voxels; the window is the full range
+    instead of the auto window computed from every voxel."""
+    vol = ramp_volume()
+    write_series(tmp_path / "s", vol, spacing=(2.0, 1.0, 1.0), modality="MR")
+    info = discover(tmp_path / "s").series[0]
+    shown = [e for e in iter_load(info)][-1].volume
+    batch = [e for e in iter_load(info, display=False)][-1].volume
+    np.testing.assert_array_equal(shown.voxels, batch.voxels)
+    lo, hi = float(batch.voxels.min()), float(batch.voxels.max())
+    assert batch.window.name == "Full range"
+    assert batch.window.center == pytest.approx((lo + hi) / 2)
+    assert batch.window.width == pytest.approx(hi - lo)
+    assert shown.window.name != "Full range"

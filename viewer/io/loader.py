@@ -136,12 +136,16 @@ def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[
 
 
 def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
-                  header: tuple[float, float] | None, rgb: bool = False
+                  header: tuple[float, float] | None, rgb: bool = False, display: bool = True
                   ) -> tuple[WindowPreset, tuple]:
     if rgb:
         return COLOUR_WINDOW, (COLOUR_WINDOW,)
-    # Boolean indexing would copy the whole volume: only do it when some slices are missing.
-    auto = auto_window(voxels if loaded.all() or not loaded.any() else voxels[loaded])
+    if not display:   # never shown (batch reading): the full range instead of the auto window's
+        lo, hi = float(np.min(voxels)), float(np.max(voxels))     # percentiles of every voxel
+        auto = WindowPreset("Full range", (lo + hi) / 2.0, max(hi - lo, 1.0))
+    else:
+        # Boolean indexing would copy the whole volume: only do it when some slices are missing.
+        auto = auto_window(voxels if loaded.all() or not loaded.any() else voxels[loaded])
     header_preset = WindowPreset("Header", *header) if header else None
     presets = presets_for(modality, header_preset, auto)
     return (header_preset or auto), presets
@@ -162,7 +166,8 @@ def _series_frames(series: SeriesInfo, frames: np.ndarray) -> np.ndarray:
                              ) from exc
 
 
-def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProgress]:
+def _iter_multiframe(series: SeriesInfo, first: FileHeader, display: bool = True
+                     ) -> Iterator[LoadProgress]:
     """A multi-frame series: the first file (a 4-D series: ``viewer.io.time_points``), in one step
     (SimpleITK decodes a file's frames together)."""
     path = series.files[0]
@@ -188,7 +193,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
         origin = tuple(first.position or (0.0, 0.0, 0.0))
     voxels = np.ascontiguousarray(frames[order], dtype=np.float32)
     loaded = np.ones(len(order), dtype=bool)
-    window, presets = _final_window(voxels, loaded, series.modality, first.window, rgb)
+    window, presets = _final_window(voxels, loaded, series.modality, first.window, rgb, display)
     volume = Volume(
         voxels=voxels, spacing=(float(spacing_z), *map(float, series.pixel_spacing)),
         origin=origin, direction=direction_matrix(orientation), modality=series.modality,
@@ -203,7 +208,8 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader) -> Iterator[LoadProg
 
 
 def iter_load(
-    series: SeriesInfo, *, chunk: int = 16, cancelled: Callable[[], bool] | None = None
+    series: SeriesInfo, *, chunk: int = 16, cancelled: Callable[[], bool] | None = None,
+    display: bool = True,
 ) -> Iterator[LoadProgress]:
     """Load ``series`` progressively; see the module docstring for the in-place contract.
 
@@ -211,6 +217,8 @@ def iter_load(
     ``complete=True``. A file that cannot be read leaves its slice blank (lowest value) with a
     warning; ``DicomLoadError`` is raised only when no slice at all can be read.
     ``cancelled()`` is polled between chunks; when it returns True the generator just stops.
+    ``display=False`` (a series read for classification only, never shown) skips the automatic
+    display window: the volume's window is the header's or the full value range.
     """
     if not series.files:
         raise DicomLoadError(series.uid, "the series has no image files")
@@ -218,7 +226,7 @@ def iter_load(
         series = time_point_series(series, 0)
     first = _header(series.files[0])
     if series.frames_per_file > 1 or first.frames > 1:
-        yield from _iter_multiframe(series, first)
+        yield from _iter_multiframe(series, first, display)
         return
     files = list(series.files)
     total = len(files)
@@ -291,8 +299,8 @@ def iter_load(
     if rgb:
         window = COLOUR_WINDOW
     else:
-        window = WindowPreset("Header", *header_window) if header_window else auto_window(
-            voxels[0])
+        window = (WindowPreset("Header", *header_window) if header_window
+                  else auto_window(voxels[0]) if display else WindowPreset("Full range", 0.0, 1.0))
     volume = dataclasses.replace(base, window=window, warnings=tuple(warnings))
     yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
     if total == 1:
@@ -322,7 +330,8 @@ def iter_load(
         raise failures[0]
     if not loaded.all():
         voxels[~loaded] = float(voxels[loaded].min())
-    final_window, presets = _final_window(voxels, loaded, series.modality, header_window, rgb)
+    final_window, presets = _final_window(voxels, loaded, series.modality, header_window, rgb,
+                                          display)
     volume = dataclasses.replace(base, window=final_window, presets=presets,
                                  warnings=tuple(dict.fromkeys(warnings)))
     yield LoadProgress(total, total, volume, loaded.copy(), True)

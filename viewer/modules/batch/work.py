@@ -81,10 +81,19 @@ class SeriesWork:
 
 
 def init_worker() -> None:
-    """Worker process start: one torch thread per worker (the workers are the parallelism)."""
+    """Worker process start: one torch thread per worker (the workers are the parallelism), and
+    a lower scheduling priority than the model process: the one model process is the pipeline's
+    single lane, so when cores are short it should run first and the readers fill the rest."""
+    import os
+
     import torch
 
     torch.set_num_threads(1)
+    if hasattr(os, "nice"):
+        try:
+            os.nice(5)
+        except OSError:
+            pass
 
 
 def _sop_uids(files: tuple[str, ...]) -> tuple[str, ...]:
@@ -101,11 +110,11 @@ def _sop_uids(files: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(uids[f] for f in files)
 
 
-def _load(info: SeriesInfo) -> tuple[Volume, np.ndarray]:
+def _load(info: SeriesInfo, display: bool) -> tuple[Volume, np.ndarray]:
     from viewer.io import iter_load
 
     last = None
-    for event in iter_load(info, chunk=64):
+    for event in iter_load(info, chunk=64, display=display):
         last = event
     if last is None or not last.complete:
         raise RuntimeError("loading stopped before the last image")
@@ -118,7 +127,7 @@ def read_series(info: SeriesInfo, spec: Any, keep_voxels: bool = False,
     meta = SeriesMeta.of(info)
     t0 = time.perf_counter()
     try:
-        volume, loaded = _load(info)
+        volume, loaded = _load(info, display=keep_voxels)   # maps and result images need a window
     except Exception as exc:  # noqa: BLE001 - recorded with its reason; the batch goes on
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         return SeriesFailure(meta, f"could not read the series: {reason}", attempt)
