@@ -27,6 +27,9 @@ from viewer.io.records import SeriesInfo
 OBJECT_STORE_BYTES = 512 * 1024 ** 2
 
 
+_READER_READY = False   # per Ray worker process: init_worker() ran
+
+
 class _Read:
     """Ray task body: one row {"info": pickled SeriesInfo} -> {"work": pickled result}."""
 
@@ -34,8 +37,12 @@ class _Read:
         self.spec, self.keep_voxels = spec, keep_voxels
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        from viewer.modules.batch.work import SeriesFailure, SeriesMeta, read_series
+        from viewer.modules.batch.work import SeriesFailure, SeriesMeta, init_worker, read_series
 
+        global _READER_READY
+        if not _READER_READY:   # as the local engine's readers: one torch thread, lower priority
+            init_worker()
+            _READER_READY = True
         info = pickle.loads(row["info"])
         try:
             result = read_series(info, self.spec, self.keep_voxels)
