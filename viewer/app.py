@@ -73,10 +73,12 @@ def create_main_window(modules: Sequence[str] = MODULES):
 
         workspace = Workspace(window)
         window.add_module(workspace)
+    compare = None
     if "compare" in modules:
         from viewer.modules.compare.module import CompareModule
 
-        window.add_module(CompareModule(window, workspace))
+        compare = CompareModule(window, workspace)
+        window.add_module(compare)
     if "ai" in modules:
         from viewer.modules.ai.controller import AiController
 
@@ -87,6 +89,9 @@ def create_main_window(modules: Sequence[str] = MODULES):
                 lambda heat, style, visible: workspace.set_overlay_volume(heat, style,
                                                                           visible=visible))
             workspace.set_ai_results(ai.slice_probabilities, ai.caption)
+        if compare is not None:   # the maps also on the compare viewports of the main series
+            ai.map_volume_changed.connect(
+                lambda heat, style, visible: compare.set_overlay_volume(heat, style, visible=visible))
     if "teaching" in modules:
         from viewer.modules.teaching.menu import TeachingModule
 

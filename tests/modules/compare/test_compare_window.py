@@ -199,3 +199,37 @@ def test_active_viewport_slice_is_the_slice_the_tools_act_on(qtbot, tmp_path):
         assert win.state.slice_index == before
     finally:
         win.runner.shutdown(2000)
+
+
+def test_ai_maps_show_on_the_compare_viewports_of_the_main_series(qtbot, tmp_path):
+    """Found under X: with a map on screen, the compare layout drew no heat map. The AI's map
+    volume of the main series now shows in each viewport of that series at its own slice
+    (NaN = no map for that slice), and not on a viewport of another series."""
+    from viewer.app import create_main_window
+    from viewer.core.overlay import OverlayStyle
+
+    _write(tmp_path / "a", 20, (3.0, 1.0, 1.0), desc="T1 3mm")
+    _write(tmp_path / "b", 40, (1.5, 0.8, 0.8), origin=(0.0, 0.0, 1.2), desc="T1 1.5mm",
+           shape=(40, 40))
+    win = create_main_window(modules=("workspace", "compare", "ai"))
+    qtbot.addWidget(win)
+    win.resize(1200, 700)
+    win.show()
+    cmp, ai = win.modules["compare"], win.modules["ai"]
+    try:
+        _open(qtbot, win, tmp_path)
+        main = win.state.series
+        other = next(s for s in win.state.discovery.series if s.uid != main.uid)
+        _compare(qtbot, cmp, [main, other])
+        cmp.set_linked(False)
+        va, vb = cmp.viewports[0], cmp.viewports[1]
+        heat = np.full(win.state.volume.shape, np.nan, np.float32)
+        k = va.state.slice_index
+        heat[k] = np.linspace(0, 1, heat[k].size, dtype=np.float32).reshape(heat[k].shape)
+        ai.map_volume_changed.emit(heat, OverlayStyle(), True)
+        assert va.view.overlay_visible() and not vb.view.overlay_visible()
+        np.testing.assert_array_equal(va.view.overlay_layer.values, heat[k])
+        ai.map_volume_changed.emit(heat, OverlayStyle(), False)          # overlay switched off
+        assert not va.view.overlay_visible()
+    finally:
+        win.runner.shutdown(2000)

@@ -53,6 +53,9 @@ class CompareModule(QObject):
             vp.activated.connect(self.set_active)
             vp.series_dropped.connect(self._on_series_dropped)
             vp.state.slice_changed.connect(lambda _k, vp=vp: self._mirror_to_main(vp))
+            vp.state.slice_changed.connect(lambda _k, vp=vp: self._show_overlay(vp))
+            vp.state.volume_opened.connect(lambda _v, vp=vp: self._show_overlay(vp))
+        self._overlay: tuple = (None, None)   # (map volume of the main series, style)
         window.series_browser.setDragEnabled(True)
         self.state.series_found.connect(self._on_state_series_found)
         self.state.volume_opened.connect(self._on_state_volume_opened)
@@ -173,6 +176,23 @@ class CompareModule(QObject):
             self.stack.setFocusProxy(vp.view)
             vp.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self._mirror_to_main(vp)
+
+    def set_overlay_volume(self, heat, style=None, *, visible: bool = True) -> None:
+        """Show a map volume of the main series (float32 ``(z, y, x)``, each slice normalised to
+        0..1, NaN where unknown; the AI's maps of the slices explained so far) in every viewport
+        that shows the main series, at that viewport's own slice; None hides it."""
+        self._overlay = (heat if visible else None, style)
+        for vp in self.viewports:
+            self._show_overlay(vp)
+
+    def _show_overlay(self, vp: CompareViewport) -> None:
+        heat, style = self._overlay
+        main, own = self.state.volume, vp.state.volume
+        if (heat is None or style is None or main is None or own is None
+                or own.series_uid != main.series_uid or heat.shape[:3] != own.shape):
+            vp.view.overlay_layer.clear()
+            return
+        vp.view.overlay_layer.show(heat[vp.state.slice_index], style, normalised=True)
 
     def _mirror_to_main(self, vp: CompareViewport) -> None:
         """The window's tools (AI, measurements, exports) act on the main state: while comparing,
