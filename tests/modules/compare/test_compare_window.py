@@ -34,10 +34,10 @@ def _write(folder: Path, z: int, spacing, origin=(0.0, 0.0, 0.0), direction=None
     return folder
 
 
-def _window(qtbot):
+def _window(qtbot, modules=("workspace", "compare")):
     from viewer.app import create_main_window
 
-    win = create_main_window(modules=("workspace", "compare"))
+    win = create_main_window(modules=modules)
     qtbot.addWidget(win)
     win.resize(1200, 700)
     win.show()
@@ -170,21 +170,26 @@ def test_hanging_protocols_for_a_knee_and_a_brain_study(qtbot, tmp_path):
         win.runner.shutdown(2000)
 
 
+def _main_and_other(qtbot, win, cmp, root: Path):
+    """Two series of one frame of reference under ``root``, opened; compare shows the main one in
+    viewport 0 and the other in viewport 1, scrolling unlinked. Returns the two viewports."""
+    _write(root / "a", 20, (3.0, 1.0, 1.0), desc="T1 3mm")
+    _write(root / "b", 40, (1.5, 0.8, 0.8), origin=(0.0, 0.0, 1.2), desc="T1 1.5mm", shape=(40, 40))
+    _open(qtbot, win, root)
+    main = win.state.series
+    other = next(s for s in win.state.discovery.series if s.uid != main.uid)
+    _compare(qtbot, cmp, [main, other])
+    cmp.set_linked(False)
+    return cmp.viewports[0], cmp.viewports[1]
+
+
 def test_active_viewport_slice_is_the_slice_the_tools_act_on(qtbot, tmp_path):
     """While comparing, scrolling the active viewport that shows the main series moves the main
     state's slice (the AI's "Run on this slice" then classifies what the reader sees); scrolling
     a viewport of another series leaves it alone."""
-    _write(tmp_path / "a", 20, (3.0, 1.0, 1.0), desc="T1 3mm")
-    _write(tmp_path / "b", 40, (1.5, 0.8, 0.8), origin=(0.0, 0.0, 1.2), desc="T1 1.5mm",
-           shape=(40, 40))
     win, cmp = _window(qtbot)
     try:
-        _open(qtbot, win, tmp_path)
-        main = win.state.series
-        other = next(s for s in win.state.discovery.series if s.uid != main.uid)
-        _compare(qtbot, cmp, [main, other])
-        cmp.set_linked(False)
-        va, vb = cmp.viewports[0], cmp.viewports[1]
+        va, vb = _main_and_other(qtbot, win, cmp, tmp_path)
         qtbot.mouseClick(va.view.canvas.viewport(), Qt.MouseButton.LeftButton)
         assert cmp.active == 0
         start = win.state.slice_index
@@ -205,24 +210,12 @@ def test_ai_maps_show_on_the_compare_viewports_of_the_main_series(qtbot, tmp_pat
     """Found under X: with a map on screen, the compare layout drew no heat map. The AI's map
     volume of the main series now shows in each viewport of that series at its own slice
     (NaN = no map for that slice), and not on a viewport of another series."""
-    from viewer.app import create_main_window
     from viewer.core.overlay import OverlayStyle
 
-    _write(tmp_path / "a", 20, (3.0, 1.0, 1.0), desc="T1 3mm")
-    _write(tmp_path / "b", 40, (1.5, 0.8, 0.8), origin=(0.0, 0.0, 1.2), desc="T1 1.5mm",
-           shape=(40, 40))
-    win = create_main_window(modules=("workspace", "compare", "ai"))
-    qtbot.addWidget(win)
-    win.resize(1200, 700)
-    win.show()
-    cmp, ai = win.modules["compare"], win.modules["ai"]
+    win, cmp = _window(qtbot, ("workspace", "compare", "ai"))
+    ai = win.modules["ai"]
     try:
-        _open(qtbot, win, tmp_path)
-        main = win.state.series
-        other = next(s for s in win.state.discovery.series if s.uid != main.uid)
-        _compare(qtbot, cmp, [main, other])
-        cmp.set_linked(False)
-        va, vb = cmp.viewports[0], cmp.viewports[1]
+        va, vb = _main_and_other(qtbot, win, cmp, tmp_path)
         heat = np.full(win.state.volume.shape, np.nan, np.float32)
         k = va.state.slice_index
         heat[k] = np.linspace(0, 1, heat[k].size, dtype=np.float32).reshape(heat[k].shape)
