@@ -211,3 +211,15 @@ def test_idle_progress_bar_shows_no_stale_slice_count(qtbot, monkeypatch):
     assert bar.isTextVisible() and bar.text() == "3 / 24 slices"
     ctl.panel.set_busy(False)
     assert not bar.isTextVisible()
+
+
+def test_pointing_text_never_reads_as_hit_and_outside_at_once():
+    """Seen under X: "pointing game hit (±17 px), outside the lesion mask" read as a
+    contradiction. Each case now has one plain phrase."""
+    from inference.results import Pointing
+    from viewer.modules.ai.overlay_controls import pointing_text
+
+    assert pointing_text(Pointing(True, True, 17.0)).endswith("inside the lesion")
+    near = pointing_text(Pointing(True, False, 17.0))
+    assert "within 17 px of the lesion (not inside it)" in near and "outside" not in near
+    assert pointing_text(Pointing(False, False, 17.0)).startswith("pointing game miss")

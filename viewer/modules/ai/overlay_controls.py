@@ -44,6 +44,17 @@ def vs_random_text(result: MapResult) -> str:
     return f"{s.vs_random:.1f} × better than random{base}"
 
 
+def pointing_text(pg) -> str:
+    """The pointing game in one unambiguous phrase: where the map's maximum lies against the
+    lesion (inside it; within the tolerance of it; further away)."""
+    if pg.inside:
+        return "pointing game hit: the map's maximum lies inside the lesion"
+    if pg.hit:
+        return (f"pointing game hit: the map's maximum lies within {pg.tolerance_px:.0f} px of the "
+                "lesion (not inside it)")
+    return f"pointing game miss: the map's maximum lies more than {pg.tolerance_px:.0f} px from the lesion"
+
+
 def describe_scores(result: MapResult | None, hidden: bool = False) -> str:
     """One line per score, e.g. "deletion score 0.12 (lower = more faithful)" and
     "3.2 × better than random"; coarse maps carry no score; ``hidden``: the map is not shown
@@ -64,8 +75,7 @@ def describe_scores(result: MapResult | None, hidden: bool = False) -> str:
         parts.append("deletion score against random maps: computing…")
     if result.pointing is not None:
         pg = result.pointing
-        parts.append(f"pointing game {'hit' if pg.hit else 'miss'} (±{pg.tolerance_px:.0f} px), "
-                     f"{'inside' if pg.inside else 'outside'} the lesion mask")
+        parts.append(pointing_text(pg))
     elif result.truth_note:
         parts.append(f"pointing game: {result.truth_note}")
     return "\n  ".join(parts)
