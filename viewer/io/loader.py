@@ -135,14 +135,19 @@ def _with_geometry(series: SeriesInfo, first: FileHeader) -> tuple[float, tuple[
     return analyse_stack(positions, first.orientation).spacing, tuple(origin)
 
 
+def _full_range(voxels: np.ndarray) -> WindowPreset:
+    """The window spanning every value: for series read only to be classified, never shown."""
+    lo, hi = float(np.min(voxels)), float(np.max(voxels))
+    return WindowPreset("Full range", (lo + hi) / 2.0, max(hi - lo, 1.0))
+
+
 def _final_window(voxels: np.ndarray, loaded: np.ndarray, modality: str,
                   header: tuple[float, float] | None, rgb: bool = False, display: bool = True
                   ) -> tuple[WindowPreset, tuple]:
     if rgb:
         return COLOUR_WINDOW, (COLOUR_WINDOW,)
-    if not display:   # never shown (batch reading): the full range instead of the auto window's
-        lo, hi = float(np.min(voxels)), float(np.max(voxels))     # percentiles of every voxel
-        auto = WindowPreset("Full range", (lo + hi) / 2.0, max(hi - lo, 1.0))
+    if not display:   # never shown (batch reading): no percentiles of every voxel
+        auto = _full_range(voxels)
     else:
         # Boolean indexing would copy the whole volume: only do it when some slices are missing.
         auto = auto_window(voxels if loaded.all() or not loaded.any() else voxels[loaded])
@@ -300,7 +305,7 @@ def iter_load(
         window = COLOUR_WINDOW
     else:
         window = (WindowPreset("Header", *header_window) if header_window
-                  else auto_window(voxels[0]) if display else WindowPreset("Full range", 0.0, 1.0))
+                  else auto_window(voxels[0]) if display else _full_range(voxels[0]))
     volume = dataclasses.replace(base, window=window, warnings=tuple(warnings))
     yield LoadProgress(1, total, volume, loaded.copy(), total == 1)
     if total == 1:

@@ -9,7 +9,7 @@ combo-box popup is its own window, so its Esc closes the popup first, as usual.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 
@@ -36,5 +36,5 @@ class EscapeToImage(QObject):
             focus = QApplication.focusWidget()
             if (focus is not None and focus is obj and focus.window() is self.window
                     and _in_dock(focus, self.window)):
-                QTimer.singleShot(0, self.window.focus_image)   # type: ignore[attr-defined]
+                self.window.focus_image()   # type: ignore[attr-defined]
         return False

@@ -150,7 +150,6 @@ class MainWindow(QMainWindow):
         st.warnings_changed.connect(self.docks.show_messages)
         st.probe_moved.connect(self._on_state_probe_moved)
         self.series_browser.series_activated.connect(self._on_browser_series_activated)
-        self.series_browser.escape_pressed.connect(self.focus_image)
         app = QApplication.instance()
         if app is not None:   # Esc in any side panel: the keys go back to the image
             self._escape_filter = EscapeToImage(self)

@@ -77,7 +77,6 @@ class SeriesBrowser(QListWidget):
     """List of series; ``series_activated(SeriesInfo)`` when the reader picks one."""
 
     series_activated = Signal(object)
-    escape_pressed = Signal()   # Esc: the reader leaves the list; the image view takes the keys
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,18 +95,12 @@ class SeriesBrowser(QListWidget):
         self.setStyleSheet("QListWidget:focus { border: 2px solid palette(highlight); }")
 
     def event(self, ev) -> bool:
-        # Esc in the list means "back to the image", before any window-wide Esc shortcut
+        # Esc in the list means "back to the image" (viewer.ui.escape_to_image hands the keys
+        # over), not a window-wide Esc shortcut such as the navigate tool
         if ev.type() == QEvent.Type.ShortcutOverride and ev.key() == Qt.Key.Key_Escape:
             ev.accept()
             return True
         return super().event(ev)
-
-    def keyPressEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        if ev.key() == Qt.Key.Key_Escape:
-            self.escape_pressed.emit()
-            ev.accept()
-            return
-        super().keyPressEvent(ev)
 
     def set_discovery(self, result: DiscoveryResult) -> None:
         """Show the series of a discovery result (thumbnails arrive via :meth:`set_thumbnail`)."""
