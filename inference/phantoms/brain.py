@@ -256,8 +256,7 @@ def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray
         img[oed] = np.where(img[oed] == t["csf"], t["csf"], t["oedema"])
     mask = (rr < 1) & brain
     if look.kind == "infiltrative":   # ill-defined: the signal fades over the outer half
-        weight = np.clip((1.0 - rr) / 0.5 + 0.35, 0.0, 1.0) * brain
-        img[:] = img * (1 - weight) + wm * look.core * weight
+        sh.blend_ill_defined(img, rr, brain, wm * look.core)
     else:
         img[mask] = wm * look.core
         if look.kind == "ring":

@@ -177,8 +177,7 @@ def _varied_lesion(img: np.ndarray, a: _Abdomen, v: np.ndarray, u: np.ndarray,
     mask = (rr < 1) & liver
     core = a.liver_hu + look.offset
     if look.kind == "ill-defined":      # the density fades over the outer half
-        weight = np.clip((1.0 - rr) / 0.5 + 0.35, 0.0, 1.0) * liver
-        img[:] = img * (1 - weight) + core * weight
+        sh.blend_ill_defined(img, rr, liver, core)
     else:
         img[mask] = core
         if look.kind == "rim":

@@ -142,3 +142,11 @@ def ring_around(mask: np.ndarray, width: int = 3) -> np.ndarray:
         g[:, :-1] |= grown[:, 1:]
         grown = g
     return grown & ~mask
+
+
+def blend_ill_defined(img: np.ndarray, rr: np.ndarray, region: np.ndarray, value: float) -> None:
+    """Paint an ill-defined lesion into ``img`` in place: full ``value`` in the inner part of the
+    radius field ``rr`` (< 1 inside), fading to the background over the outer half, only inside
+    ``region`` (the organ that holds it)."""
+    weight = np.clip((1.0 - rr) / 0.5 + 0.35, 0.0, 1.0) * region
+    img[:] = img * (1 - weight) + value * weight
