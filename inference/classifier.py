@@ -16,13 +16,13 @@ import numpy as np
 import torch
 
 from inference.checks import check_input
-from inference.domain import domain_reasons
+from inference.domain import VALUE_PERCENTILES, domain_reasons
 from inference.explain import fast_forward as ff
 from inference.explain.faithfulness import score_map
 from inference.explain.gradcam import gradcam
 from inference.explain.hirescam import hirescam
 from inference.explain.occlusion import iter_occlusion, smooth_to_stride
-from inference.preprocess import Geometry, to_slice, to_tensor
+from inference.preprocess import Geometry, percentile_bounds, to_slice, to_tensor
 from inference.registry import ModelSpec, load_ood
 from inference.results import Applicability, Explanation, MapScores, Prediction
 from inference.trust import OODScorer, pooled_features
@@ -40,6 +40,26 @@ def finite_image(image: np.ndarray) -> np.ndarray:
     if not finite.all():
         a = np.where(finite, a, a[finite].min()).astype(np.float32)
     return a
+
+
+def prepare_input(spec: ModelSpec, image: np.ndarray, spacing: tuple[float, float] | None,
+                  modality: str | None, orientation: str | None = None, body_part: str | None = None,
+                  ) -> tuple[torch.Tensor, Geometry, list[str], Domain]:
+    """The one preparation of an (H, W) slice for a slice model: input checks (``InputError``
+    when refused), domain check, model tensor of the finite image and its geometry. Used by
+    ``Classifier.predict`` / ``explain`` and by the batch readers, so both give the same inputs.
+    One ``np.percentile`` call serves the domain check and a percentile normalisation."""
+    warnings = check_input(spec, image, modality, orientation, body_part)
+    a = np.asarray(image, dtype=np.float32)
+    all_finite = a.ndim == 2 and a.size > 0 and bool(np.isfinite(a).all())
+    fin = a if all_finite else finite_image(a)
+    stats = None
+    if all_finite:
+        qs = [*VALUE_PERCENTILES, *(percentile_bounds(spec.input) or ())]
+        stats = dict(zip(qs, np.percentile(fin, qs)))   # numpy scalars: the same arithmetic
+    domain = domain_reasons(spec, image, modality, orientation, body_part, stats)
+    x, geom = to_tensor(fin, spec.input, spacing, stats)
+    return x, geom, warnings, domain
 
 
 class Classifier:
@@ -64,10 +84,7 @@ class Classifier:
     def _prepare(self, image: np.ndarray, spacing: tuple[float, float] | None, modality: str | None,
                  orientation: str | None = None, body_part: str | None = None,
                  ) -> tuple[torch.Tensor, Geometry, list[str], Domain]:
-        warnings = check_input(self.spec, image, modality, orientation, body_part)
-        domain = domain_reasons(self.spec, image, modality, orientation, body_part)
-        x, geom = to_tensor(finite_image(image), self.spec.input, spacing)
-        return x, geom, warnings, domain
+        return prepare_input(self.spec, image, spacing, modality, orientation, body_part)
 
     def _probs(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.softmax(logits.float(), dim=-1)

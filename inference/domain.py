@@ -51,12 +51,20 @@ def _plane_words(planes: list[str]) -> str:
     return " or ".join(planes)
 
 
-def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None) -> list[str]:
+#: The percentiles of the pixel values the domain check reads (1st and 99th).
+VALUE_PERCENTILES = (1.0, 99.0)
+
+
+def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None,
+                    percentiles: Mapping[float, float] | None = None) -> list[str]:
     """Reasons from the pixel values alone (dynamic range; HU vs MR signal)."""
     reasons: list[str] = []
     if vals.size == 0:
         return reasons
-    lo, hi = (float(v) for v in np.percentile(vals, [1, 99]))
+    if percentiles is not None and all(q in percentiles for q in VALUE_PERCENTILES):
+        lo, hi = (float(percentiles[q]) for q in VALUE_PERCENTILES)
+    else:
+        lo, hi = (float(v) for v in np.percentile(vals, VALUE_PERCENTILES))
     mod = model_modality.upper()
     if mod == "MR" and declared is None and float(vals.min()) < -500:
         reasons.append("CT image (pixel values in Hounsfield units, air at -1000); this model reads MR")
@@ -82,6 +90,7 @@ def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None)
 
 def domain_reasons(spec: Any, image: Any, modality: str | None = None,
                    orientation: str | None = None, body_part: str | None = None,
+                   percentiles: Mapping[float, float] | None = None,
                    ) -> tuple[list[str], list[str]]:
     """(reasons, notes) for ``image`` against the spec's domain.
 
@@ -90,6 +99,8 @@ def domain_reasons(spec: Any, image: Any, modality: str | None = None,
     orientation: the slice plane as the viewer names it ("axial", "sagittal", "coronal",
     "oblique", "unknown"; None = not given); body_part: DICOM BodyPartExamined when known.
     Reasons make the input not applicable; notes say what could not be checked.
+    ``percentiles``: {q: value} of a slice whose pixels are all finite, already computed
+    (``inference.classifier.prepare_input`` shares one partition with the normalisation).
     """
     dom = domain_block(spec)
     reasons: list[str] = []
@@ -124,8 +135,8 @@ def domain_reasons(spec: Any, image: Any, modality: str | None = None,
         reasons.append(f"the slice is only {a.shape[0]} x {a.shape[1]} pixels; this model reads "
                        f"slices of at least {min_side} pixels a side (a crop or an icon?)")
     vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a.ravel()
-    reasons += _values_reasons(np.asarray(vals, np.float64), want_mod, modality)
+    reasons += _values_reasons(np.asarray(vals, np.float64), want_mod, modality, percentiles)
     return reasons, notes
 
 
-__all__ = ["BODY_ALIASES", "KNOWN_PLANES", "domain_block", "domain_reasons"]
+__all__ = ["BODY_ALIASES", "KNOWN_PLANES", "VALUE_PERCENTILES", "domain_block", "domain_reasons"]

@@ -46,8 +46,19 @@ def plan_geometry(shape: tuple[int, int], size: int,
                     None if spacing is None else (dy, dx))
 
 
-def normalise(image: np.ndarray, spec_input: Mapping[str, object]) -> np.ndarray:
-    """Window (fixed level/width, e.g. HU) or per-image percentile scaling to [0, 1], float32."""
+def percentile_bounds(spec_input: Mapping[str, object]) -> tuple[float, float] | None:
+    """The (low, high) percentiles of a percentile normalisation, None for a fixed window."""
+    norm = dict(spec_input.get("normalisation", {}) or {})  # type: ignore[arg-type]
+    if norm.get("kind", "percentile") != "percentile":
+        return None
+    return float(norm.get("low", 0.5)), float(norm.get("high", 99.5))
+
+
+def normalise(image: np.ndarray, spec_input: Mapping[str, object],
+              percentiles: Mapping[float, float] | None = None) -> np.ndarray:
+    """Window (fixed level/width, e.g. HU) or per-image percentile scaling to [0, 1], float32.
+    ``percentiles``: {q: value} of ``image`` already computed (``np.percentile`` of the same
+    float32 pixels; one partition serves the domain check and this scaling)."""
     norm = dict(spec_input.get("normalisation", {}) or {})  # type: ignore[arg-type]
     kind = norm.get("kind", "percentile")
     img = np.asarray(image, dtype=np.float32)
@@ -56,7 +67,11 @@ def normalise(image: np.ndarray, spec_input: Mapping[str, object]) -> np.ndarray
         lo = centre - width / 2.0
         return np.clip((img - lo) / width, 0.0, 1.0).astype(np.float32)
     if kind == "percentile":
-        lo, hi = np.percentile(img, [float(norm.get("low", 0.5)), float(norm.get("high", 99.5))])
+        qs = (float(norm.get("low", 0.5)), float(norm.get("high", 99.5)))
+        if percentiles is not None and all(q in percentiles for q in qs):
+            lo, hi = (percentiles[q] for q in qs)
+        else:
+            lo, hi = np.percentile(img, qs)
         if hi - lo < 1e-6:
             return np.zeros_like(img)
         return np.clip((img - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
@@ -76,10 +91,11 @@ def place(unit: np.ndarray, geom: Geometry) -> torch.Tensor:
 
 
 def to_tensor(image: np.ndarray, spec_input: Mapping[str, object],
-              spacing: tuple[float, float] | None = None) -> tuple[torch.Tensor, Geometry]:
+              spacing: tuple[float, float] | None = None,
+              percentiles: Mapping[float, float] | None = None) -> tuple[torch.Tensor, Geometry]:
     """(H, W) slice in physical units -> ((1, size, size) float32 tensor, Geometry)."""
     geom = plan_geometry(np.shape(image), int(spec_input["size"]), spacing)  # type: ignore[arg-type]
-    t = place(normalise(image, spec_input), geom)
+    t = place(normalise(image, spec_input, percentiles), geom)
     mean = float(spec_input.get("mean", 0.0))  # type: ignore[arg-type]
     std = float(spec_input.get("std", 1.0))  # type: ignore[arg-type]
     return (t - mean) / std, geom

@@ -79,3 +79,24 @@ def test_to_slice_rejects_non_2d() -> None:
     g = plan_geometry((32, 32), 64)
     with pytest.raises(ValueError):
         to_slice(torch.zeros(1, 4, 4), g)
+
+
+@pytest.mark.parametrize("task", ["contrast", "ct-lesion"])
+def test_one_percentile_pass_gives_the_inputs_and_reasons_of_separate_passes(task) -> None:
+    """prepare_input shares one np.percentile call between the domain check and the
+    normalisation: the tensor and the reasons equal those of the separate calls."""
+    from inference.classifier import finite_image, prepare_input
+    from inference.domain import domain_reasons
+    from inference.registry import get_spec
+
+    spec = get_spec(task)
+    rng = np.random.default_rng(3)
+    images = [rng.normal(300, 120, (200, 180)).astype(np.float32),
+              rng.integers(-1024, 1500, (128, 128)).astype(np.int16),
+              np.where(rng.random((96, 96)) < 0.01, np.nan, rng.random((96, 96))).astype(np.float32)]
+    for image in images:
+        x, geom, _, domain = prepare_input(spec, image, (0.8, 1.0), "MR", "axial")
+        old_x, old_geom = to_tensor(finite_image(image), spec.input, (0.8, 1.0))
+        assert torch.equal(x, old_x) and geom == old_geom
+        reasons, notes = domain_reasons(spec, image, "MR", "axial")
+        assert domain == (reasons, notes)

@@ -106,3 +106,14 @@ def test_without_gdcm_discovery_reads_everything_with_pydicom(monkeypatch, tmp_p
     monkeypatch.setattr(scan_module, "gdcm", None)
     assert scan_module.scan([str(p) for p in tmp_path.iterdir()]) == {}
     assert discover(tmp_path).series[0].n_slices == 4
+
+
+def test_instance_uids_match_pydicom_and_leave_bad_files_out(tmp_path: Path) -> None:
+    paths = [str(p) for p in write_series(tmp_path / "s", ramp_volume((3, 8, 10)))]
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(os.urandom(900))
+    found = scan_module.instance_uids(paths + [str(junk), str(tmp_path / "missing.dcm")])
+    if not scan_module.AVAILABLE:
+        assert found == {}
+        return
+    assert found == {p: str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in paths}

@@ -182,3 +182,28 @@ def scan(paths: Sequence[str]) -> dict[str, ScannedImage]:
         if image is not None:
             out[path] = image
     return out
+
+
+def instance_uids(paths: Sequence[str]) -> dict[str, str]:
+    """SOPInstanceUID of each file among ``paths`` that GDCM's scanner reads (one pass, about
+    0.05 ms a file against 0.4 ms for a pydicom header read); files missing from the answer
+    (python-gdcm absent, damaged, no such tag) are for pydicom. Never raises for a bad file."""
+    if gdcm is None or not paths:
+        return {}
+    tag = gdcm.Tag(0x0008, 0x0018)
+    scanner = gdcm.Scanner()
+    scanner.AddTag(tag)
+    names = [str(p) for p in paths if lengths_fit(str(p))]
+    try:
+        scanner.Scan(names)
+    except Exception:  # noqa: BLE001 - pydicom then reads every file
+        return {}
+    out: dict[str, str] = {}
+    for path in names:
+        try:
+            value = _text(scanner.GetValue(path, tag)) if scanner.IsKey(path) else ""
+        except Exception:  # noqa: BLE001 - undecodable text: pydicom reads this one
+            continue
+        if value:
+            out[path] = value
+    return out

@@ -21,7 +21,7 @@ from viewer.io.records import SeriesInfo
 from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, init_worker, read_series
 
 DIED = "a worker process died while reading this series (crash or out of memory)"
-_PRELOAD = ["viewer.modules.batch.work", "viewer.io", "inference.preprocess", "inference.domain"]
+_PRELOAD = ["viewer.modules.batch.work", "viewer.io", "inference.classifier"]
 
 
 @dataclass(frozen=True)

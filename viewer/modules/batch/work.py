@@ -1,9 +1,8 @@
 """The read-and-preprocess stage of a batch, run in worker processes (or Ray CPU tasks).
 
 ``read_series(info, spec, keep_voxels)`` loads one series, reads each slice's SOP Instance UID,
-runs the model's input checks and turns every readable slice into its model tensor (exactly
-``inference.classifier.Classifier._prepare``: ``check_input``, ``domain_reasons`` and
-``preprocess.to_tensor`` of the finite image). It returns a picklable :class:`SeriesWork`, or a
+runs the model's input checks and turns every readable slice into its model tensor with
+``inference.classifier.prepare_input``, the preparation ``Classifier.predict`` uses. It returns a picklable :class:`SeriesWork`, or a
 :class:`SeriesFailure` with a reason: it never raises, so one bad series never stops the batch.
 """
 from __future__ import annotations
@@ -99,7 +98,9 @@ def init_worker() -> None:
 def _sop_uids(files: tuple[str, ...]) -> tuple[str, ...]:
     import pydicom
 
-    uids: dict[str, str] = {}
+    from viewer.io.scan import instance_uids
+
+    uids = instance_uids(sorted(set(files)))
     for f in files:
         if f not in uids:
             try:
@@ -136,11 +137,8 @@ def read_series(info: SeriesInfo, spec: Any, keep_voxels: bool = False,
     files = tuple(volume.slice_files) or tuple(info.files)
     sops = _sop_uids(files) if len(files) == volume.n_slices else ("",) * volume.n_slices
     t1 = time.perf_counter()
-    from inference.checks import check_input
-    from inference.classifier import finite_image
-    from inference.domain import domain_reasons
+    from inference.classifier import prepare_input
     from inference.errors import InputError
-    from inference.preprocess import to_tensor
 
     spacing = (float(volume.spacing[1]), float(volume.spacing[2]))
     status, detail, tensors, warns, domains = [], [], [], [], []
@@ -151,13 +149,12 @@ def read_series(info: SeriesInfo, spec: Any, keep_voxels: bool = False,
             continue
         image = volume.voxels[k]
         try:
-            w = check_input(spec, image, volume.modality, volume.orientation, None)
+            x, _, w, (reasons, notes) = prepare_input(spec, image, spacing, volume.modality,
+                                                      volume.orientation, None)
         except InputError as exc:
             status.append(REJECTED)
             detail.append(str(exc))
             continue
-        reasons, notes = domain_reasons(spec, image, volume.modality, volume.orientation, None)
-        x, _ = to_tensor(finite_image(image), spec.input, spacing)
         tensors.append(x.numpy())
         warns.append(tuple(w))
         domains.append((tuple(reasons), tuple(notes)))
