@@ -30,13 +30,13 @@ CT_NORM = {"kind": "window", "center": 50.0, "width": 250.0}   # liver window
 # Seed architectures (the product's reference recipes) and small demo ones (CPU-trainable, <= 10 MB).
 SEED_BACKBONE = {"tumour": "vgg16", "contrast": "resnet50", "knee": "resnet18", "ct-lesion": "vgg-narrow"}
 DEMO_OPTIONS: dict[str, dict[str, Any]] = {
-    "tumour": {"widths": [16, 32, 64, 64], "convs": [1, 1, 1, 1], "pools": 2},
+    "tumour": {"widths": [16, 32, 64, 64], "convs": [1, 1, 1, 1], "pools": 2, "padding": "replicate"},
     "contrast": {"widths": [16, 32, 48, 64], "convs": [1, 1, 1, 2]},
     "knee": {"widths": [12, 24, 32, 48], "convs": [1, 1, 1, 1]},
     "ct-lesion": {"widths": [16, 32, 64, 64], "convs": [1, 1, 1, 1], "pools": 2, "padding": "replicate"},
 }
 HEADS: dict[str, dict[str, Any]] = {
-    "tumour": {"dropout": 0.0}, "contrast": {"hidden": 1024, "dropout": 0.5, "freeze": 0},
+    "tumour": {"dropout": 0.3, "pool": "max"}, "contrast": {"hidden": 1024, "dropout": 0.5, "freeze": 0},
     "knee": {"lstm_hidden": 32, "pool": "max"}, "ct-lesion": {"dropout": 0.3, "pool": "max"},
 }
 # Default occlusion settings per task (model pixels): passes (patch, stride) coarse to fine and the

@@ -114,10 +114,11 @@ STYLES = ("ring", "varied")
 
 
 def _factor(rng: np.random.Generator, strong: bool = False) -> float:
-    """A signal factor against white matter, hypo- or hyperintense, never close to 1."""
+    """A signal factor against white matter, hypo- or hyperintense, never within 20 % of 1
+    (subtle lesions included: a reader sees a 20 % step against white matter)."""
     if rng.random() < 0.5:
-        return float(rng.uniform(0.2, 0.6 if strong else 0.72))
-    return float(rng.uniform(1.45 if strong else 1.3, 2.1))
+        return float(rng.uniform(0.2, 0.6 if strong else 0.8))
+    return float(rng.uniform(1.45 if strong else 1.2, 2.1))
 
 
 def _look(rng: np.random.Generator) -> _Look:
@@ -136,11 +137,15 @@ def _inside_brain(rng: np.random.Generator, max_r: float) -> tuple[float, float]
 
 
 def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True,
-             look: _Look | None = None, folds: _Folds | None = None) -> _Anatomy:
+             look: _Look | None = None, folds: _Folds | None = None,
+             vessel_sized: bool = False) -> _Anatomy:
+    """``vessel_sized``: lesion-like distractors shrink to vessel cross-sections and cysts to
+    half size, as in the "varied" style (implied by ``look``): a healthy brain then holds no
+    blob a lesion detector should flag."""
     tum = None
     if tumour:
         while True:
-            y, x = _inside_brain(rng, 0.62)
+            y, x = _inside_brain(rng, 0.62 if look is None else 0.68)
             # keep the tumour off the ventricles so that its ring stays visible
             if abs(x) > 0.2 or abs(y + 0.08) > 0.3:
                 break
@@ -149,9 +154,10 @@ def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True,
                                    float(rng.uniform(0.05, 0.09)))
                     for _ in range(int(rng.integers(2, 6))))
     n_blobs = int(rng.integers(1, 3)) if hard else 0
-    small = 0.2 if look is not None else 1.0       # varied lesions: distractors stay vessel-sized
+    vessel_sized = vessel_sized or look is not None
+    small = 0.2 if vessel_sized else 1.0
     blobs = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.04, 0.09)) * small) for _ in range(n_blobs))
-    cysts = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.02, 0.05)) * (0.5 if look else 1.0))
+    cysts = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0.02, 0.05)) * (0.5 if vessel_sized else 1.0))
                   for _ in range(int(rng.integers(0, 3))))
     if tum is not None and look is not None:
         tum = (*tum[:3], look.radius)
@@ -304,11 +310,13 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
 
 def brain_mr_volume(seed: int = 0, n_slices: int = 24, size: int = 256, tumour: bool = True,
                     contrast: str = "T1 post-contrast") -> tuple[np.ndarray, np.ndarray]:
-    """A seeded axial brain MR volume: float32 (z, y, x) signal about 0..1000 and bool tumour mask."""
+    """A seeded axial brain MR volume: float32 (z, y, x) signal about 0..1000 and bool tumour mask.
+    Its healthy anatomy follows the "varied" truth: distractors are vessel-sized, so that every
+    lesion-like blob in it is the tumour of the mask (the sample study and teaching cases)."""
     if contrast not in _TISSUE:
         raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
     rng = sh.sub_rng(seed, 2)
-    anat = _anatomy(rng, tumour)
+    anat = _anatomy(rng, tumour, vessel_sized=True)
     vol = np.zeros((n_slices, size, size), dtype=np.float32)
     mask = np.zeros((n_slices, size, size), dtype=bool)
     for i, z in enumerate(np.linspace(-0.75, 0.75, n_slices)):

@@ -2,8 +2,9 @@
 
 ``read_series(info, spec, keep_voxels)`` loads one series, reads each slice's SOP Instance UID,
 runs the model's input checks and turns every readable slice into its model tensor with
-``inference.classifier.prepare_input``, the preparation ``Classifier.predict`` uses. It returns a picklable :class:`SeriesWork`, or a
-:class:`SeriesFailure` with a reason: it never raises, so one bad series never stops the batch.
+``inference.classifier.prepare_input``, the preparation ``Classifier.predict`` uses. It
+returns a picklable :class:`SeriesWork`, or a :class:`SeriesFailure` with a reason: it never
+raises, so one bad series never stops the batch.
 """
 from __future__ import annotations
 
