@@ -180,3 +180,26 @@ def test_pointing_game_on_the_sample_phantom(qtbot, monkeypatch, tmp_path):
     wait_maps(qtbot, ctl)
     assert ctl.ai.maps["gradcam"].pointing is None
     assert "no lesion on this slice" in ctl.ai.maps["gradcam"].truth_note
+
+
+def test_status_line_speaks_of_the_slice_on_screen_after_fast_scrolling(qtbot, monkeypatch):
+    """Seen under X: "Grad-CAM of slice 20" stayed in the status line while slice 19 was shown
+    with its own cached maps (a job for the next slice had started, then the reader came back)."""
+    from PySide6.QtCore import Qt
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ai = ctl.ai
+    ai.set_model("tumour")
+    ai.set_method("gradcam")
+    win.show_volume(brain_volume(n=4, size=64))
+    win.state.set_slice(1)
+    ctl.run_slice()                                    # follows the reader from now on
+    wait_maps(qtbot, ctl)
+    assert ai.status.startswith("Slice 2: ")
+    qtbot.keyClick(win.slice_view, Qt.Key.Key_Down)    # slice 3: its job starts
+    qtbot.waitUntil(lambda: win.runner.is_running("explain"), timeout=5000)
+    qtbot.keyClick(win.slice_view, Qt.Key.Key_Up)      # back to slice 2 before it ends
+    assert win.state.slice_index == 1
+    assert ai.status.startswith("Slice 2: ") and ai.status.endswith("(from the cache)"), ai.status
+    qtbot.wait(1500)                                   # whatever the cancelled job still says
+    assert ai.status.startswith("Slice 2: "), ai.status

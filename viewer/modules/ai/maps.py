@@ -59,11 +59,13 @@ class MapRequests:
         if vol is None or card is None or card.level != "slice":
             return
         missing = []
+        hits = []
         for method in ai.needed_methods():
             key = self._key(method)
             hit = ctl.cache.get(key) if key else None
             if hit is not None:
                 ai.put_map(hit)
+                hits.append(hit)
                 if not hit.scored:          # its score job was cancelled: ask again
                     missing.append(method)
             elif method not in ai.maps or not ai.maps[method].final:
@@ -71,6 +73,8 @@ class MapRequests:
         if not missing or not ai.follow:
             if not missing:
                 ctl.runner.cancel("explain")
+                if hits:   # the status line speaks of the slice on screen, never of the last job
+                    ai.set_status(done_text(hits[-1], cached=True))
             return
         if not state.is_slice_loaded(state.slice_index):
             return  # asked again when the volume has loaded
@@ -116,8 +120,17 @@ class MapRequests:
             ctl.ai.put_map(result)
 
     def _on_explain_finished(self, finals: tuple[MapResult, ...]) -> None:
-        if finals:
-            r = finals[-1]
-            self.ctl.ai.set_status(f"Slice {r.tag.slice_index + 1}: {r.prediction.predicted} "
-                                   f"({r.seconds:.1f} s)")
+        state = self.ctl.state
+        vol = state.volume
+        if (finals and vol is not None and finals[-1].tag.series_uid == vol.series_uid
+                and finals[-1].tag.slice_index == state.slice_index):
+            self.ctl.ai.set_status(done_text(finals[-1]))
         self.ctl.device.describe()
+
+
+def done_text(result: MapResult, cached: bool = False) -> str:
+    """The status line for a slice's finished maps: its call, or that it lies outside the
+    model's domain (never a bare class name for an out-of-domain call)."""
+    call = result.prediction.predicted if result.applicable else "outside the model's domain"
+    when = "from the cache" if cached else f"{result.seconds:.1f} s"
+    return f"Slice {result.tag.slice_index + 1}: {call} ({when})"
