@@ -45,9 +45,11 @@ def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
     x, y = phantom_tensors(spec.task, fit_seeds, spec.input, quiet)
     xv, yv = phantom_tensors(spec.task, val_seeds, spec.input, quiet)
     tensors, ood, cal = fit_trust(spec.task, module, x, y, xv, yv, percentile)
-    fitted_on = (f"SliceWise synthetic phantoms ({spec.task}): statistics on training seeds "
-                 f"[{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature on validation "
-                 f"seeds [{val_seeds.start}, {val_seeds.stop}); by python -m inference.calibrate")
+    generator = recipes.DEFAULT_GENERATOR[spec.task]
+    fitted_on = (f"SliceWise synthetic phantoms ({spec.task}, {generator!r} generator): statistics "
+                 f"on training seeds [{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature "
+                 f"on validation seeds [{val_seeds.start}, {val_seeds.stop}); by python -m "
+                 "inference.calibrate")
     new = write_trust(spec, tensors, ood, cal, fitted_on)
     return new, {"model": spec.name, "thresholds": ood["thresholds"], "temperature": cal["temperature"],
                  "ece_before": cal["ece_before"], "ece_after": cal["ece_after"],

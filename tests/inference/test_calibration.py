@@ -50,3 +50,34 @@ def test_classifier_applies_the_manifest_temperature(tiny_model) -> None:
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert pred.temperature == 2.5
     assert pred.uncalibrated == pytest.approx(plain.probabilities, abs=1e-6)
+
+
+def test_max_pooling_heads_get_image_averaged_statistics() -> None:
+    """A max-pooled feature keeps each channel's strongest response only (a knee and a brain can
+    both have one): models that max-pool take their statistics from the averaged last conv
+    output; average-pooling models keep the pooled layer (the same values)."""
+    import torch
+    from torch import nn
+
+    from inference.trust import feature_layer, pooled_features
+
+    class Net(nn.Module):
+        def __init__(self, pool: nn.Module) -> None:
+            super().__init__()
+            self.backbone = nn.Conv2d(1, 3, 3, padding=1)
+            self.pool = pool
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(self.pool(self.backbone(x)).flatten(1))
+
+    x = torch.randn(2, 1, 8, 8)
+    max_net, avg_net = Net(nn.AdaptiveMaxPool2d(1)), Net(nn.AdaptiveAvgPool2d(1))
+    assert feature_layer(max_net) == "backbone" and feature_layer(avg_net) == "pool"
+    with torch.no_grad(), pooled_features(max_net, "backbone") as seen:
+        max_net(x)
+    torch.testing.assert_close(seen[-1], max_net.backbone(x).mean(dim=(2, 3)))
+    avg_net.backbone = max_net.backbone
+    with torch.no_grad(), pooled_features(avg_net, "pool") as seen_pool:
+        avg_net(x)
+    torch.testing.assert_close(seen_pool[-1], seen[-1])

@@ -133,15 +133,18 @@ def test_varied_ct_lesions_are_hypo_and_hyperdense() -> None:
 
 def test_generators_name_which_style_a_sample_comes_from() -> None:
     """"varied" draws brain.py / ct.py "varied" slices; each shipped model's default generator is
-    the one its weights were trained on (ct-lesion: varied, tumour: classic)."""
+    the one its weights were trained on (ct-lesion and tumour: varied)."""
     from inference import recipes
 
     assert recipes.DEFAULT_GENERATOR["ct-lesion"] == "varied"
-    assert recipes.DEFAULT_GENERATOR["tumour"] == "classic"
+    assert recipes.DEFAULT_GENERATOR["tumour"] == "varied"
     a = recipes.phantom_sample("ct-lesion", 11, 96, vary_shape=False)
     b = phantoms.ct_slice(11, (96, 96), lesion=True, style="varied")
     np.testing.assert_array_equal(a.image, b.image)
     c = recipes.phantom_sample("tumour", 11, 96, vary_shape=False)
-    np.testing.assert_array_equal(c.image, phantoms.brain_slice(11, (96, 96), tumour=True).image)
-    d = recipes.phantom_sample("tumour", 11, 96, vary_shape=False, generator="varied")
+    d = recipes.phantom_sample("tumour", 11, 96, vary_shape=False, generator="classic")
+    np.testing.assert_array_equal(d.image, phantoms.brain_slice(11, (96, 96), tumour=True).image)
+    assert any(np.array_equal(c.image, phantoms.brain_slice(11, (96, 96), tumour=True, contrast=k,
+                                                            style="varied").image)
+               for k in phantoms.CONTRASTS)
     assert d.image.shape == (96, 96) and not np.array_equal(c.image, d.image)

@@ -21,10 +21,9 @@ def test_contrast_model_calls_the_real_t1_series_t1() -> None:
     assert r["counts"]["T1"] > r["n"] / 2, r["counts"]
 
 
-@pytest.mark.xfail(reason="aim not reached: the shipped (axial, classic-phantom) tumour model calls 33 of 35 "
-                          "healthy sagittal slices 'tumour' at p 0.90; a physics-phantom retrain reached "
-                          "19 of 35 "
-                          "but only 0.71 held-out accuracy and was not shipped", strict=False)
+@pytest.mark.xfail(reason="aim not reached: the shipped tumour model (axial, varied phantoms) calls 27 of 35 "
+                          "healthy sagittal slices 'tumour' (the plane check marks every one out of "
+                          "domain from the header; this test asks for the call itself)", strict=False)
 def test_tumour_model_calls_most_healthy_slices_healthy() -> None:
     r = series_calls("tumour", BRAIN)
     assert r["counts"].get("tumour", 0) < r["n"] / 2, r["counts"]

@@ -73,3 +73,24 @@ def test_sweep_progress_counts_slices_from_the_start(qtbot, monkeypatch):
     bar = ctl.panel.progress
     assert bar.maximum() == 6 and bar.value() == 0       # "0 / 6 slices", not an endless bar
     qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)
+
+
+def test_a_no_finding_map_in_the_air_says_what_it_is_and_where_to_look(qtbot, monkeypatch):
+    """A detector's "no tumour" map shows what argues against a finding; when it lies mostly in
+    the air the warning says so and names the Target that shows where the model looked."""
+    from tests.modules.ai.support import show_maps_anyway, wait_maps
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    ctl.ai.set_model("tumour")
+    win.show_volume(brain_volume(n=4, size=64))
+    show_maps_anyway(ctl)
+    box = ctl.panel.controls.target_box
+    box.setCurrentIndex(box.findText("no tumour"))
+    ctl.run_slice()
+    wait_maps(qtbot, ctl)
+    assert ctl.ai.maps["gradcam"].target == "no tumour"
+    label = ctl.panel.controls.outside_label
+    ctl.ai.set_outside_body(0.8)
+    assert "argues against a finding" in label.text() and "Target “tumour”" in label.text()
+    ctl.ai.set_outside_body(0.1)
+    assert "argues against" not in label.text()

@@ -209,7 +209,13 @@ class OverlayControls(QWidget):
             self.outside_label.setText("")
             return
         text = f"{share:.0%} of the map's evidence lies outside the body"
-        if share >= 0.25:
+        shown = self.ai.maps.get(self.ai.main_method())
+        classes = self.ai.card.classes if self.ai.card is not None else ()
+        if share >= 0.25 and shown is not None and len(classes) == 2 and shown.target == classes[0]:
+            # a detector's "no finding" map: what argues against a finding, which has no place
+            text += (f". A “{classes[0]}” map shows what argues against a finding, not where "
+                     f"one is; Target “{classes[1]}” shows where the model looked for one")
+        elif share >= 0.25:
             text += ": the model may be using the image edges or air, not the anatomy"
         self.outside_label.setText(text)
         self.outside_label.setStyleSheet("color: #b35c00;" if share >= 0.25 else "")
