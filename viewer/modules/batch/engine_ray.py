@@ -1,8 +1,9 @@
 """``--engine ray``: the batch pipeline as Ray Data jobs (optional ``[cluster]`` extra).
 
 Series are fed in chunks (``ray_chunk`` series, default 256: the driver never lists the whole
-archive); each chunk is a Dataset ``from_items`` -> ``map(read)`` (CPU tasks: read and
-preprocess, :func:`viewer.modules.batch.work.read_series`) -> ``map_batches(_Infer)`` (an actor
+archive); each chunk is a Dataset ``from_items`` (one block, so one read task, per series) ->
+``map(read)`` (CPU tasks: read and preprocess, :func:`viewer.modules.batch.work.read_series`)
+-> ``map_batches(_Infer)`` (an actor
 pool, one loaded model per actor; a GPU per actor when ``num_gpus`` is given) -> rows streamed
 back to the driver, which journals each series as it arrives. Heat-map and DICOM files are
 written by the actors into the output folder, which must be shared by the nodes on a cluster.
@@ -108,7 +109,10 @@ def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any) -> Iterator[dict
     num_gpus = float(config.extra.get("num_gpus", 0))
     try:
         for chunk in _chunks(todo, int(config.extra.get("ray_chunk", 256))):
-            ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in chunk])
+            # One block per series: Ray Data would otherwise pack a chunk's few kilobytes of
+            # series descriptions into one block, i.e. one read task for the whole chunk.
+            ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in chunk],
+                                     override_num_blocks=len(chunk))
             ds = ds.map(_Read(spec, options.needs_pixels), num_cpus=1)
             ds = ds.map_batches(_Infer, fn_constructor_args=(spec.name, options), batch_size=1,
                                 batch_format="numpy", concurrency=actors, num_cpus=1,
