@@ -18,7 +18,7 @@ import numpy as np
 
 from viewer.io.records import PatientInfo
 
-SAMPLE_VERSION = "2"             # 2: ground-truth masks written beside the series
+SAMPLE_VERSION = "3"             # 2: ground-truth masks beside the series; 3: vessel-sized distractors
 _MARKER = ".slicewise-sample-complete"
 TRUTH_FILE = ".ground-truth-masks.npz"   # hidden: discovery skips it silently
 _UID_ROOT = "1.2.826.0.1.3680043.8.498.1000000000000000000001"

@@ -15,7 +15,7 @@ import numpy as np
 from viewer.io.records import PatientInfo
 from viewer.modules.teaching.caselist import Case, CaseList, load_case_list, save_case_list
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"   # 2: brain phantoms with vessel-sized distractors (the tumour model's truth)
 DEMO_TITLE = "SliceWise teaching set (synthetic phantoms)"
 N_SLICES = 7
 SIZE = 128
