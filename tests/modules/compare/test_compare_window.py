@@ -226,3 +226,39 @@ def test_ai_maps_show_on_the_compare_viewports_of_the_main_series(qtbot, tmp_pat
         assert not va.view.overlay_visible()
     finally:
         win.runner.shutdown(2000)
+
+
+def test_a_brain_study_with_one_series_hangs_in_one_view(qtbot, tmp_path):
+    """Found under X: the sample study (one brain MR series) opened in the brain protocol's
+    compare layout beside an empty "No series loaded" viewport."""
+    _write(tmp_path / "brain", 8, (4.0, 1.0, 1.0), desc="T1 ax post Gd", study_desc="MR BRAIN",
+           study_uid="1.9.3")
+    win, cmp = _window(qtbot)
+    try:
+        _open(qtbot, win, tmp_path / "brain")
+        qtbot.waitUntil(lambda: cmp.protocol_index == 0, timeout=5000)
+        assert not cmp.is_comparing()
+        assert win.modules["workspace"].layouts.current == "1"
+        assert win.state.series.description == "T1 ax post Gd"
+    finally:
+        win.runner.shutdown(2000)
+
+
+def test_a_tool_moving_the_main_slice_moves_the_active_viewport(qtbot, tmp_path):
+    """Found under X: N (next flagged slice) and a click on the AI profile moved the main state
+    (the AI panel said "Slice 8") while the active viewport stayed on slice 17. Such tools call
+    the main state's set_slice; the viewport of the main series follows, another does not."""
+    win, cmp = _window(qtbot)
+    try:
+        va, vb = _main_and_other(qtbot, win, cmp, tmp_path)
+        qtbot.mouseClick(va.view.canvas.viewport(), Qt.MouseButton.LeftButton)
+        assert cmp.active == 0
+        other_before = vb.state.slice_index
+        target = (va.state.slice_index + 5) % va.state.volume.n_slices
+        win.state.set_slice(target)
+        assert va.state.slice_index == target == win.state.slice_index
+        assert vb.state.slice_index == other_before          # unlinked: the other stays
+        qtbot.keyClick(va.view, Qt.Key.Key_Up)              # and the keys go on from there
+        assert win.state.slice_index == va.state.slice_index != target
+    finally:
+        win.runner.shutdown(2000)

@@ -10,6 +10,7 @@ the others. Every action has a key (listed in Help > Keyboard Shortcuts).
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
@@ -58,6 +59,7 @@ class CompareModule(QObject):
         self._overlay: tuple = (None, None)   # (map volume of the main series, style)
         window.series_browser.setDragEnabled(True)
         self.state.series_found.connect(self._on_state_series_found)
+        self.state.slice_changed.connect(self._follow_main)
         self.state.volume_opened.connect(self._on_state_volume_opened)
         self.state.volume_loaded.connect(self._on_state_volume_loaded)
         self._make_actions()
@@ -204,6 +206,18 @@ class CompareModule(QObject):
         if main is not None and own is not None and own.series_uid == main.series_uid:
             self.state.set_slice(vp.state.slice_index)
 
+    def _follow_main(self, k: int) -> None:
+        """The other direction: a tool that moves the main state's slice (N / Shift+N to a
+        flagged slice, a click on the AI profile, a measurement in the table) moves the active
+        viewport when it shows the main series (found under X: the AI panel went to slice 8 while
+        the viewport stayed on 17)."""
+        if not self.is_comparing():
+            return
+        vp = self.active_viewport()
+        main, own = self.state.volume, vp.state.volume
+        if main is not None and own is not None and own.series_uid == main.series_uid:
+            vp.state.set_slice(k)
+
     def set_linked(self, on: bool) -> None:
         self.sync.linked = bool(on)
         if on:
@@ -296,8 +310,12 @@ class CompareModule(QObject):
         study = study if study is not None else self.current_study()
         picks = proto.assign(study)
         self.window.statusBar().showMessage(f"Hanging protocol: {proto.name}", 5000)
+        chosen = [p for p in picks if p is not None] or study[:2]
+        if proto.layout == "compare" and len(chosen) < 2:
+            # one series to place: nothing to compare, so no empty viewport beside it
+            proto = dataclasses.replace(proto, layout="1")
+            picks = chosen
         if proto.layout == "compare":
-            chosen = [p for p in picks if p is not None] or study[:2]
             self.set_count(max(2, len(chosen)))
             for n, info in enumerate(chosen[:4]):
                 self.show_series(n, info)
