@@ -190,15 +190,18 @@ class Classifier:
 
     # ----------------------------------------------------------- explanation
     def forward_probs(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """(B, 1, size, size) -> (B, K) probabilities (for occlusion and faithfulness scores).
+        """(B, 1, size, size) -> (B, K) probabilities (for occlusion and faithfulness scores):
+        the calibrated probabilities the reader sees beside the map (temperature applied), so a
+        deletion note's "unblurred 0.07" is the bar's 7 %.
 
         Runs the BatchNorm-folded inference copy of the module (``explain.fast_forward``): same
         values as ``self.module`` in eval mode up to float32 rounding; no hooks, no gradients.
         """
         net = ff.fast_forward(self.module)
+        temperature = float(getattr(self, "temperature", 1.0) or 1.0)
 
         def forward(b: torch.Tensor) -> torch.Tensor:
-            return self._probs(net(b.to(self.device)))
+            return self._probs(net(b.to(self.device)) / temperature)
         return forward
 
     def occlusion_settings(

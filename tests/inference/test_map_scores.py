@@ -113,3 +113,19 @@ def test_non_square_slice_is_placed_on_the_model_grid_as_the_image_was(classifie
     with torch.inference_mode():
         ref = deletion_auc(classifier.forward_probs(), x[None], grid, 0, steps=20)
     assert score_map(classifier, image, heat, 0).deletion_auc == pytest.approx(ref, abs=1e-6)
+
+
+def test_deletion_probabilities_are_the_calibrated_ones_the_reader_sees() -> None:
+    """Found under X: the bar said tumour 9.1 % while the deletion note said "unblurred 0.07"
+    (the uncalibrated probability). The scoring forward applies the model's temperature."""
+    from inference import recipes
+    from inference.predict import load_model
+
+    clf = load_model("tumour", device="cpu")
+    assert clf.temperature != 1.0
+    image = recipes.phantom_sample("tumour", 1_000_008, 96).image   # p(tumour) 0.33: not saturated
+    pred = clf.predict(image, modality="MR", orientation="axial")
+    x, _ = clf.model_input(image)
+    with torch.inference_mode():
+        p = clf.forward_probs()(x[None])[0]
+    assert [round(float(v), 4) for v in p] == [round(pred.probabilities[c], 4) for c in clf.spec.classes]
