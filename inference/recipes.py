@@ -113,7 +113,9 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "varied" (the classic phantoms with lesions of every
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
-GENERATORS = ("physics", "classic", "varied", "independent")
+GENERATORS = ("physics", "classic", "varied", "mixed", "independent")
+#: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
+MIXED_CLASSIC_SHARE = 0.25
 #: The generator each shipped model was trained on. ct-lesion and tumour: "varied" (independent
 #: generator 0.64 and 0.79 accuracy against 0.61 and 0.55 for the classic-trained weights; lesion
 #: maps of positive calls 0.5-5 % outside the body). The sample study's healthy anatomy follows
@@ -126,6 +128,8 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
     """A seeded phantom for ``task`` from ``generator`` (default per task, see
     :data:`DEFAULT_GENERATOR`); labels are balanced by seed (seed % classes)."""
     generator = generator or DEFAULT_GENERATOR[task]
+    if generator == "mixed":
+        generator = "classic" if sub_rng(seed, 95).random() < MIXED_CLASSIC_SHARE else "physics"
     if generator not in ("classic", "varied") and task != "knee":
         return _generated_sample(task, seed, size, generator)
     rng = sub_rng(seed, 99)

@@ -312,6 +312,8 @@ _GENERATOR_TEXT = {
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
                 "resolution, bias field, Rician noise and field of view (inference.phantoms.mr_sim); "
                 "CT = randomised abdomen and liver lesions (inference.phantoms.ct_sim)"),
+    "mixed": ("SliceWise physics phantoms (3 of 4 seeds, as 'physics') and fixed-grey-level phantoms "
+              "(1 of 4, as 'classic': the look of the sample study and the teaching cases)"),
 }
 
 
@@ -321,8 +323,8 @@ def _training_generator(task: str, choice: str | None) -> str:
     if generator not in _GENERATOR_TEXT:
         raise SystemExit(f"--generator {generator}: training uses {sorted(_GENERATOR_TEXT)}; "
                          "the independent generator is kept for validation")
-    if generator == "physics" and task == "knee":
-        raise SystemExit("--generator physics has no knee exams; use classic")
+    if generator in ("physics", "mixed") and task == "knee":
+        raise SystemExit(f"--generator {generator} has no knee exams; use classic")
     if generator == "varied" and task not in ("tumour", "ct-lesion"):
         raise SystemExit("--generator varied draws lesions: tumour and ct-lesion only")
     return generator
