@@ -92,6 +92,7 @@ def create_main_window(modules: Sequence[str] = MODULES):
         if compare is not None:   # the maps also on the compare viewports of the main series
             ai.map_volume_changed.connect(
                 lambda heat, style, visible: compare.set_overlay_volume(heat, style, visible=visible))
+            ai.slice_marks_changed.connect(compare.set_slice_marks)
     if "teaching" in modules:
         from viewer.modules.teaching.menu import TeachingModule
 

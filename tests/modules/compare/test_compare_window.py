@@ -262,3 +262,19 @@ def test_a_tool_moving_the_main_slice_moves_the_active_viewport(qtbot, tmp_path)
         assert win.state.slice_index == va.state.slice_index != target
     finally:
         win.runner.shutdown(2000)
+
+
+def test_sweep_marks_show_on_the_compare_viewports_of_the_main_series(qtbot, tmp_path):
+    """Found under X: after "Run on series" in the compare layout no slider showed the flagged
+    slices (only the hidden main view had them)."""
+    win, cmp = _window(qtbot, ("workspace", "compare", "ai"))
+    ai = win.modules["ai"]
+    try:
+        va, vb = _main_and_other(qtbot, win, cmp, tmp_path)
+        ai.slice_marks_changed.emit((2, 5), (7,), "outside the model's domain")
+        assert va.view.slider.marks() == (2, 5) and va.view.slider.muted() == (7,)
+        assert vb.view.slider.marks() == () and vb.view.slider.muted() == ()
+        ai.slice_marks_changed.emit((), (), "")
+        assert va.view.slider.marks() == ()
+    finally:
+        win.runner.shutdown(2000)

@@ -59,6 +59,9 @@ class AiController(QObject):
 
     # (z, y, x) normalised map volume or None, OverlayStyle, overlay visible: for the plane views
     map_volume_changed = Signal(object, object, bool)
+    #: the sweep's slice marks of the main series: (flagged slices, slices outside the model's
+    #: domain, why they are muted), so that other views of the series mark them too
+    slice_marks_changed = Signal(object, object, str)
 
     def __init__(self, window: MainWindow, ai: AiState | None = None, pool: svc.ModelPool | None = None,
                  cache: MapCache | None = None) -> None:

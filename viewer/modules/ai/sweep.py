@@ -135,6 +135,7 @@ class SeriesSweep:
             self.profile.set_profile(None)
             slider.set_marks(())
             slider.set_muted(())
+            ctl.slice_marks_changed.emit((), (), "")
             return
         show = ai.profile_class()
         ood = sweep.out_of_domain()
@@ -154,3 +155,5 @@ class SeriesSweep:
                   else np.zeros(0))
         self.profile.set_flags(flagged, values)
         slider.set_marks(flagged.tolist())
+        ctl.slice_marks_changed.emit(tuple(flagged.tolist()), tuple(ood.tolist()),
+                                     "outside the model's domain")

@@ -57,6 +57,7 @@ class CompareModule(QObject):
             vp.state.slice_changed.connect(lambda _k, vp=vp: self._show_overlay(vp))
             vp.state.volume_opened.connect(lambda _v, vp=vp: self._show_overlay(vp))
         self._overlay: tuple = (None, None)   # (map volume of the main series, style)
+        self._marks: tuple = ((), (), "")     # the AI sweep's (flagged, muted, why) of the main series
         window.series_browser.setDragEnabled(True)
         self.state.series_found.connect(self._on_state_series_found)
         self.state.slice_changed.connect(self._follow_main)
@@ -187,9 +188,20 @@ class CompareModule(QObject):
         for vp in self.viewports:
             self._show_overlay(vp)
 
+    def set_slice_marks(self, flagged, muted, reason: str = "") -> None:
+        """The AI sweep's flagged and out-of-domain slices of the main series on the slider of
+        every viewport that shows it (found under X: only the hidden main view had them)."""
+        self._marks = (tuple(flagged), tuple(muted), reason)
+        for vp in self.viewports:
+            self._show_overlay(vp)
+
     def _show_overlay(self, vp: CompareViewport) -> None:
         heat, style = self._overlay
         main, own = self.state.volume, vp.state.volume
+        same = main is not None and own is not None and own.series_uid == main.series_uid
+        flagged, muted, reason = self._marks if same else ((), (), "")
+        vp.view.slider.set_marks(flagged)
+        vp.view.slider.set_muted(muted, reason)
         if (heat is None or style is None or main is None or own is None
                 or own.series_uid != main.series_uid or heat.shape[:3] != own.shape):
             vp.view.overlay_layer.clear()
