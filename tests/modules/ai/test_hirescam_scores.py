@@ -31,7 +31,7 @@ def test_score_text_says_times_better_or_no_better_than_random():
                      better_than_random=True)
     text = describe_scores(_result(good))
     assert "deletion score 0.200" in text and "2.7 × better than random" in text
-    assert "random maps 0.700" in text
+    assert "2.7 × as much probability away as deleting random maps (their deletion score 0.700)" in text
     bad = MapScores(0.75, random_deletion_aucs=(0.7,) * 5, vs_random=0.83, better_than_random=False)
     text = describe_scores(_result(bad))
     assert "no better than random" in text and "× better" not in text

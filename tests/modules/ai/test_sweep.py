@@ -35,6 +35,8 @@ def test_sweep_draws_profile_marks_slider_and_jumps(qtbot, monkeypatch):
     ctl.act_next_flag.trigger()
     expected = int(flagged[flagged > 0][0]) if (flagged > 0).any() else int(flagged[0])
     assert win.state.slice_index == expected
+    # the status line names the slice the jump landed on (found under X: "Series sweep done" stayed)
+    assert ctl.ai.status.startswith(f"Slice {expected + 1}: flagged, P(tumour) ")
     ctl.act_prev_flag.trigger()
     before = flagged[flagged < expected]
     assert win.state.slice_index == (int(before[-1]) if before.size else int(flagged[-1]))

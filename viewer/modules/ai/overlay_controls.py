@@ -30,7 +30,8 @@ from viewer.ui.views.colour_bar import ColourBar
 
 
 def vs_random_text(result: MapResult) -> str:
-    """"3.2 × better than random (random maps 0.81)", "no better than random (...)", or ""
+    """"3.2 × better than random: deleting what it marks takes 3.2 × as much probability away
+    as deleting random maps (their deletion score 0.81)", "no better than random (...)", or ""
     when the map has no random baseline."""
     s = result.scores
     if s is None:
@@ -41,7 +42,10 @@ def vs_random_text(result: MapResult) -> str:
     base = f" (random maps {sum(rnd) / len(rnd):.3f})" if rnd else ""
     if s.better_than_random is False or s.vs_random <= 1.0:
         return f"no better than random{base}: this map does not show what the model used"
-    return f"{s.vs_random:.1f} × better than random{base}"
+    # the ratio is of probability taken away (p0 - score), not of the scores themselves: say so
+    theirs = f" (their deletion score {sum(rnd) / len(rnd):.3f})" if rnd else ""
+    return (f"{s.vs_random:.1f} × better than random: deleting what it marks takes "
+            f"{s.vs_random:.1f} × as much probability away as deleting random maps{theirs}")
 
 
 def pointing_text(pg) -> str:

@@ -92,12 +92,19 @@ class SeriesSweep:
 
     def jump_flagged(self, direction: int) -> None:
         """Go to the next (+1) / previous (-1) slice the sweep flagged."""
-        state = self.ctl.state
-        k = self.ctl.ai.next_flagged(state.slice_index, direction)
+        state, ai = self.ctl.state, self.ctl.ai
+        k = ai.next_flagged(state.slice_index, direction)
         if k is None:
-            self.ctl.ai.set_status("No flagged slices (run the model on the series first).")
+            ai.set_status("No flagged slices (run the model on the series first).")
             return
         state.set_slice(k)
+        flagged = ai.flagged_slices().tolist()
+        name, sweep = ai.profile_class(), ai.sweep
+        p = (f", P({name}) {float(sweep.probs[k, sweep.classes.index(name)]):.2f}"
+             if sweep is not None and name is not None else "")
+        # the status line names the slice on screen (found under X: it kept "Series sweep done")
+        ai.set_status(f"Slice {k + 1}: flagged{p} ({flagged.index(k) + 1} of {len(flagged)}); "
+                      "N / Shift+N for the next")
 
     def _on_sweep_result(self, sweep: SweepResult) -> None:
         ai, vol = self.ctl.ai, self.ctl.state.volume
