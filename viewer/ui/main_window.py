@@ -29,6 +29,7 @@ from viewer.ui.settings import Settings
 from viewer.ui.study_opener import StudyOpener
 from viewer.ui.views.slice_view import SliceView
 from viewer.ui.views.window_presets import fill_preset_menu
+from viewer.ui.wheel_guard import WheelGuard
 from viewer.ui.window_docks import WindowDocks
 
 APP_NAME = "SliceWise"
@@ -154,6 +155,8 @@ class MainWindow(QMainWindow):
         if app is not None:   # Esc in any side panel: the keys go back to the image
             self._escape_filter = EscapeToImage(self)
             app.installEventFilter(self._escape_filter)
+            self._wheel_guard = WheelGuard(self)   # the wheel scrolls panels, not their settings
+            app.installEventFilter(self._wheel_guard)
         self.slice_view.preset_chosen.connect(self._on_view_preset_chosen)
         self.tags_dock.visibilityChanged.connect(self.docks.on_tags_visibility_changed)
         self.job_progress.connect()

@@ -195,7 +195,7 @@ def test_status_line_speaks_of_the_slice_on_screen_after_fast_scrolling(qtbot, m
     win.state.set_slice(1)
     ctl.run_slice()                                    # follows the reader from now on
     wait_maps(qtbot, ctl)
-    assert ai.status.startswith("Slice 2: ")
+    qtbot.waitUntil(lambda: ai.status.startswith("Slice 2: "), timeout=10000)   # the job's end
     qtbot.keyClick(win.slice_view, Qt.Key.Key_Down)    # slice 3: its job starts
     qtbot.waitUntil(lambda: win.runner.is_running("explain"), timeout=5000)
     qtbot.keyClick(win.slice_view, Qt.Key.Key_Up)      # back to slice 2 before it ends
