@@ -106,7 +106,7 @@ class ModelPool:
 
 
 def describe_device_job(device: str) -> Callable[[Any], str]:
-    """Job: the device description ("CPU, 1 threads", "CUDA: <name>") for a device choice."""
+    """Job: the device description ("CPU, 1 thread", "CUDA: <name>") for a device choice."""
     def job(ctx: Any) -> str:
         from inference import describe_device
 
