@@ -54,8 +54,8 @@ class CompareModule(QObject):
             vp.activated.connect(self.set_active)
             vp.series_dropped.connect(self._on_series_dropped)
             vp.state.slice_changed.connect(lambda _k, vp=vp: self._mirror_to_main(vp))
-            vp.state.slice_changed.connect(lambda _k, vp=vp: self._show_overlay(vp))
-            vp.state.volume_opened.connect(lambda _v, vp=vp: self._show_overlay(vp))
+            vp.state.slice_changed.connect(lambda _k, vp=vp: self._show_ai(vp))
+            vp.state.volume_opened.connect(lambda _v, vp=vp: self._show_ai(vp))
         self._overlay: tuple = (None, None)   # (map volume of the main series, style)
         self._marks: tuple = ((), (), "")     # the AI sweep's (flagged, muted, why) of the main series
         window.series_browser.setDragEnabled(True)
@@ -186,24 +186,29 @@ class CompareModule(QObject):
         that shows the main series, at that viewport's own slice; None hides it."""
         self._overlay = (heat if visible else None, style)
         for vp in self.viewports:
-            self._show_overlay(vp)
+            self._show_ai(vp)
 
     def set_slice_marks(self, flagged, muted, reason: str = "") -> None:
         """The AI sweep's flagged and out-of-domain slices of the main series on the slider of
         every viewport that shows it (found under X: only the hidden main view had them)."""
         self._marks = (tuple(flagged), tuple(muted), reason)
         for vp in self.viewports:
-            self._show_overlay(vp)
+            self._show_ai(vp)
 
-    def _show_overlay(self, vp: CompareViewport) -> None:
-        heat, style = self._overlay
+    def _shows_main(self, vp: CompareViewport) -> bool:
+        """Whether viewport ``vp`` shows the main state's series."""
         main, own = self.state.volume, vp.state.volume
-        same = main is not None and own is not None and own.series_uid == main.series_uid
+        return main is not None and own is not None and own.series_uid == main.series_uid
+
+    def _show_ai(self, vp: CompareViewport) -> None:
+        """The AI's map (at the viewport's slice) and sweep marks on ``vp`` when it shows the
+        main series; cleared otherwise."""
+        heat, style = self._overlay
+        same = self._shows_main(vp)
         flagged, muted, reason = self._marks if same else ((), (), "")
         vp.view.slider.set_marks(flagged)
         vp.view.slider.set_muted(muted, reason)
-        if (heat is None or style is None or main is None or own is None
-                or own.series_uid != main.series_uid or heat.shape[:3] != own.shape):
+        if heat is None or style is None or not same or heat.shape[:3] != vp.state.volume.shape:
             vp.view.overlay_layer.clear()
             return
         vp.view.overlay_layer.show(heat[vp.state.slice_index], style, normalised=True)
@@ -212,10 +217,7 @@ class CompareModule(QObject):
         """The window's tools (AI, measurements, exports) act on the main state: while comparing,
         the active viewport's slice is the main state's slice when both show the same series, so
         "Run on this slice" classifies the slice the reader is looking at."""
-        if not self.is_comparing() or vp.index != self.active:
-            return
-        main, own = self.state.volume, vp.state.volume
-        if main is not None and own is not None and own.series_uid == main.series_uid:
+        if self.is_comparing() and vp.index == self.active and self._shows_main(vp):
             self.state.set_slice(vp.state.slice_index)
 
     def _follow_main(self, k: int) -> None:
@@ -223,11 +225,8 @@ class CompareModule(QObject):
         flagged slice, a click on the AI profile, a measurement in the table) moves the active
         viewport when it shows the main series (found under X: the AI panel went to slice 8 while
         the viewport stayed on 17)."""
-        if not self.is_comparing():
-            return
         vp = self.active_viewport()
-        main, own = self.state.volume, vp.state.volume
-        if main is not None and own is not None and own.series_uid == main.series_uid:
+        if self.is_comparing() and self._shows_main(vp):
             vp.state.set_slice(k)
 
     def set_linked(self, on: bool) -> None:
