@@ -67,7 +67,8 @@ def normalise(image: np.ndarray, spec_input: Mapping[str, object],
         lo = centre - width / 2.0
         return np.clip((img - lo) / width, 0.0, 1.0).astype(np.float32)
     if kind == "percentile":
-        qs = (float(norm.get("low", 0.5)), float(norm.get("high", 99.5)))
+        qs = percentile_bounds(spec_input)
+        assert qs is not None
         if percentiles is not None and all(q in percentiles for q in qs):
             lo, hi = (percentiles[q] for q in qs)
         else:
