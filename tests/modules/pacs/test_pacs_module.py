@@ -113,11 +113,21 @@ def test_retrieve_opens_first_series_early_then_the_study(window, qtbot, monkeyp
 
 
 def test_cancel_keeps_what_arrived(window, qtbot, monkeypatch, env):
+    import time
+
     from viewer.io.pacs import RetrieveCache
 
     browser, _ = _open_browser(window, qtbot, monkeypatch)
     module = _module(window)
     big = env.big
+    for name in ("write_file", "write_dataset_bytes"):   # 50 ms an instance: 120 take >= 6 s,
+        real = getattr(RetrieveCache, name)              # so the click lands mid-retrieve even
+                                                         # on a loaded machine
+
+        def slow(self, *args, _real=real, **kwargs):
+            time.sleep(0.05)
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(RetrieveCache, name, slow)
     module.retrieve(big.study_uid)
     qtbot.waitUntil(lambda: browser.progress.value() >= 5, timeout=20000)
     qtbot.mouseClick(browser.cancel_button, Qt.MouseButton.LeftButton)
