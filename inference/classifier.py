@@ -302,7 +302,7 @@ class Classifier:
         for grid_map, final, index in steps:
             exp = Explanation(to_slice(grid_map, geom), method, name, self.spec.name, pred,
                               final=final, pass_index=index, passes=max(1, len(passes)),
-                              options=opts)
+                              options=opts, reference=self.spec.map_reference(method, name))
             if final:
                 exp = replace(exp, scores=self._scores(image, exp, spacing, mask,
                                                        faithfulness, cancelled))

@@ -7,6 +7,8 @@ deletion / insertion AUC) and the model-randomisation sanity check (rank correla
 trained vs randomised Grad-CAM maps; near 0 is good), expected calibration error before / after
 temperature scaling (``--reliability PNG`` draws the diagram) and out-of-domain detection ROC AUC
 (``--ood N`` items per group; see ``inference.evaluate_trust``). ``--json`` prints one JSON object.
+For detectors ``--maps`` also fits the maps' colour reference (:func:`map_reference`), which
+``--write-manifest`` stores with the model (``explain.reference``).
 """
 from __future__ import annotations
 
@@ -119,6 +121,31 @@ def map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> d
     return out
 
 
+#: A detector's map reference is this quantile of its maps' maxima on held-out slices with a
+#: finding: three in four such slices reach full colour, a slice without one stays faint.
+REFERENCE_QUANTILE = 0.25
+
+
+def map_reference(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> dict[str, Any]:
+    """{finding: {method: value}}: the map value drawn at full colour for the finding's maps by
+    each method (``ModelSpec.map_reference``), the :data:`REFERENCE_QUANTILE` of the maxima of
+    the maps the viewer shows (``Classifier.explain``) on up to ``n_maps`` held-out slices with a
+    finding. {} for models without a finding class (``ModelSpec.map_target``)."""
+    finding = clf.spec.map_target or recipes.EXPLAIN.get(clf.spec.task, {}).get("target")
+    if finding not in clf.spec.classes:
+        return {}
+    k = list(clf.spec.classes).index(finding)
+    used = [s for s in samples if np.ndim(s.target) == 0 and int(s.target) == k][:n_maps]
+    if not used:
+        return {}
+    tops: dict[str, list[float]] = {m: [] for m in ("gradcam", "hirescam", "occlusion")}
+    for s in used:
+        for method, values in tops.items():
+            values.append(float(np.nanmax(clf.explain(s.image, method, finding).map)))
+    return {finding: {m: float(np.quantile(v, REFERENCE_QUANTILE)) for m, v in tops.items()},
+            "quantile": REFERENCE_QUANTILE, "n": len(used)}
+
+
 def knee_map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int) -> dict[str, Any]:
     """Pointing game per method, label and plane on up to ``n_maps`` positive exams per label:
     on the slice where the finding is largest, the map's maximum within the tolerance of the
@@ -222,6 +249,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     result, y, probs = _classification(clf, samples)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps)
+        result["maps"]["reference"] = map_reference(clf, samples, args.maps)
     elif args.task == "knee" and args.maps > 0:
         result["maps"] = {"per_label_plane": knee_map_scores(clf, samples, args.maps),
                           "trust_aim": TRUST_AIM, "tolerance": f"{POINTING_TOLERANCE_RULE}, on the "
@@ -251,6 +279,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                                     for c, m in result["per_class"].items()}
         data = spec.to_json()
         data["metrics"] = metrics
+        reference = result["maps"].get("reference") if isinstance(result["maps"], dict) else None
+        if reference:
+            metrics["maps"] = {k: v for k, v in result["maps"].items() if k != "reference"}
+            data["explain"] = {**spec.explain, "target": spec.map_target or next(iter(reference)),
+                               "reference": reference}
         write_manifest(spec_from_json(data, spec.manifest_path), spec.manifest_path)
     return result
 

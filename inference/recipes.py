@@ -40,12 +40,15 @@ HEADS: dict[str, dict[str, Any]] = {
     "knee": {"lstm_hidden": 32, "pool": "max"}, "ct-lesion": {"dropout": 0.3, "pool": "max"},
 }
 # Default occlusion settings per task (model pixels): passes (patch, stride) coarse to fine and the
-# blur of the baseline. Small lesions (CT) need small patches and a light blur.
+# blur of the baseline. Small lesions (CT) need small patches and a light blur. "target": a
+# detector's finding, the class its maps explain unless the reader picks another
+# (``ModelSpec.map_target``).
 EXPLAIN: dict[str, dict[str, Any]] = {
-    "tumour": {"occlusion": {"passes": [[24, 12], [12, 6]], "blur_sigma": 6.0}},
+    "tumour": {"occlusion": {"passes": [[24, 12], [12, 6]], "blur_sigma": 6.0}, "target": "tumour"},
     "contrast": {"occlusion": {"passes": [[24, 12], [12, 6]], "blur_sigma": 6.0}},
     "knee": {"occlusion": {"patch": 16, "stride": 8}},
-    "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}},
+    "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0},
+                  "target": "lesion"},
 }
 INTENDED_USE = {
     "tumour": "Flags axial brain MR slices that may contain a tumour (homogeneous, ring-enhancing, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -83,6 +84,29 @@ class ModelSpec:
         if not p.is_absolute() and self.manifest_path is not None:
             p = self.manifest_path.parent / p
         return p
+
+    @property
+    def map_target(self) -> str | None:
+        """The class whose evidence heat maps show unless the reader picks another
+        (``explain.target``): a detector's finding ("tumour", "lesion"), whose map says where
+        the model looked for one. None: the predicted class (classifiers such as contrast)."""
+        target = self.explain.get("target")
+        return target if isinstance(target, str) and target in self.classes else None
+
+    def map_reference(self, method: str, target: str) -> float | None:
+        """The map value drawn at full colour for ``target``'s maps by ``method``
+        (``explain.reference``, fitted by ``inference.evaluate --write-manifest``): what a weak
+        finding's map reaches on held-out phantoms, so a slice without a finding shows faint
+        colours instead of its own noise stretched to full colour. None: each map is scaled
+        to its own maximum."""
+        ref = self.explain.get("reference")
+        entry = ref.get(target) if isinstance(ref, dict) else None
+        value = entry.get(method) if isinstance(entry, dict) else None
+        try:
+            value = float(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+        return value if value is not None and math.isfinite(value) and value > 0 else None
 
     @property
     def temperature(self) -> float:

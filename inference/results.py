@@ -133,7 +133,9 @@ class Explanation:
     per-slice Grad-CAM importance. ``final`` is False for the coarse early maps of
     ``iter_explain``; ``pass_index`` / ``passes`` say how far it got. ``scores``: the map's
     scores, computed by ``inference.explain.faithfulness.score_map`` on final slice maps (None
-    on coarse maps and knee exams). Compared by identity (it holds arrays).
+    on coarse maps and knee exams). ``reference``: the map value drawn at full colour
+    (``ModelSpec.map_reference``; None: the map's own maximum). Compared by identity (it holds
+    arrays).
     """
 
     map: Any
@@ -147,3 +149,4 @@ class Explanation:
     passes: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     scores: MapScores | None = None
+    reference: float | None = None

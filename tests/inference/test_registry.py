@@ -169,6 +169,27 @@ def test_explain_settings_come_from_the_manifest(tiny_model) -> None:
     assert read_manifest(manifest).to_json()["explain"] == data["explain"]
 
 
+def test_map_target_and_reference_read_from_the_manifest(tiny_model) -> None:
+    manifest = tiny_model("ct-lesion")
+    data = json.loads(manifest.read_text())
+    data["explain"] = {"target": "lesion", "reference": {"lesion": {"gradcam": 0.004,
+                                                                    "occlusion": "x",
+                                                                    "hirescam": -1.0},
+                                                         "quantile": 0.25}}
+    manifest.write_text(json.dumps(data))
+    spec = read_manifest(manifest)
+    assert spec.map_target == "lesion" and spec.map_reference("gradcam", "lesion") == 0.004
+    # unusable values mean "scale each map to its own maximum", never an error
+    assert spec.map_reference("occlusion", "lesion") is None
+    assert spec.map_reference("hirescam", "lesion") is None
+    assert spec.map_reference("gradcam", "no lesion") is None
+    assert spec.map_reference("gradcam", "quantile") is None
+    data["explain"] = {"target": "not a class", "reference": [1, 2]}
+    manifest.write_text(json.dumps(data))
+    spec = read_manifest(manifest)
+    assert spec.map_target is None and spec.map_reference("gradcam", "lesion") is None
+
+
 def test_public_api_spelling_tumor_loads_the_tumour_model() -> None:
     from inference import load_model
 

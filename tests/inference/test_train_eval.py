@@ -121,3 +121,26 @@ def test_occlusion_scores_are_log_odds(tiny_model) -> None:
     x = torch.randn(3, 1, 32, 32)
     probs = clf.forward_probs()(x)
     torch.testing.assert_close(clf.forward_scores()(x), torch.log(probs / (1 - probs)), rtol=1e-4, atol=1e-4)
+
+
+def test_training_names_the_finding_and_evaluate_fits_the_map_reference(trained: Path,
+                                                                       tmp_path: Path,
+                                                                       capsys) -> None:
+    import shutil
+
+    assert read_manifest(trained).map_target == "tumour"         # a detector's maps: its finding
+    for f in trained.parent.glob("tumour*"):                        # manifest, weights, OOD
+        shutil.copy(f, tmp_path / f.name)
+    copy = tmp_path / trained.name
+    assert read_manifest(copy).map_reference("gradcam", "tumour") is None   # not fitted yet
+    evaluate.main(["--task", "tumour", "--weights", str(copy.with_suffix(".safetensors")),
+                   "--n", "16", "--maps", "4", "--sanity", "0", "--json", "--write-manifest"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    fitted = result["maps"]["reference"]
+    spec = read_manifest(copy)
+    assert fitted["quantile"] == evaluate.REFERENCE_QUANTILE and fitted["n"] >= 1
+    for method in ("gradcam", "hirescam", "occlusion"):
+        assert spec.map_reference(method, "tumour") == pytest.approx(fitted["tumour"][method])
+        assert spec.map_reference(method, "tumour") > 0
+    assert spec.map_reference("gradcam", "no tumour") is None        # other classes: own scale
+    assert "reference" not in spec.metrics["maps"]                   # stored once, in explain
