@@ -269,8 +269,9 @@ def random_baseline(forward: Forward, x: Tensor, saliency: np.ndarray | Tensor, 
         # faithful map from a random one here, so it makes no claim either way.
         return {"deletion_auc": auc, "random_deletion_aucs": (), "vs_random": None,
                 "better_than_random": None,
-                "note": (f"not measurable by deletion: with the whole image blurred this class's "
-                         f"probability is still {v[-1]:.2f} (unblurred {v[0]:.2f})")}
+                "note": (f"not measurable by deletion: blurring the whole slice does not lower "
+                         f"this class's probability ({v[0]:.2f} unblurred, {v[-1]:.2f} blurred), "
+                         f"so there is nothing a map could take away")}
     rand = [_drop(*_curve(forward, x, r, target, steps=steps, baseline="blur",
                           batch_size=batch_size, insert=False, blur_sigma=None)) for r in random_maps]
     r_aucs = tuple(a for a, _ in rand)

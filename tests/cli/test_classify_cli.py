@@ -44,8 +44,8 @@ def test_sagittal_series_not_applicable_per_slice_and_series(brain, capsys) -> N
 
 
 def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
-    doc = _classify(capsys, str(brain["axial"]), "--slices", "2", "--explain", "gradcam",
-                    "--out", str(tmp_path))
+    doc = _classify(capsys, str(brain["axial"]), "--slices", "3", "--explain", "gradcam",
+                    "--out", str(tmp_path))                    # slice 3 holds the tumour
     assert doc["series"]["orientation"] == "axial"
     (row,) = doc["slices"]
     for key in ("applicable", "reasons", "ood_distance", "ood_threshold", "temperature",
@@ -54,6 +54,7 @@ def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
     assert isinstance(row["applicable"], bool)
     assert doc["series"]["applicable"] == row["applicable"]
     assert row["ood_threshold"] > 0 and row["ood_distance"] >= 0
+    assert row["target"] == "tumour" and row["map_reference"] > 0    # the detector's finding
     scores = row["scores"]
     assert len(scores["random_deletion_aucs"]) == 5
     assert scores["vs_random"] is None or isinstance(scores["vs_random"], float)
@@ -70,8 +71,13 @@ def test_explain_hirescam_writes_scored_maps(brain, capsys, tmp_path) -> None:
         assert heat.shape == (96, 96) and heat.dtype == np.float32 and np.isfinite(heat).all()
         assert Path(row["overlay"]).is_file() and "hirescam" in Path(row["map"]).name
         scores = row["scores"]
-        assert 0.0 <= scores["deletion_auc"] <= 1.0 and len(scores["random_deletion_aucs"]) == 5
-        assert isinstance(scores["better_than_random"], bool) and scores["random_note"]
+        assert 0.0 <= scores["deletion_auc"] <= 1.0 and scores["random_note"]
+        if row["slice"] == 3:                                  # the tumour: scored against chance
+            assert len(scores["random_deletion_aucs"]) == 5
+            assert isinstance(scores["better_than_random"], bool)
+        else:       # no tumour: blurring the whole slice raises P(tumour), nothing to delete
+            assert scores["random_deletion_aucs"] == [] and scores["better_than_random"] is None
+            assert scores["random_note"].startswith("not measurable by deletion")
 
 
 def test_text_output_gives_no_call_for_out_of_domain_slices(brain, capsys) -> None:

@@ -162,6 +162,6 @@ def test_deletion_makes_no_claim_when_blurring_everything_changes_nothing() -> N
     out = random_baseline(blind, x, mask.astype(np.float32), 1, rnd)
     assert out["vs_random"] is None and out["better_than_random"] is None
     assert out["note"].startswith("not measurable by deletion")
-    assert "still 0.90 (unblurred 0.90)" in out["note"]
+    assert "(0.90 unblurred, 0.90 blurred)" in out["note"]
     fair = random_baseline(LesionProbability(mask), x, mask.astype(np.float32), 1, rnd)
     assert fair["better_than_random"] is True

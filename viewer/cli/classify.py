@@ -126,13 +126,15 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
                                **_applicability(pred)}
         exp = None
         if args.explain:
-            exp = clf.explain(volume.voxels[k], args.explain, args.target, spacing=spacing,
+            exp = clf.explain(volume.voxels[k], args.explain,
+                              args.target or clf.spec.map_target, spacing=spacing,
                               modality=volume.modality, orientation=volume.orientation,
                               faithfulness=True)
             if out is not None:
                 row.update(_write_map(out, f"slice{k + 1:04d}_{args.explain}", exp.map,
-                                      volume.voxels[k], volume))
+                                      volume.voxels[k], volume, reference=exp.reference))
             row["target"] = exp.target
+            row["map_reference"] = exp.reference
             row["scores"] = _scores_json(exp.scores)
         rows.append(row)
         results.append((k, pred, exp))
@@ -205,7 +207,7 @@ def _classify_exam(clf: Any, args: argparse.Namespace, out: Path | None) -> dict
 
 
 def _write_map(out: Path, stem: str, heat: np.ndarray, image: np.ndarray, volume: Volume,
-               save_npy: bool = True) -> dict[str, str]:
+               save_npy: bool = True, reference: float | None = None) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
     if save_npy:
@@ -213,7 +215,7 @@ def _write_map(out: Path, stem: str, heat: np.ndarray, image: np.ndarray, volume
         np.save(npy, np.asarray(heat, np.float32))
         written["map"] = str(npy)
     rgb = compose(image, (volume.window.center, volume.window.width), np.asarray(heat),
-                  invert=volume.invert_display)
+                  invert=volume.invert_display, reference=reference)
     written["overlay"] = str(save_png(rgb, out / f"{stem}.png"))
     return written
 

@@ -32,6 +32,10 @@ COMMANDS = ("info", "screenshot", "models", "classify", "teach", "batch", "pacs"
 FLAGS = ("--install-desktop", "--version", "-h", "--help")
 
 
+TARGET_HELP = ("class to explain (default: a detector's finding, e.g. tumour or lesion; "
+               "other models: the predicted class)")
+
+
 def is_command(argv: Sequence[str]) -> bool:
     """True when ``argv`` asks for a headless command rather than the GUI."""
     return bool(argv) and (argv[0] in COMMANDS or argv[0] in FLAGS)
@@ -107,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                    default="gradcam",
                    help="heat map drawn with --model (both: Grad-CAM and occlusion side by side)")
     s.add_argument("--opacity", type=_fraction, default=0.5, help="overlay opacity 0..1")
-    s.add_argument("--target", help="class to explain (default: the predicted class)")
+    s.add_argument("--target", help=TARGET_HELP)
     s.add_argument("--colormap", choices=("inferno", "jet", "hot", "turbo"), default="inferno")
     s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
 
@@ -121,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--slices", help="slice range, 1-based and inclusive, e.g. 10-14 (default: all)")
     s.add_argument("--explain", choices=("gradcam", "hirescam", "occlusion"),
                    help="write each slice's heat map by this method, scored against random maps")
-    s.add_argument("--target", help="class to explain (default: the predicted class)")
+    s.add_argument("--target", help=TARGET_HELP)
     s.add_argument("--out", help="folder for maps (.npy float32) and PNG overlays")
     s.add_argument("--dicom-out", metavar="DIR",
                    help="folder for DICOM results: structured report; with --explain also "

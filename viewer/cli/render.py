@@ -67,12 +67,13 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
     k = volume.n_slices // 2 if slice_index is None else slice_index
     heats: list = []
     if model:
-        from viewer.modules.ai.service import compute_maps
+        from viewer.modules.ai.service import compute_maps, default_target
 
         method = overlay or "gradcam"
         methods = ("gradcam", "occlusion") if method == "both" else (method,)
-        results = compute_maps(volume, k, model, methods, target or "", device=device)
-        heats = [r.heat for r in results]
+        results = compute_maps(volume, k, model, methods, target or default_target(model),
+                               device=device)
+        heats = [(r.heat, r.reference) for r in results]
     state = ViewerState()
     state.set_anonymise(anonymise)
     views = [SliceView(state) for _ in range(max(1, len(heats)))]
@@ -91,7 +92,8 @@ def render_to_png(volume: Volume, out: Path, *, slice_index: int | None = None,
             view.layout().activate()
             view.fit()
             if heats:
-                view.set_overlay(heats[n], OverlayStyle(colormap, opacity, threshold))
+                view.set_overlay(heats[n][0], OverlayStyle(colormap, opacity, threshold),
+                                 heats[n][1])
             images.append(view.canvas.grab().toImage())
         image = images[0]
         if layout != "1":

@@ -180,7 +180,8 @@ def slice_images(volume: Volume, slices: Sequence[int], window: tuple[float, flo
                  heat: np.ndarray | None = None, style: OverlayStyle | None = None
                  ) -> list[np.ndarray]:
     """(y, x, 3) uint8 renderings of native ``slices`` through ``window``, with the slice's map
-    from ``heat`` ((z, y, x), optional) laid over by the one overlay rule with ``style``."""
+    from ``heat`` ((z, y, x), optional; the viewer's map volume, each slice normalised to 0..1
+    with NaN where unknown) laid over by the one overlay rule with ``style``."""
 
     out = []
     for k in slices:
@@ -191,7 +192,7 @@ def slice_images(volume: Volume, slices: Sequence[int], window: tuple[float, flo
             out.append(np.clip(img, 0, 255).astype(np.uint8))
             continue
         out.append(compose(img, window, None if heat is None else heat[k], style,
-                           invert=volume.invert_display))
+                           invert=volume.invert_display, normalised=True))
     return out
 
 

@@ -125,15 +125,16 @@ class MapVolume:
         self.known = np.zeros(0 if self.shape is None else self.shape[0], bool)
         self.too_large = False
 
-    def put(self, k: int, heat: np.ndarray) -> bool:
-        """Store the raw map (y, x) of slice ``k``; False when it cannot be stored (no key, wrong
-        shape or slice, volume over budget)."""
+    def put(self, k: int, heat: np.ndarray, reference: float | None = None) -> bool:
+        """Store the raw map (y, x) of slice ``k`` normalised by the overlay rule (``reference``:
+        see :mod:`viewer.core.overlay`); False when it cannot be stored (no key, wrong shape or
+        slice, volume over budget)."""
         shape = self.shape
         if shape is None or not 0 <= k < shape[0] or heat.shape != shape[1:]:
             return False
         if self.data is None and not self._allocate():
             return False
-        self.data[k] = normalise_map(heat)  # type: ignore[index]
+        self.data[k] = normalise_map(heat, reference)  # type: ignore[index]
         self.known[k] = True
         return True
 

@@ -4,11 +4,16 @@ Every place that shows a map calls :func:`overlay_rgba`: the slice view, the pla
 linked occlusion view, the quiz, presenter mode, PNG and montage exports, the screenshot command
 and ``classify --out``. So the same map with the same style gives the same pixels everywhere.
 
-The rule (what the slice view has always shown): the map is normalised by its positive maximum
-(negative evidence counts as 0); values below ``threshold`` (a fraction of that maximum) and
-unknown values (NaN) are transparent; the colormap spans ``threshold`` .. maximum; shown pixels
-have alpha ``opacity``, fading in over the first tenth of the span (a soft edge). Arrays are
-``(y, x)`` (rows, columns) in the slice's pixel grid.
+The rule: the map is normalised by its top, its positive maximum (negative evidence counts as
+0) or the map's ``reference`` when that is larger; values below ``threshold`` (a fraction of the
+top) and unknown values (NaN) are transparent; the colormap spans ``threshold`` .. top; shown
+pixels have alpha ``opacity``, fading in over the first tenth of the span (a soft edge). Arrays
+are ``(y, x)`` (rows, columns) in the slice's pixel grid.
+
+``reference`` (``Explanation.reference``, from the model's manifest) is what a weak finding's map
+reaches: a detector's map of its finding on a slice without one is then drawn faint, as weak as
+its evidence, instead of its strongest noise stretched to full colour. None (other classes,
+models without one): each map is scaled to its own maximum.
 """
 from __future__ import annotations
 
@@ -63,11 +68,20 @@ def window_to_gray(image: np.ndarray, center: float, width: float, invert: bool 
     return (g * 255.0 + 0.5).astype(np.uint8)
 
 
-def normalise_map(heat: np.ndarray) -> np.ndarray:
-    """Raw map -> float32 [0, 1] by its positive maximum (negative evidence and NaN become 0)."""
+def _with_reference(top: float, reference: float | None) -> float:
+    """The top of the rule: the map's positive maximum ``top``, or ``reference`` when larger
+    (0 stays 0: a map without positive evidence is not shown, whatever its reference)."""
+    if top > 0 and reference is not None and np.isfinite(reference) and reference > top:
+        return float(reference)
+    return top
+
+
+def normalise_map(heat: np.ndarray, reference: float | None = None) -> np.ndarray:
+    """Raw map -> float32 [0, 1] by its top (positive maximum, or ``reference`` when larger;
+    negative evidence and NaN become 0)."""
     h = np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     np.clip(h, 0.0, None, out=h)
-    top = float(h.max()) if h.size else 0.0
+    top = _with_reference(float(h.max()) if h.size else 0.0, reference)
     if top > 0:
         h /= top
     return h
@@ -92,12 +106,14 @@ def _rgba_words(name: str, alpha: int) -> np.ndarray:
     return words
 
 
-def overlay_rgba(heat: np.ndarray, style: OverlayStyle, normalised: bool = False) -> np.ndarray:
+def overlay_rgba(heat: np.ndarray, style: OverlayStyle, normalised: bool = False,
+                 reference: float | None = None) -> np.ndarray:
     """(y, x, 4) uint8 colours and alpha of a map under ``style``.
 
-    ``heat``: float (y, x) with its raw range; ``normalised=True`` says it is already in 0..1
-    per slice with NaN where nothing is known (the plane views' map volume), so it is used as
-    it is. A map without positive evidence is fully transparent. (One pass per step and one
+    ``heat``: float (y, x) with its raw range, scaled by its top (see the module docstring for
+    ``reference``); ``normalised=True`` says it is already in 0..1 per slice with NaN where
+    nothing is known (the plane views' map volume), so it is used as it is. A map without
+    positive evidence is fully transparent. (One pass per step and one
     table look-up of packed RGBA words: a 512 x 512 map takes a few milliseconds.)
     """
     h = np.asarray(heat, np.float32)
@@ -111,9 +127,9 @@ def overlay_rgba(heat: np.ndarray, style: OverlayStyle, normalised: bool = False
             known = h[~np.isnan(h)]
             top = float(known.max()) if known.size else 0.0
         if not np.isfinite(top):  # infinite values count as no evidence (normalise_map)
-            scaled = normalise_map(h)
+            scaled = normalise_map(h, reference)
         elif top > 0:
-            scaled = h / np.float32(top)
+            scaled = h / np.float32(_with_reference(top, reference))
         else:
             return np.zeros(h.shape + (4,), np.uint8)
     cut = float(np.clip(style.threshold, 0.0, 1.0))
@@ -131,12 +147,13 @@ def overlay_rgba(heat: np.ndarray, style: OverlayStyle, normalised: bool = False
     return words.view(np.uint8).reshape(h.shape + (4,))
 
 
-def display_range(heat: np.ndarray, threshold: float) -> tuple[float, float] | None:
-    """(low, high) raw map values the colormap spans under the rule (threshold x positive
-    maximum .. maximum), for colour-bar labels; None when the map has no positive evidence."""
+def display_range(heat: np.ndarray, threshold: float,
+                  reference: float | None = None) -> tuple[float, float] | None:
+    """(low, high) raw map values the colormap spans under the rule (threshold x top .. top),
+    for colour-bar labels; None when the map has no positive evidence."""
     finite = np.asarray(heat, np.float32)
     finite = finite[np.isfinite(finite)]
-    top = float(finite.max()) if finite.size else 0.0
+    top = _with_reference(float(finite.max()) if finite.size else 0.0, reference)
     if top <= 0:
         return None
     return (float(np.clip(threshold, 0.0, 1.0)) * top, top)
@@ -156,15 +173,18 @@ def blend(gray_or_rgb: np.ndarray, rgba: np.ndarray | None) -> np.ndarray:
 
 
 def compose(image: np.ndarray, window: tuple[float, float], heat: np.ndarray | None,
-            style: OverlayStyle | None = None, invert: bool = False) -> np.ndarray:
+            style: OverlayStyle | None = None, invert: bool = False,
+            reference: float | None = None, normalised: bool = False) -> np.ndarray:
     """(y, x, 3) uint8: the windowed slice (``window`` = (center, width)) with the map laid over
-    by :func:`overlay_rgba`; ``heat`` None gives the plain slice."""
+    by :func:`overlay_rgba` (``reference``, ``normalised``: as there); ``heat`` None gives the
+    plain slice."""
     gray = window_to_gray(image, *window, invert=invert)
     if heat is None:
         return blend(gray, None)
     if heat.shape != image.shape[:2]:
         raise ValueError(f"map shape {heat.shape} does not match the slice {image.shape[:2]}")
-    return blend(gray, overlay_rgba(heat, style or OverlayStyle()))
+    return blend(gray, overlay_rgba(heat, style or OverlayStyle(), normalised=normalised,
+                                    reference=reference))
 
 
 def save_png(rgb: np.ndarray, path: Path) -> Path:

@@ -11,6 +11,7 @@ import pytest
 
 from inference.results import Explanation, MapScores, Prediction
 from tests.modules.ai.support import ai_window, brain_volume, show_maps_anyway, wait_maps
+from viewer.modules.ai.state import PREDICTED
 
 pytestmark = pytest.mark.gui
 
@@ -69,6 +70,7 @@ def test_final_map_shown_first_then_its_score_cached_with_it(qtbot, monkeypatch)
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
+    ai.set_target(PREDICTED)    # on a slice without a tumour, "tumour" maps cannot be deleted
     ai.set_method("occlusion")
     win.show_volume(brain_volume(n=4, size=64))
     seen = []
@@ -97,6 +99,7 @@ def test_findings_report_carries_applicability_and_map_scores(qtbot, monkeypatch
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
+    ctl.ai.set_target(PREDICTED)  # scored against random maps (see the test above)
     vol = replace(brain_volume(n=4, size=64), orientation="sagittal")
     win.show_volume(vol)
     ctl.act_run_series.trigger()

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from tests.core.test_reformat import DIRECTIONS, marker_volume
 from tests.modules.ai.support import ai_window, brain_volume, wait_maps
+from viewer.modules.ai.state import PREDICTED
 from viewer.state.viewer_state import ViewerState
 from viewer.ui.views.layouts import LayoutContainer
 from viewer.ui.views.slice_view import SliceView
@@ -17,9 +18,10 @@ from viewer.ui.views.slice_view import SliceView
 pytestmark = pytest.mark.gui
 
 
-def _normalised(heat: np.ndarray) -> np.ndarray:
+def _normalised(heat: np.ndarray, reference: float | None = None) -> np.ndarray:
+    """The map by its top: its maximum, or the model's reference when larger (faint maps)."""
     h = np.clip(np.nan_to_num(heat.astype(np.float32)), 0.0, None)
-    return h / h.max()
+    return h / max(float(h.max()), reference or 0.0)
 
 
 def _pixel(view, point) -> tuple[int, int]:
@@ -54,6 +56,7 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     vol = brain_volume(n=8, size=64)
     win.show_volume(vol)
     heat3 = _gradcam(qtbot, win, ctl, 3)
+    ref = ctl.ai.maps["gradcam"].reference
     ctl.ai.follow = False
     layouts = win.modules["workspace"].layouts
     layouts.set_layout("2x2")
@@ -63,9 +66,10 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     axial, coronal, sagittal = (layouts.views[p] for p in ("axial", "coronal", "sagittal"))
     for view in (axial, coronal, sagittal):
         assert view.overlay.isVisible(), view.plane
-        assert _overlay_at(view, point) == pytest.approx(1.0)   # the map's maximum, normalised
+        # the map's maximum, normalised by the overlay rule (1.0 unless faint)
+        assert _overlay_at(view, point) == pytest.approx(_normalised(heat3, ref).max())
     # the axial plane at depth 3 is slice 3's map, value for value where it is shown
-    norm = _normalised(heat3)
+    norm = _normalised(heat3, ref)
     shown = axial.overlay_layer.values
     above = norm >= 0.2
     np.testing.assert_allclose(shown[above], norm[above], rtol=1e-5)
@@ -82,7 +86,7 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     win.state.set_slice(5)
     heat5 = _gradcam(qtbot, win, ctl, 5)
     layouts.nav.set_crosshair(vol.index_to_patient(5, j, i))
-    n5 = _normalised(heat5)
+    n5 = _normalised(heat5, ctl.ai.maps["gradcam"].reference)
     value = _overlay_at(coronal, vol.index_to_patient(5, j, i))
     assert value == pytest.approx(n5[j, i]) if n5[j, i] >= 0.2 else value < 0.2
     assert win.modules["workspace"].act_nifti.isEnabled()
@@ -126,7 +130,8 @@ def test_heat_map_nifti_export_of_the_assembled_maps(qtbot, monkeypatch, tmp_pat
     img = sitk.ReadImage(str(path))
     data = sitk.GetArrayFromImage(img)
     assert data.shape == vol.shape and img.GetSpacing() == pytest.approx((0.8, 0.9, 4.0))
-    np.testing.assert_allclose(data[1], _normalised(heat), rtol=1e-5)
+    np.testing.assert_allclose(data[1], _normalised(heat, ctl.ai.maps["gradcam"].reference),
+                               rtol=1e-5)
     # slices without a map are NaN in the file (ITK's reader turns NaN into 0, so read the bytes)
     raw = path.read_bytes()
     offset = int(np.frombuffer(raw[108:112], "<f4")[0])
@@ -281,6 +286,7 @@ def test_predicted_class_maps_in_plane_views_explain_one_class(qtbot, monkeypatc
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
+    ctl.ai.set_target(PREDICTED)        # the tumour model's own target is "tumour"
     ctl.ai.follow = False
     vol = brain_volume(n=6, size=32)
     win.show_volume(vol)

@@ -67,9 +67,9 @@ def test_one_map_one_style_same_pixels_everywhere(qtbot, monkeypatch, tmp_path):
     win.state.set_slice(k)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
-    heat = ai.maps["gradcam"].heat
+    heat, map_reference = ai.maps["gradcam"].heat, ai.maps["gradcam"].reference
     style = ai.style()
-    reference = overlay_rgba(heat, style)
+    reference = overlay_rgba(heat, style, reference=map_reference)
     assert reference[..., 3].any() and not reference[..., 3].all()   # a real, partial overlay
     # the slice view
     np.testing.assert_array_equal(win.slice_view.overlay_layer.rgba, reference)
@@ -86,6 +86,7 @@ def test_one_map_one_style_same_pixels_everywhere(qtbot, monkeypatch, tmp_path):
     assert teaching.overlay_style() == style
     win.slice_view.set_overlay(None)
     monkeypatch.setattr(teaching, "current_heat", lambda: heat)
+    monkeypatch.setattr(teaching, "current_reference", lambda: map_reference)
     teaching._apply_overlay()
     np.testing.assert_array_equal(win.slice_view.overlay_layer.rgba, reference)
     # PNG exports (montage / series) blend exactly that layer over the windowed slice

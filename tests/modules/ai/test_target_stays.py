@@ -1,6 +1,8 @@
 """Running a series sweep leaves the explained class as the reader chose it ("Predicted class"),
-in this session and after a restart."""
+in this session; a restart or another model brings the model's own target, named in the box."""
 from __future__ import annotations
+
+from PySide6.QtCore import Qt
 
 from tests.modules.ai.support import ai_window, brain_volume
 
@@ -11,14 +13,34 @@ def test_run_on_series_keeps_predicted_class_as_target(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
     win.show_volume(brain_volume(n=6, size=64))
+    box = ctl.panel.controls.target_box
+    # a detector's own target is its finding, named in the box (never a silent choice)
+    assert ctl.ai.target == "tumour" and box.currentText() == "tumour (finding)"
+    box.setCurrentIndex(box.findData(PREDICTED))                # the reader's choice
     assert ctl.ai.target == PREDICTED
     ctl.act_run_series.trigger()
     qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)
     assert ctl.ai.target == PREDICTED
-    assert ctl.panel.controls.target_box.currentText() == "Predicted class"
+    assert box.currentText() == "Predicted class"
     win.close()
     win2, ctl2 = ai_window(qtbot, monkeypatch)                # same settings folder: a restart
-    assert ctl2.ai.target == PREDICTED
+    card = ctl2.ai.card                                        # the model's own target again
+    assert ctl2.ai.target == (card.map_target if card is not None else PREDICTED)
+
+
+def test_each_model_brings_its_own_target_into_view(qtbot, monkeypatch):
+    from viewer.modules.ai.state import PREDICTED
+
+    win, ctl = ai_window(qtbot, monkeypatch)
+    box = ctl.panel.controls.target_box
+    ctl.ai.set_model("tumour")
+    box.setCurrentIndex(box.findData("no tumour"))
+    assert ctl.ai.target == "no tumour"
+    ctl.ai.set_model("ct-lesion")                              # never another model's class
+    assert ctl.ai.target == "lesion" and box.currentText() == "lesion (finding)"
+    assert "faint" in box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+    ctl.ai.set_model("contrast")                               # no finding: the predicted class
+    assert ctl.ai.target == PREDICTED and box.currentText() == "Predicted class"
 
 
 def test_colour_bar_follows_the_method_on_screen(qtbot, monkeypatch):
@@ -36,8 +58,8 @@ def test_colour_bar_follows_the_method_on_screen(qtbot, monkeypatch):
     assert "Grad-CAM" not in bar.text()                       # never the old method's label
     wait_maps(qtbot, ctl)
     assert bar.text().startswith("HiResCAM")
-    heat = ctl.ai.maps["hirescam"].heat
-    assert bar.high == heat.max()
+    heat, reference = ctl.ai.maps["hirescam"].heat, ctl.ai.maps["hirescam"].reference
+    assert bar.high == max(heat.max(), reference or 0.0)     # faint maps: the model's reference
 
 
 def test_share_outside_the_body_and_the_display_switch(qtbot, monkeypatch):

@@ -6,8 +6,9 @@ the plain inputs of :mod:`viewer.io.results` and writes, into one folder:
 
 - ``SR_<model>.dcm``: TID 1500 report, a finding per classified slice and one for the series;
 - per explanation method and class: ``PM_<method>_<class>.dcm`` (Parametric Map of the raw
-  maps), ``SEG_<method>_<class>.dcm`` (FRACTIONAL SEG: the map normalised by its positive
-  maximum on each slice, 0 below the overlay threshold) and ``SC_<method>_<class>/`` (Secondary
+  maps), ``SEG_<method>_<class>.dcm`` (FRACTIONAL SEG: the map normalised by the overlay rule
+  on each slice, by its positive maximum or the model's reference when larger, 0 below the
+  overlay threshold) and ``SC_<method>_<class>/`` (Secondary
   Captures composed with the one overlay rule of :mod:`viewer.core.overlay` and a colour bar).
 
 The series finding: each class's probability is the mean over the classified slices and the
@@ -121,7 +122,8 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
         maps = np.stack([np.asarray(m.explanation.map, np.float32) for m in members])
         stem = f"{_stem(method)}_{_stem(target)}"
         pm = parametric_map(maps, src, algorithm, method, target)
-        frac = np.stack([normalise_map(m) for m in maps])
+        frac = np.stack([normalise_map(heat, m.explanation.reference)
+                         for m, heat in zip(members, maps)])
         frac[frac < style.threshold] = 0.0
         seg = fractional_segmentation(frac, src, algorithm, method, target, style.threshold)
         for prefix, ds in (("PM", pm), ("SEG", seg)):
@@ -138,9 +140,11 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
             if not m.prediction.applicable:
                 caption += " · OUTSIDE THE MODEL'S DOMAIN"
             items.append(BurnedSlice(
-                rgb=compose(volume.voxels[m.index], window, heat, style, invert=volume.invert_display),
+                rgb=compose(volume.voxels[m.index], window, heat, style, invert=volume.invert_display,
+                            reference=m.explanation.reference),
                 source=sources[m.index],
-                value_range=display_range(heat, style.threshold), caption=caption))
+                value_range=display_range(heat, style.threshold, m.explanation.reference),
+                caption=caption))
         written += write_secondary_captures(out / f"SC_{stem}", items, lookup_table(style.colormap),
                                             algorithm, method, target)
     findings = [_finding(r.prediction, sources[r.index], label=f"slice {r.index + 1}")

@@ -23,10 +23,11 @@ if TYPE_CHECKING:  # the controller composes its parts; typing only, no cycle at
     from viewer.modules.ai.controller import AiController
 
 
-def _caption(method: str, heat: np.ndarray | None, threshold: float) -> str:
+def _caption(method: str, heat: np.ndarray | None, threshold: float,
+             reference: float | None = None) -> str:
     """"Grad-CAM  0.0058 – 0.029": the method a view shows and the map values its colours
     span (each of two side-by-side views names its own)."""
-    span = display_range(heat, threshold) if heat is not None else None
+    span = display_range(heat, threshold, reference) if heat is not None else None
     return f"{method}  {span[0]:.2g} – {span[1]:.2g}" if span else f"{method}  (no map)"
 
 
@@ -68,6 +69,12 @@ class MapOverlay:
                 return stack[k]
         return self.ctl.dicom.heat(state.slice_index)  # a PM / SEG read back from the study
 
+    def main_reference(self) -> float | None:
+        """The reference of the slice view's map (``MapResult.reference``; None for exam and
+        read-back maps, which are scaled to their own maximum)."""
+        first = self.ctl.ai.maps.get(self.ctl.ai.main_method())
+        return first.reference if first is not None else None
+
     def map_value(self, j: int, i: int) -> float | None:
         """The displayed map's value at row ``j``, column ``i`` of the current slice."""
         heat = self.main_heat()
@@ -88,7 +95,8 @@ class MapOverlay:
             self._body_key, self._body_mask = key, body_mask(image, vol.modality, step)
         return self._body_mask
 
-    def _apply(self, view: SliceView, heat: np.ndarray | None) -> None:
+    def _apply(self, view: SliceView, heat: np.ndarray | None,
+               reference: float | None = None) -> None:
         ai = self.ctl.ai
         if heat is None or not ai.overlay_visible:
             view.set_overlay(None)
@@ -96,24 +104,24 @@ class MapOverlay:
         body = self._body() if ai.limit_to_body else None
         if body is not None and body.shape == heat.shape:
             heat = np.where(body, heat, 0.0).astype(np.float32)  # display only
-        view.set_overlay(heat, ai.style())
+        view.set_overlay(heat, ai.style(), reference)
 
     def refresh(self, *_args) -> None:
         """Redraw the overlay of the slice view (and of the linked occlusion view)."""
         ai = self.ctl.ai
         main = self.ctl.window.slice_view
-        heat = self.main_heat()
-        self._apply(main, heat)
+        heat, reference = self.main_heat(), self.main_reference()
+        self._apply(main, heat, reference)
         body = self._body() if heat is not None and ai.overlay_visible else None
         ai.set_outside_body(fraction_outside(heat, body) if body is not None else None)
         both = self.compare.view is not None and ai.method == "both"
-        main.set_caption(_caption("Grad-CAM", heat, ai.threshold) if both else "")
+        main.set_caption(_caption("Grad-CAM", heat, ai.threshold, reference) if both else "")
         if both:
             occ = ai.maps.get("occlusion")
             shown = occ is not None and not ai.map_hidden(occ.prediction)
-            self._apply(self.compare.view, occ.heat if shown else None)
-            self.compare.view.set_caption(
-                _caption("Occlusion", occ.heat if shown else None, ai.threshold))
+            occ_heat, occ_ref = (occ.heat, occ.reference) if shown else (None, None)
+            self._apply(self.compare.view, occ_heat, occ_ref)
+            self.compare.view.set_caption(_caption("Occlusion", occ_heat, ai.threshold, occ_ref))
         self._follow_current_class()
 
     def _follow_current_class(self) -> None:
@@ -155,7 +163,7 @@ class MapOverlay:
             if key is not None:
                 for k, result in self.ctl.cache.slices(key):
                     if self._shows(result):
-                        self.map_volume.put(k, result.heat)
+                        self.map_volume.put(k, result.heat, result.reference)
         self._push_map_volume()
 
     def add_to_map_volume(self, result: MapResult) -> None:
@@ -171,7 +179,7 @@ class MapOverlay:
             self.sync_map_volume(rebuild=True)
         elif not self._shows(result):
             return
-        elif self.map_volume.put(t.slice_index, result.heat):
+        elif self.map_volume.put(t.slice_index, result.heat, result.reference):
             self._push_map_volume()
         elif self.map_volume.too_large:
             self.ctl.ai.set_status("This series is too large to show the maps in the plane "

@@ -4,6 +4,7 @@ quality scores: deletion score and "x times better than random" (5 random smooth
 game where a mask is known. Bound to an AiState."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -59,7 +60,29 @@ def pointing_text(pg) -> str:
     return f"pointing game miss: the map's maximum lies more than {pg.tolerance_px:.0f} px from the lesion"
 
 
-def describe_scores(result: MapResult | None, hidden: bool = False) -> str:
+def strength_text(result: MapResult, threshold: float) -> str:
+    """How strong a map with a reference is, in words: "faint map: its strongest “tumour”
+    evidence is 32 % of a weak finding's, ..." (colours are scaled to the model's reference,
+    not to the slice), "no map drawn: ..." when all of it lies below the display ``threshold``;
+    "" for maps scaled to their own maximum."""
+    ref = result.reference
+    if ref is None:
+        return ""
+    heat = np.asarray(result.heat, np.float32)
+    top = float(np.nanmax(heat)) if heat.size and not np.isnan(heat).all() else 0.0
+    if top <= 0:
+        return f"no “{result.target}” evidence on this slice: nothing to show"
+    if top >= ref:
+        return f"strong map: “{result.target}” evidence at least that of a weak finding"
+    share = f"its strongest “{result.target}” evidence is {top / ref:.0%} of a weak finding's"
+    if top / ref < threshold:
+        return (f"no map drawn: {share}, below the display threshold ({threshold:.0%}); "
+                f"colours are scaled to the model, not stretched to this slice")
+    return f"faint map: {share} (colours are scaled to the model, not stretched to this slice)"
+
+
+def describe_scores(result: MapResult | None, hidden: bool = False,
+                    threshold: float = 0.0) -> str:
     """One line per score, e.g. "deletion score 0.12 (lower = more faithful)" and
     "3.2 × better than random"; coarse maps carry no score; ``hidden``: the map is not shown
     (outside the model's domain)."""
@@ -71,6 +94,8 @@ def describe_scores(result: MapResult | None, hidden: bool = False) -> str:
                 "refining… (no score for a coarse map)")
     parts = [f"{name} for “{result.target}”" + (" — hidden (outside this model's domain)"
                                                  if hidden else "")]
+    if strength_text(result, threshold):
+        parts.append(strength_text(result, threshold))
     if result.deletion_auc is not None:
         parts.append(f"deletion score {result.deletion_auc:.3f} (lower = more faithful)")
         if vs_random_text(result):
@@ -179,7 +204,14 @@ class OverlayControls(QWidget):
         self.target_box.clear()
         self.target_box.addItem("Predicted class", PREDICTED)
         for c in card.classes if card else ():
-            self.target_box.addItem(c, c)
+            finding = card.map_target == c
+            self.target_box.addItem(f"{c} (finding)" if finding else c, c)
+            if finding:
+                self.target_box.setItemData(
+                    self.target_box.count() - 1,
+                    f"The default: where the model finds evidence of {c}. Every slice's map "
+                    f"shows it, faint or not drawn where there is little (colours reach full "
+                    f"strength at the evidence of a weak {c})", Qt.ItemDataRole.ToolTipRole)
         self.target_box.blockSignals(False)
         self._sync()
 
@@ -232,9 +264,9 @@ class OverlayControls(QWidget):
             self.colour_bar.set_range(0.0, 1.0, f"{waiting}: no map yet" if maps else "no map")
             self.scores_label.setText("")
             return
-        span = display_range(first.heat, self.ai.threshold) or (0.0, 1.0)
+        span = display_range(first.heat, self.ai.threshold, first.reference) or (0.0, 1.0)
         name = METHOD_NAMES.get(first.tag.method, "")
         self.colour_bar.set_range(span[0], span[1], name)
         self.scores_label.setText("\n".join(
-            describe_scores(maps[m], self.ai.map_hidden(maps[m].prediction))
+            describe_scores(maps[m], self.ai.map_hidden(maps[m].prediction), self.ai.threshold)
             for m in MAP_METHODS if m in maps))

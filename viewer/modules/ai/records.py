@@ -39,6 +39,9 @@ class ModelCard:
     #: What the model reads (``inference.domain.domain_block``): {"modality": "MR",
     #: "body_parts": ["BRAIN"], "planes": ["axial"], ...}; {} when unknown.
     domain: dict[str, Any] = field(default_factory=dict)
+    #: The class the maps explain unless the reader picks another (``ModelSpec.map_target``:
+    #: a detector's finding); "" = the predicted class.
+    map_target: str = ""
 
     @property
     def calibration(self) -> dict[str, Any]:
@@ -91,6 +94,11 @@ class MapResult:
     @property
     def target(self) -> str:
         return self.explanation.target
+
+    @property
+    def reference(self) -> float | None:
+        """The map value drawn at full colour (``Explanation.reference``; None: its maximum)."""
+        return self.explanation.reference
 
     @property
     def prediction(self) -> Prediction:

@@ -52,7 +52,7 @@ def list_model_cards() -> list[ModelCard]:
             modality=s.modality, level=s.level, version=s.version,
             input_size=int(s.input.get("size", 0) or 0), metrics=dict(s.metrics),
             intended_use=s.intended_use, training_data=s.training_data, demo=s.demo,
-            demo_statement=s.demo_statement, domain=domain))
+            demo_statement=s.demo_statement, domain=domain, map_target=s.map_target or ""))
     return cards
 
 
@@ -199,6 +199,14 @@ def explain_job(pool: ModelPool, volume: Volume, k: int, model: str, methods: Se
             yield result
         return tuple(finals)
     return job
+
+
+def default_target(model: str) -> str:
+    """The target a model's maps explain unless the reader picks another: a detector's finding
+    (``ModelSpec.map_target``), else ``PREDICTED``."""
+    from inference.registry import get_spec
+
+    return get_spec(model).map_target or PREDICTED
 
 
 def compute_maps(volume: Volume, k: int, model: str, methods: Sequence[str],

@@ -90,11 +90,14 @@ class AiState(QObject):
         return self.models.get(self.model)
 
     def set_model(self, name: str) -> None:
-        """Choose a model; drops the maps, prediction and sweep of the previous one."""
+        """Choose a model; drops the maps, prediction and sweep of the previous one. The target
+        becomes the model's own (``ModelCard.map_target``: a detector's finding, shown by name
+        in the Target box; else the predicted class), never a class chosen for another model."""
         if name == self.model:
             return
         self.model = name
-        self.target = PREDICTED
+        card = self.models.get(name)
+        self.target = card.map_target if card is not None else PREDICTED
         self.clear_results()
         self.set_sweep(None)
         self.model_changed.emit(name)

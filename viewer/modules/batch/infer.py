@@ -158,8 +158,10 @@ class SeriesInference:
         if opts.explain:
             maps = np.zeros(volume.shape, np.float32)
             for k in work.ok_indices:
-                exp = self.clf.explain(volume.voxels[k], opts.explain, spacing=work.spacing,
-                                       modality=volume.modality, orientation=volume.orientation)
+                # a detector's maps all explain its finding (one class through the volume)
+                exp = self.clf.explain(volume.voxels[k], opts.explain, self.spec.map_target,
+                                       spacing=work.spacing, modality=volume.modality,
+                                       orientation=volume.orientation)
                 maps[k] = exp.map
                 explanations[k] = exp
         files: dict[str, Any] = {}

@@ -157,7 +157,7 @@ def run_case_ai(case: Case, volume: Volume, k: int, methods: Sequence[str], pool
         spacing = (float(volume.spacing[1]), float(volume.spacing[2]))
         mask = load_mask(case, volume, k)
         explanations: dict[str, Explanation] = {}
-        target = case.target or None
+        target = case.target or clf.spec.map_target   # a detector's finding, as in the viewer
         for method in methods:
             with lock:
                 exp = None

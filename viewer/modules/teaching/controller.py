@@ -350,15 +350,25 @@ class TeachingController(QObject):
         self.panel.show_ai(ai_view(ai), self.current_map)
         self._apply_overlay()
 
-    def current_heat(self) -> np.ndarray | None:
-        """The revealed map of the current case on its key slice, None when hidden."""
+    def _current_explanation(self):
+        """The revealed explanation of the current case on its key slice, None when hidden."""
         s = self.session
         if s is None or not s.record.revealed or self._volume_case != s.current.case_id:
             return None
         ai = self.ai.get(s.current.case_id)
         if ai is None or not ai.maps or not ai.applicable or self.state.slice_index != ai.slice_index:
             return None   # never a map of an out-of-domain call
-        return ai.maps.get(self.current_map)
+        return ai.explanations.get(self.current_map)
+
+    def current_heat(self) -> np.ndarray | None:
+        """The revealed map of the current case on its key slice, None when hidden."""
+        exp = self._current_explanation()
+        return None if exp is None else exp.map
+
+    def current_reference(self) -> float | None:
+        """The reference of that map (``Explanation.reference``: faint maps stay faint)."""
+        exp = self._current_explanation()
+        return None if exp is None else exp.reference
 
     def _apply_overlay(self) -> None:
         heat = self.current_heat()
@@ -366,7 +376,7 @@ class TeachingController(QObject):
         if heat is None or vol is None or heat.shape != vol.voxels.shape[1:3]:
             self.window.slice_view.set_overlay(None)
             return
-        self.window.slice_view.set_overlay(heat, self.overlay_style())
+        self.window.slice_view.set_overlay(heat, self.overlay_style(), self.current_reference())
 
     def _on_state_slice_changed(self, k: int) -> None:
         s = self.session

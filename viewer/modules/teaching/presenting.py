@@ -137,14 +137,15 @@ class PresenterSession(QObject):
         case = self.cases.cases[self.index]
         ai = self.ai.get(case.case_id)
         st = self.window.state
-        heat = None
+        exp = None
         if (self.mode.ai_visible and ai is not None and ai.maps and ai.applicable
                 and self._volume_case == case.case_id and st.slice_index == ai.slice_index):
-            heat = next(iter(ai.maps.values()))
+            exp = next(iter(ai.explanations.values()))
+        heat = None if exp is None else exp.map
         if heat is None or st.volume is None or heat.shape != st.volume.voxels.shape[1:3]:
             self.window.slice_view.set_overlay(None)
             return
-        self.window.slice_view.set_overlay(heat, self.style())
+        self.window.slice_view.set_overlay(heat, self.style(), exp.reference)
 
     def style(self) -> OverlayStyle:
         """The reader's heat-map style from the AI module (defaults without one)."""

@@ -24,17 +24,20 @@ class OverlayLayer:
         self.values: np.ndarray | None = None  # the map drawn, (y, x) float32, for probes
         self.normalised = False
         self.style: OverlayStyle | None = None
+        self.reference: float | None = None
 
     def show(self, heat: np.ndarray | None, style: OverlayStyle | None = None,
-             normalised: bool = False) -> None:
-        """Draw ``heat`` ((y, x) float; see ``overlay_rgba`` for ``normalised``) or hide it."""
+             normalised: bool = False, reference: float | None = None) -> None:
+        """Draw ``heat`` ((y, x) float; see ``overlay_rgba`` for ``normalised`` and
+        ``reference``) or hide it."""
         if heat is None or style is None:
             self.clear()
             return
         self.style = style
         self.values = np.asarray(heat, np.float32)
         self.normalised = normalised
-        self.rgba = overlay_rgba(heat, style, normalised=normalised)
+        self.reference = reference
+        self.rgba = overlay_rgba(heat, style, normalised=normalised, reference=reference)
         self.item.setImage(self.rgba, autoLevels=False, levels=(0, 255))
         self.item.setOpacity(1.0)
         self.item.setVisible(True)
@@ -52,7 +55,7 @@ class OverlayLayer:
             return None
         if self.normalised:
             return (float(self.style.threshold), 1.0)
-        return display_range(self.values, self.style.threshold)
+        return display_range(self.values, self.style.threshold, self.reference)
 
     @property
     def visible(self) -> bool:

@@ -368,15 +368,17 @@ class SliceView(QWidget):
         self.view.place_crosshair(self.crosshair_view_pos() if self._cross_on else None)
 
     # -- overlay (heat maps) --------------------------------------------------------------
-    def set_overlay(self, heat: np.ndarray | None, style: OverlayStyle | None = None) -> None:
+    def set_overlay(self, heat: np.ndarray | None, style: OverlayStyle | None = None,
+                    reference: float | None = None) -> None:
         """Show ``heat`` (float (H, W) in slice pixel geometry, raw range) over the slice by the
-        core overlay rule with ``style``, or hide it (``heat`` or ``style`` None)."""
+        core overlay rule with ``style`` and the map's ``reference``, or hide it (``heat`` or
+        ``style`` None)."""
         if heat is not None:
             vol = self.state.volume
             if vol is not None and heat.shape != vol.voxels.shape[1:3]:
                 raise ValueError(f"overlay shape {heat.shape} differs from the slice "
                                  f"{vol.voxels.shape[1:3]}")
-        self.overlay_layer.show(heat, style)
+        self.overlay_layer.show(heat, style, reference=reference)
 
     def overlay_visible(self) -> bool:
         """Whether an overlay is shown."""
