@@ -22,7 +22,13 @@ def test_sweep_draws_profile_marks_slider_and_jumps(qtbot, monkeypatch):
     ai.set_model("tumour")
     vol = brain_volume(n=10, size=64)
     win.show_volume(vol)
+    # before a sweep: the slice axis spans the series (not a fraction around the current slice)
+    # and a line says how to fill it
+    assert ctl.profile.empty_text.isVisible() and "Run on series" in ctl.profile.empty_text.toPlainText()
+    x_range = ctl.profile.getPlotItem().vb.viewRange()[0]
+    assert x_range == pytest.approx([0.5, 10.5])
     sweep = _sweep(qtbot, win, ctl)
+    assert not ctl.profile.empty_text.isVisible()
     assert sweep.probs.shape == (10, 2) and not np.isnan(sweep.probs).any()
     np.testing.assert_allclose(sweep.probs.sum(axis=1), 1.0, atol=1e-4)
     assert ctl.profile_dock.isVisibleTo(win) and ctl.profile.curve_count() == 1

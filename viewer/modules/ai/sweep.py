@@ -139,7 +139,8 @@ class SeriesSweep:
         sweep = ai.sweep
         slider = ctl.window.slice_view.slider
         if sweep is None:
-            self.profile.set_profile(None)
+            vol = ctl.state.volume
+            self.profile.set_profile(None, n_slices=vol.n_slices if vol is not None else 0)
             slider.set_marks(())
             slider.set_muted(())
             ctl.slice_marks_changed.emit((), (), "")

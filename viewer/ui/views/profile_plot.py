@@ -46,6 +46,10 @@ class ProfilePlot(pg.PlotWidget):
         self.addItem(self.threshold_line)
         self.addItem(self.current_line)
         self.addItem(self.flag_dots)
+        self.empty_text = pg.TextItem("No series sweep yet: Run on series (Ctrl+Shift+Return)",
+                                      color=(170, 170, 170), anchor=(0.5, 0.5))
+        self.empty_text.setVisible(False)
+        self.addItem(self.empty_text)
         self._curves: list[pg.PlotDataItem] = []
         self._n = 0
         self._layout: tuple | None = None
@@ -53,9 +57,10 @@ class ProfilePlot(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
 
     def set_profile(self, probs: np.ndarray | None, classes: tuple[str, ...] = (),
-                    show: str | None = None) -> None:
+                    show: str | None = None, n_slices: int = 0) -> None:
         """Draw ``probs`` (n_slices, n_classes), NaN = not computed; ``show`` limits the curves
-        to one class. None clears the plot.
+        to one class. None clears the plot; the slice axis then spans the series on screen
+        (``n_slices``; 0: none) and a line says how to fill it.
 
         While the slice count, classes and ``show`` stay the same (a growing sweep), the curves
         only get new y data: no items are rebuilt, which keeps the GUI thread free.
@@ -66,7 +71,11 @@ class ProfilePlot(pg.PlotWidget):
             self._layout = None
             self.flag_dots.setData([], [])
             self.set_excluded(())
+            self.setXRange(0.5, max(1, int(n_slices)) + 0.5, padding=0)
+            self.empty_text.setPos(0.5 + max(1, int(n_slices)) / 2.0, 0.5)
+            self.empty_text.setVisible(True)
             return
+        self.empty_text.setVisible(False)
         n = int(probs.shape[0])
         layout = (n, tuple(classes), show)
         columns = [i for i, name in enumerate(classes) if show is None or name == show]
