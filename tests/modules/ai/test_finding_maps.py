@@ -30,9 +30,14 @@ def test_healthy_slice_faint_tumour_slice_full_colour(qtbot, monkeypatch):
     assert strength < ctl.ai.threshold                            # under the display threshold:
     assert "no map drawn: its strongest “tumour” evidence is" in controls.scores_label.text()
     assert not layer.rgba[..., 3].any()                           # ... nothing drawn, said so
+    assert ctl.ai.outside_body is None and controls.outside_label.text() == ""  # no share of it
+    text = controls.scores_label.text()
+    if healthy.scores.random_note.startswith("not measurable"):   # no number without a meaning
+        assert "not measurable by deletion" in text and "deletion score" not in text
     ctl.ai.set_threshold(0.0)
     assert f"faint map: its strongest “tumour” evidence is {strength:.0%}" in (
         controls.scores_label.text())
+    assert "outside the body" in controls.outside_label.text()
     assert controls.colour_bar.high == healthy.reference          # the bar's top is the reference
     top_colour = lookup_table(ctl.ai.colormap)[-1]
     shown = layer.rgba[..., 3] > 0

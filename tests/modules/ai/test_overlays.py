@@ -108,6 +108,7 @@ def test_occlusion_arrives_coarse_then_refined(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
+    ai.set_target("")   # Predicted class: a map deletion can score on a healthy slice
     ai.set_method("occlusion")
     win.show_volume(brain_volume(n=4, size=64))
     seen = []

@@ -44,6 +44,7 @@ def test_panel_shows_model_card_and_demo_badge(qtbot, monkeypatch):
 def test_run_on_slice_shows_probabilities_overlay_and_scores(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
+    ctl.ai.set_target("")   # Predicted class: a map deletion can score on a healthy slice
     win.show_volume(brain_volume())
     win.state.set_slice(3)
     show_maps_anyway(ctl)   # drawing is tested here; out-of-domain hiding in test_out_of_domain

@@ -112,7 +112,9 @@ class MapOverlay:
         main = self.ctl.window.slice_view
         heat, reference = self.main_heat(), self.main_reference()
         self._apply(main, heat, reference)
-        body = self._body() if heat is not None and ai.overlay_visible else None
+        span = display_range(heat, ai.threshold, reference) if heat is not None else None
+        drawn = span is not None and float(np.nanmax(heat)) >= span[0]   # anything on screen
+        body = self._body() if drawn and ai.overlay_visible else None
         ai.set_outside_body(fraction_outside(heat, body) if body is not None else None)
         both = self.compare.view is not None and ai.method == "both"
         main.set_caption(_caption("Grad-CAM", heat, ai.threshold, reference) if both else "")

@@ -96,7 +96,11 @@ def describe_scores(result: MapResult | None, hidden: bool = False,
                                                  if hidden else "")]
     if strength_text(result, threshold):
         parts.append(strength_text(result, threshold))
-    if result.deletion_auc is not None:
+    unmeasurable = (result.scores is not None and not result.scores.random_deletion_aucs
+                    and result.scores.random_note.startswith("not measurable"))
+    if unmeasurable:        # no deletion score to read: say why, never a number beside it
+        parts.append(result.scores.random_note)
+    elif result.deletion_auc is not None:
         parts.append(f"deletion score {result.deletion_auc:.3f} (lower = more faithful)")
         if vs_random_text(result):
             parts.append(vs_random_text(result))

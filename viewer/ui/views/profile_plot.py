@@ -72,7 +72,7 @@ class ProfilePlot(pg.PlotWidget):
             self.flag_dots.setData([], [])
             self.set_excluded(())
             self.setXRange(0.5, max(1, int(n_slices)) + 0.5, padding=0)
-            self.empty_text.setPos(0.5 + max(1, int(n_slices)) / 2.0, 0.5)
+            self.empty_text.setPos(0.5 + max(1, int(n_slices)) / 2.0, 0.78)  # off the P line
             self.empty_text.setVisible(True)
             return
         self.empty_text.setVisible(False)
