@@ -39,6 +39,7 @@ def test_each_model_brings_its_own_target_into_view(qtbot, monkeypatch):
     ctl.ai.set_model("ct-lesion")                              # never another model's class
     assert ctl.ai.target == "lesion" and box.currentText() == "lesion (finding)"
     assert "faint" in box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+    assert "default" in box.toolTip()                          # on the box itself, too
     ctl.ai.set_model("contrast")                               # no finding: the predicted class
     assert ctl.ai.target == PREDICTED and box.currentText() == "Predicted class"
 

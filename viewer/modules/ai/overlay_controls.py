@@ -232,6 +232,8 @@ class OverlayControls(QWidget):
         self.body_box.setChecked(ai.limit_to_body)
         self.method_box.setCurrentIndex(max(0, self.method_box.findData(ai.method)))
         self.target_box.setCurrentIndex(max(0, self.target_box.findData(ai.target)))
+        self.target_box.setToolTip(str(self.target_box.currentData(Qt.ItemDataRole.ToolTipRole)
+                                       or "The class the heat maps explain"))
         self.opacity_slider.setValue(round(ai.opacity * 100))
         self.opacity_label.setText(f"{ai.opacity:.0%}")
         self.colormap_box.setCurrentText(ai.colormap)
