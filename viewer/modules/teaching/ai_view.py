@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:  # teaching widgets never load inference
     from inference.results import Pointing
     from viewer.modules.teaching.ai import CaseAI
@@ -28,6 +30,9 @@ class AiView:
     #: "Outside this model's domain: <reasons>" when the key slice is out of domain: then there
     #: is no answer, no probabilities and no map to show ("" otherwise).
     notice: str = ""
+    #: method -> "faint or not drawn: the model found little sign of tumour here (12 % of what a
+    #: weak tumour shows)" for maps weaker than the model's reference; strong maps are absent.
+    strength: dict[str, str] = field(default_factory=dict)
 
 
 def pointing_text(p: Pointing) -> str:
@@ -37,6 +42,16 @@ def pointing_text(p: Pointing) -> str:
     if p.hit:
         return f"its strongest spot is next to the lesion (within {p.tolerance_px:.0f} pixels)"
     return "its strongest spot is away from the lesion"
+
+
+def strength_text(target: str, top: float, reference: float | None) -> str:
+    """A faint map in a teacher's words ("" when the map is as strong as a weak finding's or
+    scaled to its own maximum): why there is little or nothing to see on it."""
+    if reference is None or top >= reference:
+        return ""
+    share = max(0.0, top) / reference
+    return (f"faint or not drawn: the model found little sign of {target} here "
+            f"({share:.0%} of what a weak {target} shows)")
 
 
 def percent(p: float) -> str:
@@ -52,5 +67,8 @@ def ai_view(ai: CaseAI | None) -> AiView:
         return AiView(model=ai.model, error=ai.error)
     if not ai.applicable:
         return AiView(model=ai.model, demo_statement=ai.demo_statement, notice=ai.domain_notice)
+    strength = {m: strength_text(e.target, float(np.nanmax(e.map)) if np.size(e.map) else 0.0,
+                                 e.reference) for m, e in ai.explanations.items()}
     return AiView(ai.model, ai.predicted, dict(ai.probabilities), tuple(ai.maps),
-                  {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement)
+                  {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement,
+                  strength={m: t for m, t in strength.items() if t})

@@ -350,7 +350,9 @@ class QuizPanel(QScrollArea):
             b.setVisible(m in self._maps)
         self.map_hint.setVisible(len(self._maps) > 1)
         self.set_current_map(current_map or (self._maps[0] if self._maps else ""))
-        lines = [f"{METHOD_NAMES.get(m, m)} map: {t}" for m, t in view.pointing.items()]
+        lines = [f"{METHOD_NAMES.get(m, m)} map: "
+                 + "; ".join(t for t in (view.pointing.get(m), view.strength.get(m)) if t)
+                 for m in view.methods if view.pointing.get(m) or view.strength.get(m)]
         self.pointing_label.setText("\n".join(lines))
         self.pointing_label.setVisible(bool(lines))
         self.act_map.setEnabled(len(self._maps) > 1 and self._phase != Phase.UNANSWERED)
