@@ -30,8 +30,8 @@ class AiView:
     #: "Outside this model's domain: <reasons>" when the key slice is out of domain: then there
     #: is no answer, no probabilities and no map to show ("" otherwise).
     notice: str = ""
-    #: method -> "faint or not drawn: the model found little sign of tumour here (12 % of what a
-    #: weak tumour shows)" for maps weaker than the model's reference; strong maps are absent.
+    #: method -> "faint or not drawn, as the model found little sign of tumour here (its
+    #: evidence is 12 % of a weak tumour's)" for maps weaker than the model's reference.
     strength: dict[str, str] = field(default_factory=dict)
 
 
@@ -50,8 +50,8 @@ def strength_text(target: str, top: float, reference: float | None) -> str:
     if reference is None or top >= reference:
         return ""
     share = max(0.0, top) / reference
-    return (f"faint or not drawn: the model found little sign of {target} here "
-            f"({share:.0%} of what a weak {target} shows)")
+    return (f"faint or not drawn, as the model found little sign of {target} here "
+            f"(its evidence is {share:.0%} of a weak {target}'s)")
 
 
 def percent(p: float) -> str:

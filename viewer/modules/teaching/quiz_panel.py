@@ -49,7 +49,7 @@ def _label(text: str = "", size: float | None = None, bold: bool = False,
     return lab
 
 
-class QuizPanel(QScrollArea):
+class QuizPanel(QWidget):
     """See the module docstring. Signals carry the reader's requests:
     ``option_chosen(int)`` (0-based), ``confidence_changed(int)`` (1-5), ``record_requested()``,
     ``reveal_requested()``, ``helpfulness_chosen(str)``, ``map_chosen(str)``,
@@ -67,10 +67,20 @@ class QuizPanel(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWidgetResizable(True)
         self.setMinimumWidth(320)
+        # the case scrolls; navigation and the end button stay in view below it (a revealed
+        # answer once pushed them out of sight)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
-        self.setWidget(body)
+        self.scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll, 1)
+        footer = QVBoxLayout()
+        footer.setContentsMargins(9, 4, 9, 9)
+        outer.addLayout(footer)
         lay = QVBoxLayout(body)
         lay.setSpacing(8)
         self.case_label = _label("", 15, True)
@@ -122,11 +132,11 @@ class QuizPanel(QScrollArea):
         self.next_button = self._button("Next  (Ctrl+→) ▶", self.next_requested)
         nav.addWidget(self.prev_button)
         nav.addWidget(self.next_button)
-        lay.addLayout(nav)
+        footer.addLayout(nav)
         self.progress_label = _label("")
-        lay.addWidget(self.progress_label)
+        footer.addWidget(self.progress_label)
         self.end_button = self._button("End session and write report", self.end_requested)
-        lay.addWidget(self.end_button)
+        footer.addWidget(self.end_button)
         self.confidence.valueChanged.connect(self._on_confidence_value_changed)
         self._on_confidence_value_changed(3)
         self._phase = Phase.UNANSWERED
