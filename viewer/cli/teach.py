@@ -108,7 +108,7 @@ def _gui(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_application([])
     window = create_main_window()
-    window.show()
+    window.show_for_reading()   # maximised the first time, as the viewer
     teaching = window.modules["teaching"].controller
     if getattr(args, "present", False):
         presenter = teaching.start_presenter(cases, methods,
