@@ -15,7 +15,8 @@ import numpy as np
 from viewer.io.records import PatientInfo
 from viewer.modules.teaching.caselist import Case, CaseList, load_case_list, save_case_list
 
-DEMO_VERSION = "2"   # 2: brain phantoms with vessel-sized distractors (the tumour model's truth)
+DEMO_VERSION = "3"   # 2: brain phantoms with vessel-sized distractors (the tumour model's truth)
+                     # 3: CT notes name the bright vessels and the bowel gas correctly
 DEMO_TITLE = "SliceWise teaching set (synthetic phantoms)"
 N_SLICES = 7
 SIZE = 128
@@ -118,8 +119,9 @@ def _write_case(folder: Path, n: int, plan: _Plan) -> Case:
         notes = (f"Hypodense lesion in the {_side(mask[key])}-sided part of the liver, lower "
                  "attenuation than the enhancing parenchyma; portal vessels branch around it."
                  if plan.positive else
-                 "No lesion: the liver enhances evenly; the dark round structures are portal "
-                 "vessels and bowel, not liver lesions.")
+                 "No lesion: the liver enhances evenly; the bright branching lines in it are "
+                 "portal and hepatic vessels, and the black round spots beside it are gas in "
+                 "the bowel, not liver lesions.")
     lo, hi = max(1, key + 1 - 2), min(N_SLICES, key + 1 + 2)
     return Case(case_id=case_id, study=str(study), question=BRAIN_Q if brain else CT_Q,
                 options=BRAIN_OPTIONS if brain else CT_OPTIONS,
