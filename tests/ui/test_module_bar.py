@@ -36,6 +36,11 @@ def test_module_bar_lists_the_modules_and_raises_their_panels(qtbot, composed):
     qtbot.waitUntil(lambda: not ai_dock.visibleRegion().isEmpty())
     assert composed.modules_dock.visibleRegion().isEmpty()
     assert bar.combo.currentText() == "AI"
+    # another way to the front (the panel key Ctrl+4, a tab click): the box follows
+    composed.modules_dock.raise_()
+    qtbot.waitUntil(lambda: bar.combo.currentText() == "Data")
+    ai_dock.raise_()
+    qtbot.waitUntil(lambda: bar.combo.currentText() == "AI")
     measurements = bar.entries["workspace"].docks[0]
     measurements.hide()
     bar.combo.activated.emit(1)  # the combo box: Tools

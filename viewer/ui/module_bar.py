@@ -4,7 +4,8 @@ Each entry names a module ("Data", "AI", "Teaching", "Workspace tools", "PACS", 
 choosing it shows: the module's panel docks (shown and raised, so a dock tabbed with others on
 the left comes to the front) or, for a module without a panel, its menu (popped up under the
 bar). Entries are chosen in the combo box or with Ctrl+Alt+1, Ctrl+Alt+2, ... in the order
-they were added. Knows nothing about any particular module (``viewer.ui`` never imports one).
+they were added. The box also follows the reader: when a module's panel comes to the front by
+another way (its tab clicked, a panel key such as Ctrl+4), the box names that module. Knows nothing about any particular module (``viewer.ui`` never imports one).
 """
 from __future__ import annotations
 
@@ -55,10 +56,15 @@ class ModuleBar(QToolBar):
         """Add a module entry (or extend one of the same ``name`` with more docks)."""
         entry = self.entries.get(name)
         if entry is not None:
+            had_panel = bool(entry.docks)
             entry.docks.extend(d for d in docks or [] if d not in entry.docks)
             entry.menu = entry.menu or menu
+            if entry.docks and not had_panel:
+                self._follow(entry.docks[0], name)
             return entry
         entry = ModuleEntry(name, title.replace("&", ""), list(docks or []), menu)
+        if entry.docks:
+            self._follow(entry.docks[0], name)
         number = len(self.entries) + 1
         act = QAction(f"Module: {entry.title}", self)
         if number <= MAX_KEYED:
@@ -92,6 +98,11 @@ class ModuleBar(QToolBar):
         elif entry.menu is not None:
             entry.menu.popup(self.mapToGlobal(QPoint(self.combo.x(), self.height())))
         self.module_selected.emit(name)
+
+    def _follow(self, panel: QDockWidget, name: str) -> None:
+        """Name module ``name`` in the box whenever its panel dock comes into view."""
+        panel.visibilityChanged.connect(
+            lambda visible, n=name: self._show_current(n) if visible else None)
 
     def _show_current(self, name: str) -> None:
         self.current = name
