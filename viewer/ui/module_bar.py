@@ -5,7 +5,8 @@ choosing it shows: the module's panel docks (shown and raised, so a dock tabbed 
 the left comes to the front) or, for a module without a panel, its menu (popped up under the
 bar). Entries are chosen in the combo box or with Ctrl+Alt+1, Ctrl+Alt+2, ... in the order
 they were added. The box also follows the reader: when a module's panel comes to the front by
-another way (its tab clicked, a panel key such as Ctrl+4), the box names that module. Knows nothing about any particular module (``viewer.ui`` never imports one).
+another way (its tab clicked, a panel key such as Ctrl+4), the box names that module. Knows
+nothing about any particular module (``viewer.ui`` never imports one).
 """
 from __future__ import annotations
 
