@@ -56,3 +56,16 @@ def test_compose_and_a_normalised_volume_slice_give_the_same_pixels() -> None:
     direct = compose(image, (100.0, 200.0), heat, style, reference=8.0)
     via_volume = compose(image, (100.0, 200.0), normalise_map(heat, 8.0), style, normalised=True)
     np.testing.assert_array_equal(direct, via_volume)
+
+
+def test_map_strength_is_the_maximum_against_the_reference() -> None:
+    from viewer.core.overlay import map_strength
+
+    heat = _ramp()                                                  # maximum 2.0
+    assert map_strength(heat, 8.0) == 0.25 and map_strength(heat, 1.0) == 2.0
+    assert map_strength(np.full((3, 3), -1.0, np.float32), 8.0) == 0.0   # no positive evidence
+    nan_heat = heat.copy()
+    nan_heat[0, 0] = np.nan
+    assert map_strength(nan_heat, 8.0) == 0.25                     # unknown pixels ignored
+    for bad in (None, float("nan"), 0.0, -1.0):                    # no usable reference
+        assert map_strength(heat, bad) is None

@@ -68,12 +68,29 @@ def window_to_gray(image: np.ndarray, center: float, width: float, invert: bool 
     return (g * 255.0 + 0.5).astype(np.uint8)
 
 
+def _usable(reference: float | None) -> bool:
+    """Whether ``reference`` can scale a map (finite and positive); otherwise it is ignored."""
+    return reference is not None and bool(np.isfinite(reference)) and reference > 0
+
+
 def _with_reference(top: float, reference: float | None) -> float:
     """The top of the rule: the map's positive maximum ``top``, or ``reference`` when larger
     (0 stays 0: a map without positive evidence is not shown, whatever its reference)."""
-    if top > 0 and reference is not None and np.isfinite(reference) and reference > top:
-        return float(reference)
+    if top > 0 and _usable(reference) and reference > top:  # type: ignore[operator]
+        return float(reference)  # type: ignore[arg-type]
     return top
+
+
+def map_strength(heat: np.ndarray, reference: float | None) -> float | None:
+    """The map's positive maximum as a fraction of its ``reference``: 1 or more is drawn at full
+    colour, less is faint (nothing is drawn below the display threshold); 0 without positive
+    evidence; None for a map without a usable reference (scaled to its own maximum)."""
+    if not _usable(reference):
+        return None
+    h = np.asarray(heat, np.float32)
+    finite = h[np.isfinite(h)]
+    top = float(finite.max()) if finite.size else 0.0
+    return max(0.0, top) / float(reference)  # type: ignore[arg-type]
 
 
 def normalise_map(heat: np.ndarray, reference: float | None = None) -> np.ndarray:

@@ -4,7 +4,6 @@ quality scores: deletion score and "x times better than random" (5 random smooth
 game where a mask is known. Bound to an AiState."""
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.core.overlay import display_range
+from viewer.core.overlay import display_range, map_strength
 from viewer.modules.ai.state import (
     COLORMAPS,
     MAP_METHODS,
@@ -65,17 +64,15 @@ def strength_text(result: MapResult, threshold: float) -> str:
     evidence is 32 % of a weak finding's, ..." (colours are scaled to the model's reference,
     not to the slice), "no map drawn: ..." when all of it lies below the display ``threshold``;
     "" for maps scaled to their own maximum."""
-    ref = result.reference
-    if ref is None:
+    strength = map_strength(result.heat, result.reference)
+    if strength is None:
         return ""
-    heat = np.asarray(result.heat, np.float32)
-    top = float(np.nanmax(heat)) if heat.size and not np.isnan(heat).all() else 0.0
-    if top <= 0:
+    if strength <= 0:
         return f"no “{result.target}” evidence on this slice: nothing to show"
-    if top >= ref:
+    if strength >= 1:
         return f"strong map: “{result.target}” evidence at least that of a weak finding"
-    share = f"its strongest “{result.target}” evidence is {top / ref:.0%} of a weak finding's"
-    if top / ref < threshold:
+    share = f"its strongest “{result.target}” evidence is {strength:.0%} of a weak finding's"
+    if strength < threshold:
         return (f"no map drawn: {share}, below the display threshold ({threshold:.0%}); "
                 f"colours are scaled to the model, not stretched to this slice")
     return f"faint map: {share} (colours are scaled to the model, not stretched to this slice)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
+from viewer.core.overlay import map_strength
 
 if TYPE_CHECKING:  # teaching widgets never load inference
     from inference.results import Pointing
@@ -44,14 +44,14 @@ def pointing_text(p: Pointing) -> str:
     return "its strongest spot is away from the lesion"
 
 
-def strength_text(target: str, top: float, reference: float | None) -> str:
-    """A faint map in a teacher's words ("" when the map is as strong as a weak finding's or
-    scaled to its own maximum): why there is little or nothing to see on it."""
-    if reference is None or top >= reference:
+def strength_text(target: str, strength: float | None) -> str:
+    """A faint map in a teacher's words, from its ``strength``
+    (:func:`viewer.core.overlay.map_strength`): why there is little or nothing to see on it;
+    "" when it is as strong as a weak finding's or scaled to its own maximum (None)."""
+    if strength is None or strength >= 1:
         return ""
-    share = max(0.0, top) / reference
     return (f"faint or not drawn, as the model found little sign of {target} here "
-            f"(its evidence is {share:.0%} of a weak {target}'s)")
+            f"(its evidence is {strength:.0%} of a weak {target}'s)")
 
 
 def percent(p: float) -> str:
@@ -67,8 +67,8 @@ def ai_view(ai: CaseAI | None) -> AiView:
         return AiView(model=ai.model, error=ai.error)
     if not ai.applicable:
         return AiView(model=ai.model, demo_statement=ai.demo_statement, notice=ai.domain_notice)
-    strength = {m: strength_text(e.target, float(np.nanmax(e.map)) if np.size(e.map) else 0.0,
-                                 e.reference) for m, e in ai.explanations.items()}
+    strength = {m: strength_text(e.target, map_strength(e.map, e.reference))
+                for m, e in ai.explanations.items()}
     return AiView(ai.model, ai.predicted, dict(ai.probabilities), tuple(ai.maps),
                   {m: pointing_text(p) for m, p in ai.pointing.items()}, ai.demo_statement,
                   strength={m: t for m, t in strength.items() if t})
