@@ -116,9 +116,12 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "varied" (the classic phantoms with lesions of every
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
-GENERATORS = ("physics", "classic", "varied", "mixed", "independent")
+GENERATORS = ("physics", "classic", "varied", "mixed", "varied-physics", "independent")
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
+#: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
+#: others (drawn per seed): two drawing styles of the same finding.
+VARIED_PHYSICS_SHARE = 0.5
 #: The generator each shipped model was trained on. ct-lesion and tumour: "varied" (independent
 #: generator 0.64 and 0.79 accuracy against 0.61 and 0.55 for the classic-trained weights; lesion
 #: maps of positive calls 0.5-5 % outside the body). The sample study's healthy anatomy follows
@@ -133,6 +136,8 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
     generator = generator or DEFAULT_GENERATOR[task]
     if generator == "mixed":
         generator = "classic" if sub_rng(seed, 95).random() < MIXED_CLASSIC_SHARE else "physics"
+    elif generator == "varied-physics":
+        generator = "physics" if sub_rng(seed, 94).random() < VARIED_PHYSICS_SHARE else "varied"
     if generator not in ("classic", "varied") and task != "knee":
         return _generated_sample(task, seed, size, generator)
     rng = sub_rng(seed, 99)

@@ -314,6 +314,8 @@ _GENERATOR_TEXT = {
                 "CT = randomised abdomen and liver lesions (inference.phantoms.ct_sim)"),
     "mixed": ("SliceWise physics phantoms (3 of 4 seeds, as 'physics') and fixed-grey-level phantoms "
               "(1 of 4, as 'classic': the look of the sample study and the teaching cases)"),
+    "varied-physics": ("SliceWise physics phantoms (half the seeds, as 'physics') and 'varied' "
+                       "phantoms (the other half, as 'varied'): two drawing styles of the finding"),
 }
 
 
@@ -325,8 +327,8 @@ def _training_generator(task: str, choice: str | None) -> str:
                          "the independent generator is kept for validation")
     if generator in ("physics", "mixed") and task == "knee":
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
-    if generator == "varied" and task not in ("tumour", "ct-lesion"):
-        raise SystemExit("--generator varied draws lesions: tumour and ct-lesion only")
+    if generator in ("varied", "varied-physics") and task not in ("tumour", "ct-lesion"):
+        raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
     return generator
 
 

@@ -117,3 +117,28 @@ def test_ct_sim_in_hounsfield_units_with_lesion_in_body() -> None:
     again = ct_sim_slice(4, (128, 128), lesion=True)
     np.testing.assert_array_equal(s.image, again.image)
     assert not ct_sim_slice(4, (128, 128), lesion=False).mask.any()
+
+
+def test_varied_physics_draws_each_seed_from_one_of_the_two_styles() -> None:
+    from inference import recipes
+
+    styles = []
+    for seed in range(40):
+        mixed = recipes.phantom_sample("tumour", seed, 64, generator="varied-physics")
+        physics = recipes.phantom_sample("tumour", seed, 64, generator="physics")
+        varied = recipes.phantom_sample("tumour", seed, 64, generator="varied")
+        same_physics = mixed.image.shape == physics.image.shape and np.array_equal(mixed.image,
+                                                                                   physics.image)
+        same_varied = mixed.image.shape == varied.image.shape and np.array_equal(mixed.image,
+                                                                                 varied.image)
+        assert same_physics != same_varied, seed                     # exactly one of the two
+        styles.append(same_physics)
+    assert 10 <= sum(styles) <= 30                                   # about half each
+
+
+def test_varied_physics_is_for_lesion_detectors_only() -> None:
+    from inference.train import _training_generator
+
+    assert _training_generator("ct-lesion", "varied-physics") == "varied-physics"
+    with pytest.raises(SystemExit, match="tumour and ct-lesion only"):
+        _training_generator("contrast", "varied-physics")
