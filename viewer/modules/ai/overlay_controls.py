@@ -91,12 +91,15 @@ def describe_scores(result: MapResult | None, hidden: bool = False,
                 "refining… (no score for a coarse map)")
     parts = [f"{name} for “{result.target}”" + (" — hidden (outside this model's domain)"
                                                  if hidden else "")]
-    if strength_text(result, threshold):
-        parts.append(strength_text(result, threshold))
-    unmeasurable = (result.scores is not None and not result.scores.random_deletion_aucs
-                    and result.scores.random_note.startswith("not measurable"))
-    if unmeasurable:        # no deletion score to read: say why, never a number beside it
-        parts.append(result.scores.random_note)
+    strength = strength_text(result, threshold)
+    if strength:
+        parts.append(strength)
+    s = result.scores
+    # deletion could not judge any map here (no random maps scored, no verdict): say why and
+    # show no number beside it
+    if s is not None and not s.random_deletion_aucs and s.better_than_random is None \
+            and s.random_note:
+        parts.append(s.random_note)
     elif result.deletion_auc is not None:
         parts.append(f"deletion score {result.deletion_auc:.3f} (lower = more faithful)")
         if vs_random_text(result):
