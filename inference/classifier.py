@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from inference.checks import check_input
-from inference.domain import VALUE_PERCENTILES, domain_reasons
+from inference.domain import domain_reasons
 from inference.explain import fast_forward as ff
 from inference.explain.faithfulness import score_map
 from inference.explain.gradcam import gradcam
@@ -26,6 +26,7 @@ from inference.preprocess import Geometry, percentile_bounds, to_slice, to_tenso
 from inference.registry import ModelSpec, load_ood
 from inference.results import Applicability, Explanation, MapScores, Prediction
 from inference.trust import OODScorer, pooled_features
+from inference.value_stats import SortedValues
 
 METHODS = ("gradcam", "hirescam", "occlusion")
 NO_OOD = "no out-of-distribution statistics for this model (domain checks only)"
@@ -48,16 +49,16 @@ def prepare_input(spec: ModelSpec, image: np.ndarray, spacing: tuple[float, floa
     """The one preparation of an (H, W) slice for a slice model: input checks (``InputError``
     when refused), domain check, model tensor of the finite image and its geometry. Used by
     ``Classifier.predict`` / ``explain`` and by the batch readers, so both give the same inputs.
-    One ``np.percentile`` call serves the domain check and a percentile normalisation."""
+    One sort of the pixel values serves the domain check and a percentile normalisation."""
     warnings = check_input(spec, image, modality, orientation, body_part)
     a = np.asarray(image, dtype=np.float32)
     all_finite = a.ndim == 2 and a.size > 0 and bool(np.isfinite(a).all())
     fin = a if all_finite else finite_image(a)
-    stats = None
+    stats = values = None
     if all_finite:
-        qs = [*VALUE_PERCENTILES, *(percentile_bounds(spec.input) or ())]
-        stats = dict(zip(qs, np.percentile(fin, qs)))   # numpy scalars: the same arithmetic
-    domain = domain_reasons(spec, image, modality, orientation, body_part, stats)
+        values = SortedValues.of(fin)
+        stats = values.percentiles(percentile_bounds(spec.input) or ())
+    domain = domain_reasons(spec, image, modality, orientation, body_part, values)
     x, geom = to_tensor(fin, spec.input, spacing, stats)
     return x, geom, warnings, domain
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from inference.value_stats import SortedValues
+
 KNOWN_PLANES = ("axial", "sagittal", "coronal")
 #: DICOM BodyPartExamined spellings -> the body part a model names.
 BODY_ALIASES = {"HEAD": "BRAIN", "SKULL": "BRAIN", "BRAIN": "BRAIN", "ABDOMEN": "ABDOMEN",
@@ -55,18 +57,14 @@ def _plane_words(planes: list[str]) -> str:
 VALUE_PERCENTILES = (1.0, 99.0)
 
 
-def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None,
-                    percentiles: Mapping[float, float] | None = None) -> list[str]:
+def _values_reasons(vals: SortedValues, model_modality: str, declared: str | None) -> list[str]:
     """Reasons from the pixel values alone (dynamic range; HU vs MR signal)."""
     reasons: list[str] = []
     if vals.size == 0:
         return reasons
-    if percentiles is not None and all(q in percentiles for q in VALUE_PERCENTILES):
-        lo, hi = (float(percentiles[q]) for q in VALUE_PERCENTILES)
-    else:
-        lo, hi = (float(v) for v in np.percentile(vals, VALUE_PERCENTILES))
+    lo, hi = (float(v) for v in vals.percentiles(VALUE_PERCENTILES).values())
     mod = model_modality.upper()
-    if mod == "MR" and declared is None and float(vals.min()) < -500:
+    if mod == "MR" and declared is None and vals.min < -500:
         reasons.append("CT image (pixel values in Hounsfield units, air at -1000); this model reads MR")
     if mod == "CT" and declared is None and lo > -200:
         reasons.append("pixel values do not look like CT Hounsfield units (no air below -200 HU): an MR "
@@ -75,11 +73,11 @@ def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None,
         reasons.append(f"pixel values up to {hi:.0f} exceed any tissue in Hounsfield units "
                        "(wrong rescale?); this model reads CT in HU")
     if hi > lo:
-        top = float(np.mean(vals >= float(vals.max())))
+        top = vals.share_at_max()
         if top > 0.3:
             reasons.append(f"{100 * top:.0f} % of the pixels are saturated at the maximum value "
                            "(wrong windowing or a burnt-in display image)")
-    distinct = np.unique(vals[:: max(1, vals.size // 20000)]).size
+    distinct = vals.distinct()
     if distinct <= 1:
         reasons.append("the image is uniform (one value everywhere): there is nothing to classify")
     elif distinct <= 8:
@@ -90,7 +88,7 @@ def _values_reasons(vals: np.ndarray, model_modality: str, declared: str | None,
 
 def domain_reasons(spec: Any, image: Any, modality: str | None = None,
                    orientation: str | None = None, body_part: str | None = None,
-                   percentiles: Mapping[float, float] | None = None,
+                   values: SortedValues | None = None,
                    ) -> tuple[list[str], list[str]]:
     """(reasons, notes) for ``image`` against the spec's domain.
 
@@ -99,8 +97,8 @@ def domain_reasons(spec: Any, image: Any, modality: str | None = None,
     orientation: the slice plane as the viewer names it ("axial", "sagittal", "coronal",
     "oblique", "unknown"; None = not given); body_part: DICOM BodyPartExamined when known.
     Reasons make the input not applicable; notes say what could not be checked.
-    ``percentiles``: {q: value} of a slice whose pixels are all finite, already computed
-    (``inference.classifier.prepare_input`` shares one partition with the normalisation).
+    ``values``: the slice's finite pixel values already sorted
+    (``inference.classifier.prepare_input`` shares one sort with the normalisation).
     """
     dom = domain_block(spec)
     reasons: list[str] = []
@@ -119,8 +117,7 @@ def domain_reasons(spec: Any, image: Any, modality: str | None = None,
     if spec.level == "exam":
         stacks = image if isinstance(image, Mapping) else {}
         for plane, stack in stacks.items():
-            a = np.asarray(stack)
-            vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a.ravel()
+            vals = SortedValues.of(np.asarray(stack))
             reasons += [f"{plane} stack: {r}" for r in _values_reasons(vals, want_mod, modality)]
         return reasons, notes
     a = np.asarray(image)
@@ -134,8 +131,8 @@ def domain_reasons(spec: Any, image: Any, modality: str | None = None,
     if a.ndim == 2 and min(a.shape) < min_side:
         reasons.append(f"the slice is only {a.shape[0]} x {a.shape[1]} pixels; this model reads "
                        f"slices of at least {min_side} pixels a side (a crop or an icon?)")
-    vals = a[np.isfinite(a)] if np.issubdtype(a.dtype, np.floating) else a.ravel()
-    reasons += _values_reasons(np.asarray(vals, np.float64), want_mod, modality, percentiles)
+    reasons += _values_reasons(values if values is not None else SortedValues.of(a), want_mod,
+                               modality)
     return reasons, notes
 
 

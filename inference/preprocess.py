@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inference.value_stats import SortedValues
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -57,8 +59,9 @@ def percentile_bounds(spec_input: Mapping[str, object]) -> tuple[float, float] |
 def normalise(image: np.ndarray, spec_input: Mapping[str, object],
               percentiles: Mapping[float, float] | None = None) -> np.ndarray:
     """Window (fixed level/width, e.g. HU) or per-image percentile scaling to [0, 1], float32.
-    ``percentiles``: {q: value} of ``image`` already computed (``np.percentile`` of the same
-    float32 pixels; one partition serves the domain check and this scaling)."""
+    ``percentiles``: {q: value} of ``image`` already computed (``inference.value_stats``: one
+    sort of the same float32 pixels serves the domain check and this scaling); without them they
+    are computed here, with the same (numpy 'linear') definition."""
     norm = dict(spec_input.get("normalisation", {}) or {})  # type: ignore[arg-type]
     kind = norm.get("kind", "percentile")
     img = np.asarray(image, dtype=np.float32)
@@ -72,7 +75,7 @@ def normalise(image: np.ndarray, spec_input: Mapping[str, object],
         if percentiles is not None and all(q in percentiles for q in qs):
             lo, hi = (percentiles[q] for q in qs)
         else:
-            lo, hi = np.percentile(img, qs)
+            lo, hi = SortedValues.of(img).percentiles(qs).values()
         if hi - lo < 1e-6:
             return np.zeros_like(img)
         return np.clip((img - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
