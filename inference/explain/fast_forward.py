@@ -1,17 +1,19 @@
-"""Inference-only forward for occlusion batches: BatchNorm folded into the preceding layer.
+"""Inference-only forward for predictions and occlusion batches: BatchNorm folded away.
 
 ``fast_forward(module)`` returns a callable that computes what ``module(x)`` computes in eval
 mode, from a copy of the module whose ``Conv{1,2,3}d -> BatchNorm`` and ``Linear -> BatchNorm1d``
 pairs are fused into one layer (``torch.fx.experimental.optimization.fuse``): one pass over the
-activations fewer per pair, same values up to float32 rounding. The caller's module is never
-modified. The fused copy is cached per module (by identity, dropped with the module) and rebuilt
-when any parameter or buffer changes (in-place update, reload, move to another device).
+activations fewer per pair, same values up to float32 rounding; the copy's ReLU layers run in
+place where nothing else reads their input. The caller's module is never modified. The fused
+copy is cached per module (by identity, dropped with the module) and rebuilt when any parameter
+or buffer changes (in-place update, reload, move to another device).
 
-It is for scoring many perturbed images (occlusion, deletion curves); Grad-CAM and training must
-use the real module (the copy carries no hooks and is only valid in eval mode). A module in
-training mode, one with forward hooks (a hook must see the real layers), or one that ``torch.fx``
-cannot trace (data-dependent control flow) is returned as is; ``fast_forward_info(module)`` says
-which path was taken and why.
+It serves predictions (``Classifier``; ``fast_forward_tap`` names the layer of the copy whose
+output is a given layer's, for the out-of-distribution features) and the scoring of many
+perturbed images (occlusion, deletion curves). Grad-CAM and training must use the real module
+(the copy is only valid in eval mode). A module in training mode, one with forward hooks (a hook
+must see the real layers), or one that ``torch.fx`` cannot trace (data-dependent control flow)
+is returned as is; ``fast_forward_info(module)`` says which path was taken and why.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-__all__ = ["FastForwardInfo", "fast_forward", "fast_forward_info"]
+__all__ = ["FastForwardInfo", "fast_forward", "fast_forward_info", "fast_forward_tap"]
 
 _log = logging.getLogger(__name__)
 
@@ -90,7 +92,34 @@ def _build(module: nn.Module) -> tuple[nn.Module | None, FastForwardInfo]:
     pairs = before - _count_bn(fused)
     if pairs == 0:
         return None, FastForwardInfo(False, 0, "no BatchNorm follows a convolution or linear layer directly")
+    _relu_in_place(fused)
     return fused, FastForwardInfo(True, pairs, "")
+
+
+def _relu_in_place(net: nn.Module) -> int:
+    """Make the copy's ``nn.ReLU`` layers in-place where that cannot change a value: every call
+    of the layer takes a tensor computed inside the graph that nothing else reads. A new output
+    tensor per ReLU costs more than the convolution on CPU (channels-last activations of these
+    models: 0.96 -> 0.38 ms a slice, make bench). Returns how many layers were switched."""
+    graph = getattr(net, "graph", None)
+    if graph is None:
+        return 0
+    subs = dict(net.named_modules())
+    safe: dict[str, bool] = {}
+    for node in graph.nodes:
+        if node.op != "call_module" or not isinstance(subs.get(str(node.target)), nn.ReLU):
+            continue
+        src = node.args[0] if node.args else None
+        ok = (len(node.args) == 1 and not node.kwargs and hasattr(src, "users")
+              and src.op not in ("placeholder", "get_attr") and len(src.users) == 1)
+        safe[str(node.target)] = safe.get(str(node.target), True) and ok
+    switched = 0
+    for name, ok in safe.items():
+        layer = subs[name]
+        if ok and not layer.inplace:
+            layer.inplace = True
+            switched += 1
+    return switched
 
 
 def _entry(module: nn.Module) -> _Entry:
@@ -121,3 +150,25 @@ def fast_forward(module: nn.Module) -> Callable[[Tensor], Tensor]:
 def fast_forward_info(module: nn.Module) -> FastForwardInfo:
     """Which path ``fast_forward(module)`` takes now (fused copy or plain module) and why."""
     return _entry(module).info
+
+
+def fast_forward_tap(module: nn.Module, layer: str) -> tuple[Callable[[Tensor], Tensor], nn.Module, str]:
+    """(forward, owner, name): ``fast_forward(module)`` and where in it ``module.<layer>``'s
+    output is computed (``owner.get_submodule(name)``, a module called once per forward, to hook).
+
+    A ``Sequential`` layer's output is its last layer's, so a container the traced copy no
+    longer calls is followed to its last layer. When the layer cannot be found in the copy (a
+    BatchNorm folded away, a container that is not a Sequential) the plain module is used.
+    """
+    net = fast_forward(module)
+    if net is module or not hasattr(net, "graph"):
+        return module, module, layer
+    called = {str(n.target) for n in net.graph.nodes if n.op == "call_module"}
+    subs = dict(module.named_modules())
+    name = layer
+    while name not in called:
+        m = subs.get(name)
+        if not isinstance(m, nn.Sequential) or len(m) == 0:
+            return module, module, layer
+        name = f"{name}.{list(m._modules)[-1]}"
+    return net, net, name
