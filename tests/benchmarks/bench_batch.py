@@ -67,16 +67,19 @@ def _naive(arc: Path) -> tuple[int, float]:
 def _engine(arc: Path, engine: str) -> tuple[int, float]:
     from viewer.modules.batch.pipeline import BatchConfig, run_batch
 
-    out = Path(tempfile.mkdtemp(prefix=f"bench-batch-{engine}-"))
     marks: list[tuple[float, int]] = []
-    summary = run_batch(BatchConfig((str(arc),), "contrast", str(out), engine=engine, workers=2),
-                        on_record=lambda r: marks.append((time.perf_counter(), len(r["rows"]) - 1)))
-    if engine == "local":
-        import pyarrow.parquet as pq
+    with tempfile.TemporaryDirectory(prefix=f"bench-batch-{engine}-") as tmp:
+        out = Path(tmp)
+        summary = run_batch(BatchConfig((str(arc),), "contrast", str(out), engine=engine, workers=2),
+                            on_record=lambda r: marks.append((time.perf_counter(), len(r["rows"]) - 1)))
+        if engine == "local":
+            import pyarrow.parquet as pq
 
-        rows = [r for r in pq.read_table(out / "contrast.parquet").to_pylist() if r["level"] == "series"]
-        stages = {k: round(sum(r[k] or 0 for r in rows), 3) for k in ("read_s", "preprocess_s", "infer_s")}
-        print("STAGES " + json.dumps(stages))
+            rows = [r for r in pq.read_table(out / "contrast.parquet").to_pylist()
+                    if r["level"] == "series"]
+            stages = {k: round(sum(r[k] or 0 for r in rows), 3)
+                      for k in ("read_s", "preprocess_s", "infer_s")}
+            print("STAGES " + json.dumps(stages))
     steady = sum(n for _, n in marks[1:]) / max(1e-9, marks[-1][0] - marks[0][0])
     return int(summary["run"]["slices_processed"]), steady
 

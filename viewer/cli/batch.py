@@ -30,7 +30,9 @@ def add_batch_parser(sub: Any) -> None:
     s.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: worker processes on this machine (default); ray: a Ray Data job")
     s.add_argument("--address", help="Ray cluster to join (e.g. auto); default: a private local one")
-    s.add_argument("--workers", type=int, default=2, help="reader processes / local Ray CPUs (2)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="reader processes / local Ray CPUs (default: the CPU cores this process "
+                        "may use; readers yield to the model process)")
     s.add_argument("--batch-size", type=int, default=16,
                    help="slices per model call (16: fastest for the demo models on a CPU; "
                         "raise it on a GPU)")
@@ -45,6 +47,16 @@ def add_batch_parser(sub: Any) -> None:
     s.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), dest="sub_device")
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask in a container), at least 1."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def run_batch_command(args: argparse.Namespace) -> int:
     from viewer.modules.batch.pipeline import BatchConfig, run_batch
     from viewer.modules.batch.progress import Progress
@@ -54,6 +66,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise CommandError("--explain makes maps: say where they go with --nifti and/or --dicom")
     if args.nifti and not args.explain:
         raise CommandError("--nifti writes heat maps: choose a method with --explain")
+    if args.workers is None:
+        args.workers = usable_cores()
     if args.workers < 1 or args.batch_size < 1 or args.ray_actors < 1:
         raise CommandError("--workers, --batch-size and --ray-actors must be at least 1")
     if args.gpus_per_actor < 0:
