@@ -16,3 +16,24 @@ class CrashOn(ReadJob):
         if info.description == self.description:
             os._exit(3)
         return super().__call__(info, attempt)
+
+
+def _ray_reader():
+    from viewer.modules.batch.engine_ray import _Read
+
+    class CrashingRead(_Read):
+        """Ray reader actor whose process dies on the series described "CT ABDOMEN"."""
+
+        def __call__(self, row):
+            import pickle
+
+            if pickle.loads(row["info"]).description == "CT ABDOMEN":
+                os._exit(3)
+            return super().__call__(row)
+    return CrashingRead
+
+
+try:  # only with the [cluster] extra
+    CrashingRead = _ray_reader()
+except ImportError:  # pragma: no cover - ray absent: the Ray tests skip
+    CrashingRead = None

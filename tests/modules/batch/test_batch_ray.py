@@ -27,3 +27,23 @@ def test_ray_engine_matches_local(archive, tmp_path):
         assert b[sop]["status"] == row["status"]
         assert b[sop]["predicted"] == row["predicted"]
         assert b[sop]["p_T2"] == pytest.approx(row["p_T2"], abs=1e-5)
+
+
+def test_a_reader_that_dies_fails_only_its_series(archive, tmp_path):
+    """A series whose reader process dies on every try is recorded as failed with the reason;
+    every other series is classified (before, Ray retried the dead task for ever)."""
+    from inference.registry import get_spec
+    from tests.modules.batch.crashing import CrashingRead
+    from viewer.io import discover
+    from viewer.modules.batch.engine_ray import READ_RETRIES, run_ray
+    from viewer.modules.batch.work import DIED
+
+    root, _ = archive
+    series = discover(root).series
+    config = BatchConfig((str(root),), "contrast", str(tmp_path / "out"), engine="ray")
+    records = list(run_ray(iter(series), get_spec("contrast"), config, reader=CrashingRead))
+    assert sorted(r["uid"] for r in records) == sorted(s.uid for s in series)
+    failed = [r for r in records if r["status"] == "failed"]
+    assert [(r["rows"][0]["description"], r["error"], r["attempt"]) for r in failed] == [
+        ("CT ABDOMEN", DIED, READ_RETRIES + 1)]
+    assert all(r["status"] == "ok" for r in records if r not in failed)

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from viewer.io.records import SeriesInfo
-from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, init_worker, read_series
+from viewer.modules.batch.work import DIED, SeriesFailure, SeriesMeta, SeriesWork, init_worker, read_series
 
-DIED = "a worker process died while reading this series (crash or out of memory)"
 _PRELOAD = ["viewer.modules.batch.work", "viewer.io", "inference.classifier"]
 
 

@@ -1,12 +1,14 @@
 """``--engine ray``: the batch pipeline as Ray Data jobs (optional ``[cluster]`` extra).
 
 Series are fed in chunks (``ray_chunk`` series, default 256: the driver never lists the whole
-archive); each chunk is a Dataset ``from_items`` (one block, so one read task, per series) ->
-``map(read)`` (CPU tasks: read and preprocess, :func:`viewer.modules.batch.work.read_series`)
--> ``map_batches(_Infer)`` (an actor
-pool, one loaded model per actor; a GPU per actor when ``num_gpus`` is given) -> rows streamed
-back to the driver, which journals each series as it arrives. Heat-map and DICOM files are
-written by the actors into the output folder, which must be shared by the nodes on a cluster.
+archive); each chunk is a Dataset ``from_items`` (one block, so one read call, per series) ->
+``map(_Read)`` (an actor pool of readers, one CPU each: read and preprocess,
+:func:`viewer.modules.batch.work.read_series`) -> ``map_batches(_Infer)`` (an actor pool, one
+loaded model per actor; a GPU per actor when ``num_gpus`` is given) -> rows streamed back to the
+driver, which journals each series as it arrives. A reader that dies is restarted and its series
+tried again; a series that kills readers every time is recorded as failed and the rest goes on.
+Heat-map and DICOM files are written by the actors into the output folder, which must be shared
+by the nodes on a cluster.
 
 Local use (no ``address``) starts a private Ray instance on loopback only, with ``workers`` CPU
 slots for reading plus one per inference actor, no dashboard and a small object store, and stops
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -24,26 +27,27 @@ from typing import Any
 import numpy as np
 
 from viewer.io.records import SeriesInfo
+from viewer.modules.batch.work import DIED, SeriesFailure, SeriesMeta
 
 OBJECT_STORE_BYTES = 512 * 1024 ** 2
 
 
-_READER_READY = False   # per Ray worker process: init_worker() ran
-
-
 class _Read:
-    """Ray task body: one row {"info": pickled SeriesInfo} -> {"work": pickled result}."""
+    """Ray actor: read and preprocess, one row {"info": pickled SeriesInfo} -> {"work": pickled
+    result}. An actor, not a task: each reader imports the reading stack and torch once, when
+    the pool starts (all readers at once, while the model loads), instead of inside the first
+    series it is given (about 1.5 s on a fresh Ray worker, with the other readers waiting)."""
 
     def __init__(self, spec: Any, keep_voxels: bool) -> None:
+        import inference.classifier  # noqa: F401 - preprocessing; imported now, not in a series
+        from viewer.modules.batch.work import init_worker
+
+        init_worker()   # as the local engine's readers: one torch thread, lower priority
         self.spec, self.keep_voxels = spec, keep_voxels
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        from viewer.modules.batch.work import SeriesFailure, SeriesMeta, init_worker, read_series
+        from viewer.modules.batch.work import read_series
 
-        global _READER_READY
-        if not _READER_READY:   # as the local engine's readers: one torch thread, lower priority
-            init_worker()
-            _READER_READY = True
         info = pickle.loads(row["info"])
         try:
             result = read_series(info, self.spec, self.keep_voxels)
@@ -95,8 +99,29 @@ def _init(config: Any) -> bool:
     return True
 
 
-def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any) -> Iterator[dict[str, Any]]:
-    """Records of every series of ``todo`` (see the module docstring), in completion order."""
+#: How often a reader is restarted and its series tried again before the series is recorded
+#: as killing readers (the local engine tries a series three times too).
+READ_RETRIES = 2
+
+
+def _reader_died(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says a Ray worker or actor process died."""
+    from ray.exceptions import ActorDiedError, RayActorError, WorkerCrashedError
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (ActorDiedError, RayActorError, WorkerCrashedError)):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any,
+            reader: type = _Read) -> Iterator[dict[str, Any]]:
+    """Records of every series of ``todo`` (see the module docstring), in completion order.
+    ``reader``: the read actor class (tests pass one that crashes on a chosen series)."""
     import ray
     import ray.data
 
@@ -107,23 +132,60 @@ def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any) -> Iterator[dict
     ctx.verbose_progress = False
     actors = int(config.extra.get("ray_actors", 1))
     num_gpus = float(config.extra.get("num_gpus", 0))
+    # Reader actors: on the private local instance ``workers`` of them, as the local engine
+    # (left to itself Ray Data kept about one read running: CPU 55 % busy); on a cluster a pool
+    # that grows with the work up to the cluster's CPUs less the model actors'.
+    if started:
+        readers: int | tuple[int, int] = max(1, config.workers)
+    else:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        readers = (1, max(1, cpus - actors))
+
+    def job(items: list[SeriesInfo]) -> Iterator[dict[str, Any]]:
+        # One block per series: Ray Data would otherwise pack a chunk's few kilobytes of
+        # series descriptions into one block, i.e. one read task for the whole chunk.
+        ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in items],
+                                 override_num_blocks=len(items))
+        # A reader that dies (a decoder's segfault, out of memory) is restarted and its series
+        # tried again READ_RETRIES times (Ray Data's default: for ever); then the job fails and
+        # ``records`` finds the series. Ray 2.60 has no named parameter for the retries.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ds = ds.map(reader, fn_constructor_args=(spec, options.needs_pixels), num_cpus=1,
+                        concurrency=readers, max_task_retries=READ_RETRIES)
+        ds = ds.map_batches(_Infer, fn_constructor_args=(spec.name, options), batch_size=1,
+                            batch_format="numpy", concurrency=actors, num_cpus=1,
+                            num_gpus=num_gpus)
+        for row in ds.iter_rows():
+            yield json.loads(row["record"])
+
+    def records(items: list[SeriesInfo]) -> Iterator[dict[str, Any]]:
+        """``job(items)``; when a reader died for good, the series without a record are run
+        again in halves until the one that kills readers is alone: it is recorded as failed
+        (as in the local engine) and the others go on."""
+        left = {info.uid: info for info in items}
+        try:
+            for record in job(items):
+                left.pop(record.get("uid"), None)
+                yield record
+            return
+        except Exception as exc:  # noqa: BLE001 - only a dead reader is handled here
+            if not _reader_died(exc):
+                raise
+        rest = list(left.values())
+        if len(rest) == 1:
+            from viewer.modules.batch.infer import failure_record
+
+            yield failure_record(spec, SeriesFailure(SeriesMeta.of(rest[0]), DIED, READ_RETRIES + 1))
+            return
+        half = len(rest) // 2
+        for part in (rest[:half], rest[half:]):
+            if part:
+                yield from records(part)
+
     try:
         for chunk in _chunks(todo, int(config.extra.get("ray_chunk", 256))):
-            # One block per series: Ray Data would otherwise pack a chunk's few kilobytes of
-            # series descriptions into one block, i.e. one read task for the whole chunk.
-            ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in chunk],
-                                     override_num_blocks=len(chunk))
-            # On the private local instance the readers are ``workers`` tasks at once, as in the
-            # local engine: left to itself Ray Data reserves part of the CPU slots for the actor
-            # and ran about one read at a time (CPU 55 % busy; make bench, steady 477-491 ->
-            # 536-624 slices/s). On a cluster it scales the reads with the cluster.
-            ds = ds.map(_Read(spec, options.needs_pixels), num_cpus=1,
-                        concurrency=max(1, config.workers) if started else None)
-            ds = ds.map_batches(_Infer, fn_constructor_args=(spec.name, options), batch_size=1,
-                                batch_format="numpy", concurrency=actors, num_cpus=1,
-                                num_gpus=num_gpus)
-            for row in ds.iter_rows():
-                yield json.loads(row["record"])
+            yield from records(chunk)
     finally:
         if started:
             ray.shutdown()

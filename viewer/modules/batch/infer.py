@@ -50,6 +50,29 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def base_row(spec: Any, meta: SeriesMeta, level: str) -> dict[str, Any]:
+    """The columns every row of a series has (model, UIDs, description, header contrast)."""
+    header = ""
+    if spec.task == "contrast":
+        from viewer.modules.ai.study import header_contrast
+
+        header = header_contrast(meta.description)
+    return {"level": level, "model": spec.name, "model_sha256": spec.sha256,
+            "study_uid": meta.study_instance_uid, "series_uid": meta.series_instance_uid,
+            "series_key": meta.uid, "description": meta.description, "modality": meta.modality,
+            "orientation": meta.orientation, "header_contrast": header}
+
+
+def failure_record(spec: Any, failure: SeriesFailure) -> dict[str, Any]:
+    """The record of a series that could not be classified (no model needed: the Ray driver
+    writes these for series whose reader died)."""
+    row = {**base_row(spec, failure.meta, "series"), "status": "failed", "error": failure.reason,
+           "n_slices": failure.meta.n_files}
+    return {"model": spec.name, "sha256": spec.sha256, "uid": failure.meta.uid,
+            "status": "failed", "error": failure.reason, "attempt": failure.attempt,
+            "finished": _now(), "rows": [row]}
+
+
 class SeriesInference:
     """One loaded model (``model``: registered name) applied series by series."""
 
@@ -65,22 +88,10 @@ class SeriesInference:
 
     # -------------------------------------------------------------------- records
     def _base(self, meta: SeriesMeta, level: str) -> dict[str, Any]:
-        header = ""
-        if self.is_contrast:
-            from viewer.modules.ai.study import header_contrast
-
-            header = header_contrast(meta.description)
-        return {"level": level, "model": self.spec.name, "model_sha256": self.spec.sha256,
-                "study_uid": meta.study_instance_uid, "series_uid": meta.series_instance_uid,
-                "series_key": meta.uid, "description": meta.description, "modality": meta.modality,
-                "orientation": meta.orientation, "header_contrast": header}
+        return base_row(self.spec, meta, level)
 
     def failure_record(self, failure: SeriesFailure) -> dict[str, Any]:
-        row = {**self._base(failure.meta, "series"), "status": "failed", "error": failure.reason,
-               "n_slices": failure.meta.n_files}
-        return {"model": self.spec.name, "sha256": self.spec.sha256, "uid": failure.meta.uid,
-                "status": "failed", "error": failure.reason, "attempt": failure.attempt,
-                "finished": _now(), "rows": [row]}
+        return failure_record(self.spec, failure)
 
     def __call__(self, work: SeriesWork | SeriesFailure) -> dict[str, Any]:
         """The record of one series; an exception inside the model becomes a failed record."""

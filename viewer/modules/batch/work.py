@@ -18,6 +18,8 @@ from viewer.io.records import SeriesInfo, Volume
 
 #: Slice status values in the output table.
 OK, UNREADABLE, REJECTED = "ok", "unreadable", "rejected"
+#: The reason of a series whose reader process died on every try (both engines).
+DIED = "a worker process died while reading this series (crash or out of memory)"
 
 
 @dataclass(frozen=True)
