@@ -25,8 +25,12 @@ class SortedValues:
 
     @classmethod
     def of(cls, a: np.ndarray) -> SortedValues:
-        """Sort ``a``'s values; non-finite ones are left out (none are, for a finite slice)."""
+        """Sort ``a``'s values; non-finite ones are left out (none are, for a finite slice).
+        Integer values are sorted as float64 (exact), so interpolating between neighbours
+        cannot overflow (int16 -32768 and 32767 are 65535 apart)."""
         arr = np.asarray(a)
+        if not np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(np.float64)
         if np.issubdtype(arr.dtype, np.floating) and not bool(np.isfinite(arr).all()):
             arr = arr[np.isfinite(arr)]
         return cls(np.sort(arr, axis=None))

@@ -63,3 +63,11 @@ def test_grey_levels_and_saturation():
     assert v.distinct() == 3
     assert v.share_at_max() == pytest.approx(0.4)
     assert SortedValues.of(np.arange(100, dtype=np.float32)).distinct() == 100
+
+
+def test_integer_values_cannot_overflow_between_neighbours():
+    a = np.array([[-32768, 32767], [0, 5]], np.int16)
+    got = SortedValues.of(a).percentiles((1.0, 50.0, 99.0))
+    want = np.percentile(a.astype(np.float64), (1.0, 50.0, 99.0))
+    assert [got[q] for q in (1.0, 50.0, 99.0)] == list(want)
+    assert got[1.0] >= -32768 and got[99.0] <= 32767
