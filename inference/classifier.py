@@ -80,6 +80,9 @@ class Classifier:
         self.temperature = spec.temperature
         tensors = load_ood(spec)
         self.ood = None if tensors is None else OODScorer(tensors, spec.ood.get("thresholds", {}))
+        # The folded copy predictions run through, built now, while the model loads: building it
+        # traces the module with torch.fx, which must not overlap other threads' model calls.
+        ff.fast_forward(self.module)
 
     # ----------------------------------------------------------------- inputs
     def _prepare(self, image: np.ndarray, spacing: tuple[float, float] | None, modality: str | None,

@@ -48,6 +48,8 @@ class _Entry:
     info: FastForwardInfo
 
 
+_HOOKED = FastForwardInfo(False, 0, "the module has forward hooks")
+
 _cache: weakref.WeakKeyDictionary[nn.Module, _Entry] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
@@ -57,9 +59,8 @@ def _hook_count(module: nn.Module) -> int:
 
 
 def _weights_version(module: nn.Module) -> tuple[object, ...]:
-    """Identity of the current weights: (storage address, version counter, device) per tensor,
-    plus the number of forward hooks."""
-    out: list[object] = [_hook_count(module)]
+    """Identity of the current weights: (storage address, version counter, device) per tensor."""
+    out: list[object] = []
     for t in (*module.parameters(), *module.buffers()):
         out.append((t.data_ptr(), t._version, str(t.device)))
     return tuple(out)
@@ -73,7 +74,7 @@ def _build(module: nn.Module) -> tuple[nn.Module | None, FastForwardInfo]:
     if any(m.training for m in module.modules()):
         return None, FastForwardInfo(False, 0, "the module is in training mode")
     if _hook_count(module):
-        return None, FastForwardInfo(False, 0, "the module has forward hooks")
+        return None, _HOOKED
     before = _count_bn(module)
     if before == 0:
         return None, FastForwardInfo(False, 0, "the module has no BatchNorm layer to fold")
@@ -125,6 +126,11 @@ def _relu_in_place(net: nn.Module) -> int:
 def _entry(module: nn.Module) -> _Entry:
     version = _weights_version(module)
     training = any(m.training for m in module.modules())
+    if _hook_count(module):
+        # A hook (Grad-CAM's, for one call) must see the real layers. The fused copy stays
+        # cached for after: rebuilding it means an fx trace, which patches nn.Module.__call__
+        # for every thread while it runs (a module called elsewhere meanwhile fails).
+        return _Entry(version, None, _HOOKED)
     with _lock:
         entry = _cache.get(module)
         if entry is not None and entry.version == version and not training:

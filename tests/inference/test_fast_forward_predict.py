@@ -125,3 +125,17 @@ def test_shipped_models_predict_as_the_plain_module(model) -> None:
     assert clf.ood is not None
     near = clf.ood.distance(feats.float()) - clf.ood.distance(seen[-1].float())
     assert float(near.abs().max()) < 1e-2
+
+
+def test_a_hook_for_one_call_does_not_rebuild_the_copy() -> None:
+    """Grad-CAM hooks the real module for one call: meanwhile the plain module serves, and the
+    fused copy is still the cached one afterwards (a rebuild is an fx trace, which patches
+    nn.Module.__call__ for every thread while it runs)."""
+    net = Tapped().eval()
+    fast = fast_forward(net)
+    handle = net.backbone[2].register_forward_hook(lambda *_: None)
+    try:
+        assert fast_forward(net) is net
+    finally:
+        handle.remove()
+    assert fast_forward(net) is fast
