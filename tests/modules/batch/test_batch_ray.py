@@ -47,3 +47,45 @@ def test_a_reader_that_dies_fails_only_its_series(archive, tmp_path):
     assert [(r["rows"][0]["description"], r["error"], r["attempt"]) for r in failed] == [
         ("CT ABDOMEN", DIED, READ_RETRIES + 1)]
     assert all(r["status"] == "ok" for r in records if r not in failed)
+
+
+def test_blocks_group_series_but_keep_every_reader_busy():
+    from viewer.modules.batch.engine_ray import SERIES_PER_BLOCK, _blocks
+
+    assert _blocks(256, 2) == 256 // SERIES_PER_BLOCK      # long chunk: full blocks
+    assert _blocks(40, 2) == 10
+    assert _blocks(8, 2) == 8                              # short chunk: one series a block
+    assert _blocks(1, 2) == 1
+    for n in range(1, 60):
+        for readers in (1, 2, 8):
+            b = _blocks(n, readers)
+            assert 1 <= b <= n and -(-n // b) <= SERIES_PER_BLOCK
+
+
+def test_rows_carry_the_model_inputs_unchanged(archive):
+    """Reader rows keep the tensors out of the pickle (a tensor column); the inference side
+    gets the same SeriesWork back, bit for bit, and failures pass through."""
+    import numpy as np
+
+    from inference.registry import get_spec
+    from viewer.io import discover
+    from viewer.modules.batch.engine_ray import _from_row, _to_row
+    from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, read_series
+
+    root, _ = archive
+    spec = get_spec("contrast")
+    info = discover(root).series[0]
+    work = read_series(info, spec)
+    assert isinstance(work, SeriesWork) and len(work.tensors)
+    row = _to_row(work, int(spec.input["size"]))
+    assert len(row["work"]) < work.tensors.nbytes // 10
+    view = row["tensors"].copy()
+    view.flags.writeable = False                   # as Ray's zero-copy views arrive
+    back = _from_row(row["work"], view)
+    assert back.tensors.flags.writeable and back.tensors.dtype == np.float32
+    assert np.array_equal(back.tensors, work.tensors)
+    assert back.status == work.status and back.sop_uids == work.sop_uids
+    failure = SeriesFailure(SeriesMeta.of(info), "could not read the series: test")
+    row = _to_row(failure, 224)
+    assert row["tensors"].shape == (0, 1, 224, 224)
+    assert _from_row(row["work"], row["tensors"]) == failure
