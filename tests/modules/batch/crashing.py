@@ -33,7 +33,22 @@ def _ray_reader():
     return CrashingRead
 
 
+def _ray_infer():
+    from viewer.modules.batch.engine_ray import _from_row, _Infer
+
+    class CrashingInfer(_Infer):
+        """Ray model actor whose process dies on the series described "CT ABDOMEN"."""
+
+        def __call__(self, batch):
+            for w, t in zip(batch["work"], batch["tensors"], strict=True):
+                if _from_row(w, t).meta.description == "CT ABDOMEN":
+                    os._exit(3)
+            return super().__call__(batch)
+    return CrashingInfer
+
+
 try:  # only with the [cluster] extra
     CrashingRead = _ray_reader()
+    CrashingInfer = _ray_infer()
 except ImportError:  # pragma: no cover - ray absent: the Ray tests skip
-    CrashingRead = None
+    CrashingRead = CrashingInfer = None

@@ -29,24 +29,31 @@ def test_ray_engine_matches_local(archive, tmp_path):
         assert b[sop]["p_T2"] == pytest.approx(row["p_T2"], abs=1e-5)
 
 
-def test_a_reader_that_dies_fails_only_its_series(archive, tmp_path):
-    """A series whose reader process dies on every try is recorded as failed with the reason;
-    every other series is classified (before, Ray retried the dead task for ever)."""
+@pytest.mark.parametrize("stage", ["reader", "model"])
+def test_an_actor_that_dies_fails_only_its_series(archive, tmp_path, stage, capfd):
+    """A series whose reader or model actor process dies on every try is recorded as failed
+    with the reason; every other series is classified (before, Ray retried the dead task for
+    ever: the run hung). Ray's own messages about it go to the run's log file, not to stdout
+    (where ``--json-progress`` lines go) or stderr."""
     from inference.registry import get_spec
-    from tests.modules.batch.crashing import CrashingRead
+    from tests.modules.batch.crashing import CrashingInfer, CrashingRead
     from viewer.io import discover
-    from viewer.modules.batch.engine_ray import READ_RETRIES, run_ray
-    from viewer.modules.batch.work import DIED
+    from viewer.modules.batch.engine_ray import RAY_DIED, READ_RETRIES, _Infer, _Read, run_ray
 
     root, _ = archive
     series = discover(root).series
     config = BatchConfig((str(root),), "contrast", str(tmp_path / "out"), engine="ray")
-    records = list(run_ray(iter(series), get_spec("contrast"), config, reader=CrashingRead))
+    actors = {"reader": (CrashingRead, _Infer), "model": (_Read, CrashingInfer)}[stage]
+    records = list(run_ray(iter(series), get_spec("contrast"), config, *actors))
     assert sorted(r["uid"] for r in records) == sorted(s.uid for s in series)
     failed = [r for r in records if r["status"] == "failed"]
     assert [(r["rows"][0]["description"], r["error"], r["attempt"]) for r in failed] == [
-        ("CT ABDOMEN", DIED, READ_RETRIES + 1)]
+        ("CT ABDOMEN", RAY_DIED, READ_RETRIES + 1)]
     assert all(r["status"] == "ok" for r in records if r not in failed)
+    out, err = capfd.readouterr()
+    assert "(raylet)" not in out and "Traceback" not in out + err
+    assert "streaming_executor" not in err and "ActorUnavailableError" not in err
+    assert "Starting execution" in (tmp_path / "out" / "contrast.ray.log").read_text()
 
 
 def test_blocks_group_series_but_keep_every_reader_busy():

@@ -6,10 +6,14 @@ cost is per task) -> ``map(_Read)`` (an actor pool of readers, one CPU each: rea
 preprocess, :func:`viewer.modules.batch.work.read_series`; the model inputs travel as a tensor
 column, the rest pickled) -> ``map_batches(_Infer)`` (an actor pool, one loaded model per actor;
 a GPU per actor when ``num_gpus`` is given) -> rows streamed back to the driver, which journals
-each series as it arrives. A reader that dies is restarted and its series
-tried again; a series that kills readers every time is recorded as failed and the rest goes on.
+each series as it arrives. A reader or model actor that dies is restarted and its series
+tried again; a series that kills one every time is recorded as failed and the rest goes on.
 Heat-map and DICOM files are written by the actors into the output folder, which must be shared
 by the nodes on a cluster.
+
+Ray's own messages (its loggers, Ray Data's, and what the raylet reports: a dead worker's
+details) go to ``OUT/NAME.ray.log``, not to the terminal: stdout carries ``--json-progress``
+lines, which a raylet message in between would break, and a reader sees the summary's reasons.
 
 Local use (no ``address``) starts a private Ray instance on loopback only, with ``workers`` CPU
 slots for reading plus one per inference actor, no dashboard and a small object store, and stops
@@ -18,9 +22,11 @@ it at the end. ``address="auto"`` joins a running cluster (every node needs Slic
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -29,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from viewer.io.records import SeriesInfo
-from viewer.modules.batch.work import DIED, SeriesFailure, SeriesMeta, SeriesWork
+from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork
 
 OBJECT_STORE_BYTES = 512 * 1024 ** 2
 _EMPTY = np.zeros((0,), np.float32)
@@ -134,12 +140,15 @@ def _init(config: Any) -> bool:
     return True
 
 
-#: How often a reader is restarted and its series tried again before the series is recorded
-#: as killing readers (the local engine tries a series three times too).
+#: How often a reader or model actor is restarted and its series tried again before the series
+#: is recorded as killing it (the local engine tries a series three times too).
 READ_RETRIES = 2
+#: The reason of a series whose reader or model actor died on every try. Ray does not say which
+#: of the two stages' actors it was.
+RAY_DIED = "a Ray worker died while reading or classifying this series (crash or out of memory)"
 
 
-def _reader_died(exc: BaseException) -> bool:
+def _worker_died(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) says a Ray worker or actor process died."""
     from ray.exceptions import ActorDiedError, RayActorError, WorkerCrashedError
 
@@ -153,10 +162,63 @@ def _reader_died(exc: BaseException) -> bool:
     return False
 
 
+@contextmanager
+def _ray_messages_to(path: Path) -> Iterator[None]:
+    """Ray's console output into the file ``path`` while the block runs: handlers of the
+    ``ray`` and ``ray.data`` loggers that write to the console are swapped for the file, and so
+    is the driver's printer of raylet messages (``ray._private.worker.print_to_stdstream``,
+    which writes them to stdout; if a Ray version renames it, its messages stay on the
+    console, nothing breaks)."""
+    import ray._private.worker as ray_worker
+    import ray.data  # noqa: F401 - sets up its loggers on import: before they are swapped
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = []
+    for name in ("ray", "ray.data"):
+        log = logging.getLogger(name)
+        saved.append((log, log.handlers[:], log.propagate))
+        for h in log.handlers[:]:
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
+                log.removeHandler(h)
+        log.addHandler(handler)
+        log.propagate = False
+
+    def to_file(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+        for line in data.get("lines", ()):
+            handler.handle(logging.makeLogRecord(
+                {"name": f"ray.{data.get('pid', 'worker')}", "levelno": logging.WARNING,
+                 "levelname": "WARNING", "msg": str(line)}))
+
+    printer = getattr(ray_worker, "print_to_stdstream", None)
+    if printer is not None:
+        ray_worker.print_to_stdstream = to_file
+    try:
+        yield
+    finally:
+        if printer is not None:
+            ray_worker.print_to_stdstream = printer
+        for log, handlers, propagate in saved:
+            log.removeHandler(handler)
+            for h in handlers:
+                if h not in log.handlers:
+                    log.addHandler(h)
+            log.propagate = propagate
+        handler.close()
+
+
 def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any,
-            reader: type = _Read) -> Iterator[dict[str, Any]]:
+            reader: type = _Read, infer: type = _Infer) -> Iterator[dict[str, Any]]:
     """Records of every series of ``todo`` (see the module docstring), in completion order.
-    ``reader``: the read actor class (tests pass one that crashes on a chosen series)."""
+    ``reader``, ``infer``: the actor classes (tests pass ones that crash on a chosen series)."""
+    with _ray_messages_to(Path(config.out) / f"{spec.name}.ray.log"):
+        yield from _run(todo, spec, config, reader, infer)
+
+
+def _run(todo: Iterable[SeriesInfo], spec: Any, config: Any, reader: type,
+         infer: type) -> Iterator[dict[str, Any]]:
     import ray
     import ray.data
 
@@ -171,47 +233,49 @@ def run_ray(todo: Iterable[SeriesInfo], spec: Any, config: Any,
     # (left to itself Ray Data kept about one read running: CPU 55 % busy); on a cluster a pool
     # that grows with the work up to the cluster's CPUs less the model actors'.
     if started:
-        readers: int | tuple[int, int] = max(1, config.workers)
-        pool = readers
+        pool = max(1, config.workers)
+        readers = ray.data.ActorPoolStrategy(size=pool)
     else:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         pool = max(1, cpus - actors)
-        readers = (1, pool)
+        readers = ray.data.ActorPoolStrategy(min_size=1, max_size=pool)
 
     def job(items: list[SeriesInfo]) -> Iterator[dict[str, Any]]:
         ds = ray.data.from_items([{"info": pickle.dumps(info)} for info in items],
                                  override_num_blocks=_blocks(len(items), pool))
-        # A reader that dies (a decoder's segfault, out of memory) is restarted and its series
-        # tried again READ_RETRIES times (Ray Data's default: for ever); then the job fails and
-        # ``records`` finds the series. Ray 2.60 has no named parameter for the retries.
+        # A reader or model actor that dies (a decoder's segfault, out of memory) is restarted
+        # and its series tried again READ_RETRIES times (Ray Data's default: for ever); then the
+        # job fails and ``records`` finds the series. Ray 2.60 has no named parameter for the retries.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             ds = ds.map(reader, fn_constructor_args=(spec, options.needs_pixels), num_cpus=1,
-                        concurrency=readers, max_task_retries=READ_RETRIES)
-        ds = ds.map_batches(_Infer, fn_constructor_args=(spec.name, options), batch_size=1,
-                            batch_format="numpy", concurrency=actors, num_cpus=1,
-                            num_gpus=num_gpus)
+                        compute=readers, max_task_retries=READ_RETRIES)
+            ds = ds.map_batches(infer, fn_constructor_args=(spec.name, options), batch_size=1,
+                                batch_format="numpy", num_cpus=1, num_gpus=num_gpus,
+                                compute=ray.data.ActorPoolStrategy(size=actors),
+                                max_task_retries=READ_RETRIES)
         for row in ds.iter_rows():
             yield json.loads(row["record"])
 
     def records(items: list[SeriesInfo]) -> Iterator[dict[str, Any]]:
-        """``job(items)``; when a reader died for good, the series without a record are run
-        again in halves until the one that kills readers is alone: it is recorded as failed
-        (as in the local engine) and the others go on."""
+        """``job(items)``; when a reader or model actor died for good, the series without a
+        record are run again in halves until the one that kills it is alone: it is recorded as
+        failed (as in the local engine) and the others go on."""
         left = {info.uid: info for info in items}
         try:
             for record in job(items):
                 left.pop(record.get("uid"), None)
                 yield record
             return
-        except Exception as exc:  # noqa: BLE001 - only a dead reader is handled here
-            if not _reader_died(exc):
+        except Exception as exc:  # noqa: BLE001 - only a dead actor is handled here
+            if not _worker_died(exc):
                 raise
         rest = list(left.values())
         if len(rest) == 1:
             from viewer.modules.batch.infer import failure_record
 
-            yield failure_record(spec, SeriesFailure(SeriesMeta.of(rest[0]), DIED, READ_RETRIES + 1))
+            yield failure_record(spec, SeriesFailure(SeriesMeta.of(rest[0]), RAY_DIED,
+                                                     READ_RETRIES + 1))
             return
         half = len(rest) // 2
         for part in (rest[:half], rest[half:]):
