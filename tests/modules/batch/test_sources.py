@@ -52,3 +52,36 @@ def test_dicomdir_source(archive, tmp_path):
     assert src.kind == "dicomdir"
     series = list(iter_series([src]))
     assert len(series) == 2 and sum(len(s.files) for s in series) == 20
+
+
+def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
+    import threading
+    import time
+
+    from viewer.modules.batch.sources import discover_ahead
+
+    made: list[int] = []
+
+    def numbers(n, fail_at=None):
+        for k in range(n):
+            if k == fail_at:
+                raise SourceError("server went away")
+            made.append(k)
+            yield k
+
+    assert list(discover_ahead(numbers(50), ahead=4)) == list(range(50))
+    made.clear()
+
+    def discovery_threads():
+        return {t for t in threading.enumerate() if t.name == "slicewise-batch-discovery"}
+
+    before = discovery_threads()
+    it = discover_ahead(numbers(1000), ahead=4)
+    assert next(it) == 0
+    time.sleep(0.3)
+    assert len(made) <= 1 + 4 + 1          # taken + queued + the one waiting to be queued
+    it.close()                              # stops the thread
+    time.sleep(0.3)
+    assert discovery_threads() <= before
+    with pytest.raises(SourceError, match="server went away"):
+        list(discover_ahead(numbers(10, fail_at=3), ahead=2))

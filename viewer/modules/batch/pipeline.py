@@ -17,7 +17,7 @@ from viewer.io.records import SeriesInfo
 from viewer.modules.batch.infer import InferOptions, SeriesInference
 from viewer.modules.batch.outputs import Journal, write_json_atomic, write_tables
 from viewer.modules.batch.progress import Progress
-from viewer.modules.batch.sources import Discovered, iter_series, parse_source
+from viewer.modules.batch.sources import Discovered, discover_ahead, iter_series, parse_source
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,16 @@ def run_batch(config: BatchConfig, progress: Progress | None = None,
     t0 = time.perf_counter()
 
     def todo() -> Iterator[SeriesInfo]:
-        for info in iter_series(sources, found):
-            progress.found_series(found.series)
-            if info.uid in done:
-                progress.skip()
-                continue
-            yield info
+        ahead = discover_ahead(iter_series(sources, found))
+        try:
+            for info in ahead:
+                progress.found_series(found.series)
+                if info.uid in done:
+                    progress.skip()
+                    continue
+                yield info
+        finally:
+            ahead.close()
 
     processed = 0
     device = ""

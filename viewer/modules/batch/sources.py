@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from viewer.io.records import SeriesInfo, SkippedFile
@@ -110,6 +111,58 @@ def iter_series(sources: list[Source], found: Discovered | None = None,
                 info = replace(info, uid=f"{info.uid}.u{n}")
             found.series += 1
             yield info
+
+
+#: How many discovered series may wait for the engine (SeriesInfo: file names and header
+#: facts, about 10 kB for a 60-slice series): at least one Ray chunk, so the next chunk is
+#: found while the current one runs.
+AHEAD = 256
+
+
+def discover_ahead(series: Iterator[SeriesInfo], ahead: int = AHEAD) -> Iterator[SeriesInfo]:
+    """``series`` iterated in a background thread, up to ``ahead`` series ahead of the caller.
+    Discovery reads every file's header (about 20 ms for a 60-file series, measured: 0.9 s of
+    a 40-series run) and, in the local engine, used to run between two model batches in the
+    one process every series waits for. An error in discovery is raised here, in the caller's
+    thread; closing this generator stops the thread at its next series."""
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, ahead))
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for info in series:
+                if not put(("series", info)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(("error", exc))
+            return
+        put(("end", None))
+
+    thread = threading.Thread(target=produce, name="slicewise-batch-discovery", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=1)   # a daemon: one stuck in a slow folder does not hold the exit
 
 
 def pacs_series(source: Source) -> Iterator[SeriesInfo]:
