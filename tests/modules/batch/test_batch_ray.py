@@ -96,3 +96,12 @@ def test_rows_carry_the_model_inputs_unchanged(archive):
     row = _to_row(failure, 224)
     assert row["tensors"].shape == (0, 1, 224, 224)
     assert _from_row(row["work"], row["tensors"]) == failure
+
+
+def test_chunks_grow_up_to_the_largest():
+    from viewer.modules.batch.engine_ray import _chunks
+
+    sizes = [len(c) for c in _chunks(range(1000), largest=256, first=16)]
+    assert sizes == [16, 64, 256, 256, 256, 152]
+    assert [len(c) for c in _chunks(range(5), largest=2, first=64)] == [2, 2, 1]
+    assert list(_chunks([], largest=8)) == []

@@ -58,7 +58,7 @@ def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
     import threading
     import time
 
-    from viewer.modules.batch.sources import discover_ahead
+    from viewer.modules.batch.sources import DiscoverAhead
 
     made: list[int] = []
 
@@ -69,19 +69,20 @@ def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
             made.append(k)
             yield k
 
-    assert list(discover_ahead(numbers(50), ahead=4)) == list(range(50))
+    assert list(DiscoverAhead(numbers(50), ahead=4)) == list(range(50))
     made.clear()
 
     def discovery_threads():
         return {t for t in threading.enumerate() if t.name == "slicewise-batch-discovery"}
 
     before = discovery_threads()
-    it = discover_ahead(numbers(1000), ahead=4)
+    it = DiscoverAhead(numbers(1000), ahead=4)
     assert next(it) == 0
     time.sleep(0.3)
     assert len(made) <= 1 + 4 + 1          # taken + queued + the one waiting to be queued
     it.close()                              # stops the thread
+    assert list(it) == []
     time.sleep(0.3)
     assert discovery_threads() <= before
     with pytest.raises(SourceError, match="server went away"):
-        list(discover_ahead(numbers(10, fail_at=3), ahead=2))
+        list(DiscoverAhead(numbers(10, fail_at=3), ahead=2))

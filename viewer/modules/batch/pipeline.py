@@ -17,7 +17,7 @@ from viewer.io.records import SeriesInfo
 from viewer.modules.batch.infer import InferOptions, SeriesInference
 from viewer.modules.batch.outputs import Journal, write_json_atomic, write_tables
 from viewer.modules.batch.progress import Progress
-from viewer.modules.batch.sources import Discovered, discover_ahead, iter_series, parse_source
+from viewer.modules.batch.sources import AHEAD, DiscoverAhead, Discovered, iter_series, parse_source
 
 
 @dataclass(frozen=True)
@@ -59,17 +59,21 @@ def run_batch(config: BatchConfig, progress: Progress | None = None,
     found = Discovered()
     t0 = time.perf_counter()
 
+    ahead_n = AHEAD
+    if config.engine == "ray":   # the next chunk is found while the current one runs
+        from viewer.modules.batch.engine_ray import RAY_CHUNK
+
+        ahead_n = max(AHEAD, int(config.extra.get("ray_chunk", RAY_CHUNK)))
+
+    ahead = DiscoverAhead(iter_series(sources, found), ahead_n)
+
     def todo() -> Iterator[SeriesInfo]:
-        ahead = discover_ahead(iter_series(sources, found))
-        try:
-            for info in ahead:
-                progress.found_series(found.series)
-                if info.uid in done:
-                    progress.skip()
-                    continue
-                yield info
-        finally:
-            ahead.close()
+        for info in ahead:
+            progress.found_series(found.series)
+            if info.uid in done:
+                progress.skip()
+                continue
+            yield info
 
     processed = 0
     device = ""
@@ -96,6 +100,7 @@ def run_batch(config: BatchConfig, progress: Progress | None = None,
         interrupted = True
         raise
     finally:
+        ahead.close()
         journal.close()
         progress.close()
         summary = _finish(journal, spec, config, found, progress, processed, device,
