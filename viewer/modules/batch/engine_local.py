@@ -42,6 +42,15 @@ def _context() -> Any:
     return mp.get_context("spawn")
 
 
+def start_readers() -> None:
+    """Start the fork server now (it imports the reading stack and torch, about 1 s), so that
+    it does so while the model process imports torch and loads the model, not after."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_local(series: Iterable[SeriesInfo], job: Callable[[SeriesInfo, int], Any],
               workers: int = 2, in_flight: int | None = None) -> Iterator[SeriesWork | SeriesFailure]:
     """Read every series of ``series`` with ``job`` in ``workers`` processes; yields each result

@@ -113,6 +113,9 @@ def _local_records(todo: Iterator[SeriesInfo], spec: Any, config: BatchConfig
     import os
     from concurrent.futures import ThreadPoolExecutor
 
+    from viewer.modules.batch.engine_local import start_readers
+
+    start_readers()
     import torch
 
     from inference import describe_device
