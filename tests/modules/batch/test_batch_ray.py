@@ -98,10 +98,17 @@ def test_rows_carry_the_model_inputs_unchanged(archive):
     assert _from_row(row["work"], row["tensors"]) == failure
 
 
-def test_chunks_grow_up_to_the_largest():
+def test_chunks_grow_up_to_the_largest_and_hold_bounded_file_lists():
+    from types import SimpleNamespace
+
     from viewer.modules.batch.engine_ray import _chunks
 
-    sizes = [len(c) for c in _chunks(range(1000), largest=256, first=16)]
+    def series(n, files=1):
+        return [SimpleNamespace(files=("f",) * files) for _ in range(n)]
+
+    sizes = [len(c) for c in _chunks(series(1000), largest=256, first=16)]
     assert sizes == [16, 64, 256, 256, 256, 152]
-    assert [len(c) for c in _chunks(range(5), largest=2, first=64)] == [2, 2, 1]
+    assert [len(c) for c in _chunks(series(5), largest=2, first=64)] == [2, 2, 1]
     assert list(_chunks([], largest=8)) == []
+    sizes = [len(c) for c in _chunks(series(10, files=400), largest=256, first=64, max_files=1000)]
+    assert sizes == [3, 3, 3, 1]

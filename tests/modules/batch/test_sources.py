@@ -57,6 +57,7 @@ def test_dicomdir_source(archive, tmp_path):
 def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
     import threading
     import time
+    from types import SimpleNamespace
 
     from viewer.modules.batch.sources import DiscoverAhead
 
@@ -67,9 +68,9 @@ def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
             if k == fail_at:
                 raise SourceError("server went away")
             made.append(k)
-            yield k
+            yield SimpleNamespace(files=("f",), k=k)
 
-    assert list(DiscoverAhead(numbers(50), ahead=4)) == list(range(50))
+    assert [s.k for s in DiscoverAhead(numbers(50), ahead=4)] == list(range(50))
     made.clear()
 
     def discovery_threads():
@@ -77,7 +78,7 @@ def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
 
     before = discovery_threads()
     it = DiscoverAhead(numbers(1000), ahead=4)
-    assert next(it) == 0
+    assert next(it).k == 0
     time.sleep(0.3)
     assert len(made) <= 1 + 4 + 1          # taken + queued + the one waiting to be queued
     it.close()                              # stops the thread
@@ -86,3 +87,23 @@ def test_discover_ahead_keeps_order_bounds_the_lead_and_passes_errors_on():
     assert discovery_threads() <= before
     with pytest.raises(SourceError, match="server went away"):
         list(DiscoverAhead(numbers(10, fail_at=3), ahead=2))
+
+
+def test_discover_ahead_bounds_the_files_held():
+    import time
+    from types import SimpleNamespace
+
+    from viewer.modules.batch.sources import DiscoverAhead
+
+    made = []
+
+    def big():
+        for k in range(100):
+            made.append(k)
+            yield SimpleNamespace(files=("f",) * 400, k=k)
+
+    it = DiscoverAhead(big(), ahead=50, ahead_files=1000)
+    assert next(it).k == 0
+    time.sleep(0.3)
+    assert len(made) <= 1 + 2 + 1       # taken + two of 400 files queued + one waiting
+    assert [s.k for s in it] == list(range(1, 100))

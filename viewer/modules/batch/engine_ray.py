@@ -28,7 +28,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -114,19 +113,27 @@ def _blocks(n: int, readers: int) -> int:
 
 
 #: Chunks (one Ray Data job each) start at FIRST_CHUNK series, so the first results come
-#: soon, and grow fourfold up to RAY_CHUNK: every job starts its actor pools again (readers import
-#: torch, the model loads: about 6 s on 2 cores, measured with 10-series chunks), which a
-#: 4,096-series chunk (about 245,000 slices) pays once.
-FIRST_CHUNK, RAY_CHUNK = 64, 4096
+#: soon, and grow fourfold up to RAY_CHUNK series or RAY_CHUNK_FILES files (the driver holds a
+#: chunk's file names): every job starts its actor pools again (readers import torch, the
+#: model loads: about 6 s on 2 cores, measured with 10-series chunks), which a 4,096-series
+#: chunk (about 245,000 slices) pays once.
+FIRST_CHUNK, RAY_CHUNK, RAY_CHUNK_FILES = 64, 4096, 250_000
 
 
-def _chunks(items: Iterable[SeriesInfo], largest: int = RAY_CHUNK,
-            first: int = FIRST_CHUNK) -> Iterator[list[SeriesInfo]]:
-    it = iter(items)
+def _chunks(items: Iterable[SeriesInfo], largest: int = RAY_CHUNK, first: int = FIRST_CHUNK,
+            max_files: int = RAY_CHUNK_FILES) -> Iterator[list[SeriesInfo]]:
     size = max(1, min(first, largest))
-    while chunk := list(islice(it, size)):
+    chunk: list[SeriesInfo] = []
+    files = 0
+    for info in items:
+        chunk.append(info)
+        files += len(info.files)
+        if len(chunk) >= size or files >= max_files:
+            yield chunk
+            chunk, files = [], 0
+            size = min(4 * size, max(1, largest))
+    if chunk:
         yield chunk
-        size = min(4 * size, max(1, largest))
 
 
 def _init(config: Any) -> bool:

@@ -17,7 +17,14 @@ from viewer.io.records import SeriesInfo
 from viewer.modules.batch.infer import InferOptions, SeriesInference
 from viewer.modules.batch.outputs import Journal, write_json_atomic, write_tables
 from viewer.modules.batch.progress import Progress
-from viewer.modules.batch.sources import AHEAD, DiscoverAhead, Discovered, iter_series, parse_source
+from viewer.modules.batch.sources import (
+    AHEAD,
+    AHEAD_FILES,
+    DiscoverAhead,
+    Discovered,
+    iter_series,
+    parse_source,
+)
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,13 @@ def run_batch(config: BatchConfig, progress: Progress | None = None,
     found = Discovered()
     t0 = time.perf_counter()
 
-    ahead_n = AHEAD
+    limits = (AHEAD, AHEAD_FILES)
     if config.engine == "ray":   # the next chunk is found while the current one runs
-        from viewer.modules.batch.engine_ray import RAY_CHUNK
+        from viewer.modules.batch.engine_ray import RAY_CHUNK, RAY_CHUNK_FILES
 
-        ahead_n = max(AHEAD, int(config.extra.get("ray_chunk", RAY_CHUNK)))
-
-    ahead = DiscoverAhead(iter_series(sources, found), ahead_n)
+        limits = (max(AHEAD, int(config.extra.get("ray_chunk", RAY_CHUNK))),
+                  max(AHEAD_FILES, RAY_CHUNK_FILES))
+    ahead = DiscoverAhead(iter_series(sources, found), *limits)
 
     def todo() -> Iterator[SeriesInfo]:
         for info in ahead:
