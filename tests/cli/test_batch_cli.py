@@ -102,3 +102,34 @@ def test_ray_actor_options_reach_the_engine(small, tmp_path, capsys, monkeypatch
     assert main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path),
                  "--gpus-per-actor", "1"]) == 1
     assert "--engine ray" in capsys.readouterr().err
+
+
+def test_a_result_file_that_cannot_be_written_leaves_the_calls_standing(small, tmp_path, capsys,
+                                                                        monkeypatch):
+    """highdicom refuses some real headers (no Frame of Reference UID, multi-frame sources):
+    the series keeps its calls, the summary names what was not written and why, exit 2."""
+    import viewer.modules.ai.dicom_export as dicom_export
+
+    def refuse(out, *args, **kwargs):
+        from pathlib import Path
+
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "half.dcm").write_bytes(b"")
+        raise ValueError("Source images have no Frame Of Reference UID, but it is required by the IOD.")
+
+    monkeypatch.setattr(dicom_export, "write_dicom_results", refuse)
+    root, _ = small
+    code = main(["batch", str(root), "--model", "contrast", "--out", str(tmp_path),
+                 "--explain", "gradcam", "--dicom", "--nifti", "--json-progress"])
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 2
+    assert summary["failures"]["count"] == 0 and summary["series"] == {"total": 2, "ok": 2}
+    assert summary["outputs_missing"]["count"] == 2
+    assert all("DICOM results not written: ValueError: Source images have no Frame Of Reference"
+               in s["reason"] for s in summary["outputs_missing"]["series"])
+    assert len(list((tmp_path / "maps" / "contrast").glob("*.nii.gz"))) == 2   # maps were written
+    assert not list((tmp_path / "dicom").rglob("*.dcm"))                       # no half folder
+    import pyarrow.parquet as pq
+
+    rows = [r for r in pq.read_table(tmp_path / "contrast.parquet").to_pylist() if r["level"] == "series"]
+    assert all(r["predicted"] and r["outputs_missing"] for r in rows)

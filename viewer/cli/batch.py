@@ -4,8 +4,10 @@
 SOURCE: a folder tree, a DICOMDIR, or ``pacs://SERVER?modality=MR&date=20240101-20241231``.
 Writes ``NAME.parquet``, ``NAME.csv``, ``NAME.summary.json`` and the resume journal into DIR;
 re-running skips the series done with the same weights and retries the failures. Exit status:
-0 when every series was classified, 2 when some failed (listed in the summary), 1 on a usage
-error, 130 when interrupted (what was done is kept and the tables are rebuilt).
+0 when every series was classified and every heat map and result file asked for was written,
+2 when some series failed or were classified without some of their files (listed in the
+summary, with reasons), 1 on a usage error, 130 when interrupted (what was done is kept and
+the tables are rebuilt).
 """
 from __future__ import annotations
 
@@ -97,7 +99,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         progress.emit({"event": "summary", **summary})
     else:
         _print(summary)
-    return 2 if summary.get("failures", {}).get("count") else 0
+    return 2 if (summary.get("failures", {}).get("count")
+                 or summary.get("outputs_missing", {}).get("count")) else 0
 
 
 def _check_model(name: str) -> None:
@@ -120,8 +123,9 @@ def _print(s: dict[str, Any]) -> None:
           f"{run['elapsed_s']:.1f} s ({run['slices_per_s'] or 0:.1f} slices/s)")
     print("classes: " + ", ".join(f"{c} {n}" for c, n in sorted(s["counts_per_class"].items())))
     for key, title in (("header_disagreements", "header disagrees with the model"),
-                       ("out_of_domain", "outside the model's domain"), ("failures", "failed")):
-        block = s[key]
+                       ("out_of_domain", "outside the model's domain"), ("failures", "failed"),
+                       ("outputs_missing", "classified, but result files not written")):
+        block = s.get(key) or {"count": 0}
         if block["count"]:
             print(f"{title}: {block['count']}")
             for item in block["series"][:10]:

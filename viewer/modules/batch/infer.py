@@ -108,7 +108,8 @@ class SeriesInference:
         preds = self.clf.predict_prepared(work.tensors, work.warnings, work.domains,
                                           self.options.batch_size)
         infer_s = time.perf_counter() - t0
-        maps, explain_s, files = self._explain(work, preds)
+        maps, explain_s, files, missing = (self._explain(work, preds) if preds
+                                           else (None, 0.0, {}, []))
         base = self._base(work.meta, "slice")
         n = len(work.status)
         ok = work.ok_indices
@@ -135,7 +136,8 @@ class SeriesInference:
         series = {**self._base(work.meta, "series"), "n_slices": n, "slices_ok": len(ok),
                   "read_s": work.read_s, "preprocess_s": work.preprocess_s, "infer_s": infer_s,
                   "explain_s": explain_s if maps is not None else None,
-                  "warnings": "; ".join(work.series_warnings), **files}
+                  "warnings": "; ".join(work.series_warnings),
+                  "outputs_missing": "; ".join(missing) or None, **files}
         if preds:
             mean = np.mean([[p.probabilities[c] for c in self.classes] for p in preds], axis=0)
             label = self.classes[int(np.argmax(mean))]
@@ -153,28 +155,37 @@ class SeriesInference:
             series.update(status="failed", error=f"no slice could be classified: {why}")
         return {"model": self.spec.name, "sha256": self.spec.sha256, "uid": work.meta.uid,
                 "status": series["status"], "error": series.get("error"), "attempt": work.attempt,
-                "finished": _now(), "rows": [series, *rows]}
+                "outputs_missing": missing, "finished": _now(), "rows": [series, *rows]}
 
     # ------------------------------------------------------------------- maps
-    def _explain(self, work: SeriesWork, preds: list[Any]) -> tuple[np.ndarray | None, float, dict]:
+    def _explain(self, work: SeriesWork, preds: list[Any]
+                 ) -> tuple[np.ndarray | None, float, dict, list[str]]:
+        """Heat maps and result files of a classified series: (maps or None, seconds, file
+        columns, what could not be made and why). A map or file that cannot be made leaves the
+        series' calls standing: it is named, with its reason, in ``outputs_missing``."""
         opts = self.options
         if not opts.explain and not opts.dicom:
-            return None, 0.0, {}
+            return None, 0.0, {}, []
         volume = work.volume
         if volume is None:
             raise RuntimeError("the series was read without its pixels")
         t0 = time.perf_counter()
         maps = None
         explanations: dict[int, Any] = {}
+        missing: list[str] = []
         if opts.explain:
-            maps = np.zeros(volume.shape, np.float32)
-            for k in work.ok_indices:
-                # a detector's maps all explain its finding (one class through the volume)
-                exp = self.clf.explain(volume.voxels[k], opts.explain, self.spec.map_target,
-                                       spacing=work.spacing, modality=volume.modality,
-                                       orientation=volume.orientation)
-                maps[k] = exp.map
-                explanations[k] = exp
+            try:
+                maps = np.zeros(volume.shape, np.float32)
+                for k in work.ok_indices:
+                    # a detector's maps all explain its finding (one class through the volume)
+                    exp = self.clf.explain(volume.voxels[k], opts.explain, self.spec.map_target,
+                                           spacing=work.spacing, modality=volume.modality,
+                                           orientation=volume.orientation)
+                    maps[k] = exp.map
+                    explanations[k] = exp
+            except Exception as exc:  # noqa: BLE001 - the calls stand; the maps are named missing
+                maps, explanations = None, {}
+                missing.append(f"{opts.explain} maps not made: {_reason(exc)}")
         files: dict[str, Any] = {}
         stem = safe_name(work.meta.uid)
         root = Path(opts.out)
@@ -182,9 +193,13 @@ class SeriesInference:
             from viewer.core.exports import write_heatmap_nifti
 
             final = root / "maps" / safe_name(self.spec.name) / f"{stem}_{opts.explain}.nii.gz"
-            tmp = write_heatmap_nifti(maps, volume, final.with_name(f".{final.name[:-7]}.tmp.nii.gz"))
-            os.replace(tmp, final)
-            files["map_file"] = str(final)
+            tmp = final.with_name(f".{final.name[:-7]}.tmp.nii.gz")
+            try:
+                os.replace(write_heatmap_nifti(maps, volume, tmp), final)
+                files["map_file"] = str(final)
+            except Exception as exc:  # noqa: BLE001 - named missing, with its reason
+                tmp.unlink(missing_ok=True)
+                missing.append(f"NIfTI map not written: {_reason(exc)}")
         if opts.dicom:
             from viewer.modules.ai.dicom_export import SliceResult, algorithm_from_spec, write_dicom_results
 
@@ -192,8 +207,18 @@ class SeriesInference:
             tmp_dir = final_dir.with_name(f".{stem}.partial")
             shutil.rmtree(tmp_dir, ignore_errors=True)
             results = [SliceResult(k, p, explanations.get(k)) for k, p in zip(work.ok_indices, preds)]
-            write_dicom_results(tmp_dir, volume, results, algorithm_from_spec(self.spec))
-            shutil.rmtree(final_dir, ignore_errors=True)
-            os.replace(tmp_dir, final_dir)
-            files["dicom_dir"] = str(final_dir)
-        return maps, time.perf_counter() - t0, files
+            try:
+                write_dicom_results(tmp_dir, volume, results, algorithm_from_spec(self.spec))
+                shutil.rmtree(final_dir, ignore_errors=True)
+                os.replace(tmp_dir, final_dir)
+                files["dicom_dir"] = str(final_dir)
+            except Exception as exc:  # noqa: BLE001 - e.g. highdicom refusing the source headers
+                shutil.rmtree(tmp_dir, ignore_errors=True)
+                missing.append(f"DICOM results not written: {_reason(exc)}")
+        return maps, time.perf_counter() - t0, files, missing
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception in words: its ``reason`` when it has one (SliceWise's errors), else its
+    type and message."""
+    return getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"

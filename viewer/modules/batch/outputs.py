@@ -10,7 +10,8 @@ Layout of an output folder, per model NAME:
   (``level`` = "slice"), rebuilt from the journal (latest record per series for the current
   sha256) by streaming, in row groups, into a temporary file that replaces the old one
   (``os.replace``): the tables are never half-written.
-- ``NAME.summary.json``: counts per class, header disagreements, out-of-domain series, failures
+- ``NAME.summary.json``: counts per class, header disagreements, out-of-domain series, failures,
+  series classified without some of the maps or result files asked for (``outputs_missing``)
   and skipped files with reasons, timings.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ TAIL: tuple[tuple[str, str], ...] = (
     ("slices_applicable", "int32"), ("warnings", "string"), ("map_max", "float64"),
     ("map_file", "string"), ("dicom_dir", "string"), ("read_s", "float64"),
     ("preprocess_s", "float64"), ("infer_s", "float64"), ("explain_s", "float64"),
+    ("outputs_missing", "string"),
 )
 ROW_GROUP = 8192
 LIST_CAP = 1000
@@ -166,7 +168,8 @@ class Aggregate:
         self.disagreements: list[dict[str, Any]] = []
         self.out_of_domain: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
-        self.n_disagree = self.n_ood = 0
+        self.missing: list[dict[str, Any]] = []
+        self.n_disagree = self.n_ood = self.n_missing = 0
 
     def add(self, rec: dict[str, Any]) -> None:
         series = rec["rows"][0]
@@ -177,6 +180,10 @@ class Aggregate:
             self.slices[row.get("status") or "ok"] += 1
         ident = {"series_uid": series.get("series_uid"), "series_key": series.get("series_key"),
                  "description": series.get("description")}
+        if series.get("outputs_missing"):
+            self.n_missing += 1
+            if len(self.missing) < LIST_CAP:
+                self.missing.append({**ident, "reason": series["outputs_missing"]})
         if rec["status"] != "ok":
             if len(self.failures) < LIST_CAP:
                 self.failures.append({**ident, "reason": rec.get("error") or series.get("error")})
@@ -200,7 +207,8 @@ class Aggregate:
                 "counts_per_class": dict(self.classes),
                 "header_disagreements": {"count": self.n_disagree, "series": self.disagreements},
                 "out_of_domain": {"count": self.n_ood, "series": self.out_of_domain},
-                "failures": {"count": self.series.get("failed", 0), "series": self.failures}}
+                "failures": {"count": self.series.get("failed", 0), "series": self.failures},
+                "outputs_missing": {"count": self.n_missing, "series": self.missing}}
 
 
 def write_json_atomic(path: Path, doc: dict[str, Any]) -> Path:
