@@ -88,3 +88,21 @@ def test_dicom_out_without_maps_writes_the_report_only(axial, tmp_path, capsys) 
 def test_explain_needs_a_folder(axial, capsys) -> None:
     assert run(["classify", str(axial), "--model", "tumour", "--explain", "gradcam"]) == 1
     assert "--dicom-out" in capsys.readouterr().err
+
+
+def test_headers_highdicom_refuses_give_a_reason_not_a_traceback(tmp_path, capsys):
+    """A real CT image without a Frame of Reference UID (pydicom's test file): highdicom refuses
+    to derive a parametric map from it; the command says so in one line and exits 1."""
+    from pydicom.data import get_testdata_file
+
+    source = get_testdata_file("693_J2KI.dcm")
+    if source is None:
+        pytest.skip("pydicom's test file 693_J2KI.dcm is not installed")
+    if "FrameOfReferenceUID" in pydicom.dcmread(source, stop_before_pixels=True):
+        pytest.skip("this pydicom's 693_J2KI.dcm has a Frame of Reference UID")
+    code = run(["classify", source, "--model", "ct-lesion", "--explain", "gradcam",
+                "--dicom-out", str(tmp_path / "dicom")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "could not write DICOM results: the source images' headers do not allow" in err
+    assert "Frame Of Reference" in err and "Traceback" not in err

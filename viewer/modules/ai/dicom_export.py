@@ -90,10 +90,6 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
     the paths (SC images one by one). Raises DicomResultError with a reason in words (also
     when highdicom, the optional [pacs] extra, is not installed)."""
     from viewer.io.results.common import read_sources
-    from viewer.io.results.parametric_map import parametric_map
-    from viewer.io.results.report import measurement_report
-    from viewer.io.results.secondary_capture import BurnedSlice, write_secondary_captures
-    from viewer.io.results.segmentation import fractional_segmentation
 
     if not results:
         raise DicomResultError(str(out), "no classified slice to export")
@@ -110,7 +106,26 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
         # at the wrong frame, so multi-frame (and mosaic) sources are refused for now
         raise DicomResultError(volume.slice_files[0], "DICOM results of multi-frame or mosaic "
                                "series are not supported yet; export PNG or NIfTI instead")
-    results = sorted(results, key=lambda r: r.index)
+    try:
+        written = _write(out, volume, sorted(results, key=lambda r: r.index), sources, algorithm,
+                         style)
+    except (ValueError, RuntimeError) as exc:
+        # highdicom checks the source headers against each IOD (a Frame of Reference UID, one
+        # source per multi-frame image, distinct plane positions): say so, not a traceback
+        raise DicomResultError(volume.slice_files[0], "the source images' headers do not allow "
+                               f"these result objects: {exc}") from exc
+    if send is not None:
+        send(written)
+    return written
+
+
+def _write(out: Path, volume: Volume, results: list[SliceResult], sources: list,
+           algorithm: AlgorithmInfo, style: OverlayStyle) -> list[Path]:
+    from viewer.io.results.parametric_map import parametric_map
+    from viewer.io.results.report import measurement_report
+    from viewer.io.results.secondary_capture import BurnedSlice, write_secondary_captures
+    from viewer.io.results.segmentation import fractional_segmentation
+
     written: list[Path] = []
     evidence = [sources[r.index] for r in results]
     groups: dict[tuple[str, str], list[SliceResult]] = {}
@@ -155,6 +170,4 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
     path = out / f"SR_{_stem(algorithm.name)}.dcm"
     sr.save_as(path, enforce_file_format=True)
     written.insert(0, path)
-    if send is not None:
-        send(written)
     return written
