@@ -186,8 +186,14 @@ def _ray_messages_to(path: Path) -> Iterator[None]:
     is the driver's printer of raylet messages (``ray._private.worker.print_to_stdstream``,
     which writes them to stdout; if a Ray version renames it, its messages stay on the
     console, nothing breaks)."""
-    import ray._private.worker as ray_worker
+    import importlib
+
     import ray.data  # noqa: F401 - sets up its loggers on import: before they are swapped
+
+    try:
+        ray_worker: Any = importlib.import_module("ray._private.worker")
+    except ImportError:   # a Ray that moved it: its raylet messages stay on the console
+        ray_worker = None
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
@@ -209,7 +215,7 @@ def _ray_messages_to(path: Path) -> Iterator[None]:
                 {"name": f"ray.{data.get('pid', 'worker')}", "levelno": logging.WARNING,
                  "levelname": "WARNING", "msg": str(line)}))
 
-    printer = getattr(ray_worker, "print_to_stdstream", None)
+    printer = getattr(ray_worker, "print_to_stdstream", None) if ray_worker else None
     if printer is not None:
         ray_worker.print_to_stdstream = to_file
     try:
