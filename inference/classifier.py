@@ -80,8 +80,8 @@ class Classifier:
         self.temperature = spec.temperature
         tensors = load_ood(spec)
         self.ood = None if tensors is None else OODScorer(tensors, spec.ood.get("thresholds", {}))
-        # The folded copy predictions run through, built now, while the model loads: building it
-        # traces the module with torch.fx, which must not overlap other threads' model calls.
+        # The folded copy predictions run through, built now, while the model loads (a torch.fx
+        # trace of about a second for the larger models, not in the first prediction).
         ff.fast_forward(self.module)
 
     # ----------------------------------------------------------------- inputs

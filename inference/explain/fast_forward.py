@@ -81,7 +81,7 @@ def _build(module: nn.Module) -> tuple[nn.Module | None, FastForwardInfo]:
     from torch.fx.experimental.optimization import fuse
 
     try:
-        fused = fuse(copy.deepcopy(module), inplace=True)
+        fused = fuse(_trace(copy.deepcopy(module)), inplace=True, no_trace=True)
     except Exception as exc:  # noqa: BLE001 - torch.fx raises many types; the plain module is exact
         reason = (f"torch.fx could not trace it "
                   f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
@@ -95,6 +95,31 @@ def _build(module: nn.Module) -> tuple[nn.Module | None, FastForwardInfo]:
         return None, FastForwardInfo(False, 0, "no BatchNorm follows a convolution or linear layer directly")
     _relu_in_place(fused)
     return fused, FastForwardInfo(True, pairs, "")
+
+
+def _trace(module: nn.Module) -> nn.Module:
+    """``torch.fx.symbolic_trace(module)`` that leaves other threads alone: while it traces, fx
+    patches ``nn.Module.__call__`` and ``__getattr__`` for every thread, so a model running in
+    another thread meanwhile (a Grad-CAM job while another model loads) failed with "module is
+    not installed as a submodule". Calls from other threads now pass straight through."""
+    import torch.fx
+
+    owner = threading.get_ident()
+
+    class _OwnThreadTracer(torch.fx.Tracer):
+        def call_module(self, m, forward, args, kwargs):  # type: ignore[no-untyped-def]
+            if threading.get_ident() != owner:
+                return forward(*args, **kwargs)
+            return super().call_module(m, forward, args, kwargs)
+
+        def getattr(self, attr, attr_val, parameter_proxy_cache):  # type: ignore[no-untyped-def]
+            if threading.get_ident() != owner:
+                return attr_val
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+    tracer = _OwnThreadTracer()
+    graph = tracer.trace(module)
+    return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
 
 
 def _relu_in_place(net: nn.Module) -> int:
@@ -128,8 +153,7 @@ def _entry(module: nn.Module) -> _Entry:
     training = any(m.training for m in module.modules())
     if _hook_count(module):
         # A hook (Grad-CAM's, for one call) must see the real layers. The fused copy stays
-        # cached for after: rebuilding it means an fx trace, which patches nn.Module.__call__
-        # for every thread while it runs (a module called elsewhere meanwhile fails).
+        # cached for after: rebuilding it would mean another fx trace.
         return _Entry(version, None, _HOOKED)
     with _lock:
         entry = _cache.get(module)
