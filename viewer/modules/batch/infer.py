@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from viewer.modules.ai.records import summarise_reasons  # one wording with the sweep
-from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork
+from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, reason_of
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ class SeriesInference:
                     explanations[k] = exp
             except Exception as exc:  # noqa: BLE001 - the calls stand; the maps are named missing
                 maps, explanations = None, {}
-                missing.append(f"{opts.explain} maps not made: {_reason(exc)}")
+                missing.append(f"{opts.explain} maps not made: {reason_of(exc)}")
         files: dict[str, Any] = {}
         stem = safe_name(work.meta.uid)
         root = Path(opts.out)
@@ -199,7 +199,7 @@ class SeriesInference:
                 files["map_file"] = str(final)
             except Exception as exc:  # noqa: BLE001 - named missing, with its reason
                 tmp.unlink(missing_ok=True)
-                missing.append(f"NIfTI map not written: {_reason(exc)}")
+                missing.append(f"NIfTI map not written: {reason_of(exc)}")
         if opts.dicom:
             from viewer.modules.ai.dicom_export import SliceResult, algorithm_from_spec, write_dicom_results
 
@@ -214,11 +214,6 @@ class SeriesInference:
                 files["dicom_dir"] = str(final_dir)
             except Exception as exc:  # noqa: BLE001 - e.g. highdicom refusing the source headers
                 shutil.rmtree(tmp_dir, ignore_errors=True)
-                missing.append(f"DICOM results not written: {_reason(exc)}")
+                missing.append(f"DICOM results not written: {reason_of(exc)}")
         return maps, time.perf_counter() - t0, files, missing
 
-
-def _reason(exc: BaseException) -> str:
-    """An exception in words: its ``reason`` when it has one (SliceWise's errors), else its
-    type and message."""
-    return getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"

@@ -82,6 +82,12 @@ class SeriesWork:
         return [k for k, s in enumerate(self.status) if s == OK]
 
 
+def reason_of(exc: BaseException) -> str:
+    """An exception in words: its ``reason`` when it has one (SliceWise's errors), else its
+    type and message."""
+    return getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+
+
 def init_worker() -> None:
     """Worker process start: one torch thread per worker (the workers are the parallelism), and
     a lower scheduling priority than the model process: the one model process is the pipeline's
@@ -133,8 +139,7 @@ def read_series(info: SeriesInfo, spec: Any, keep_voxels: bool = False,
     try:
         volume, loaded = _load(info, display=keep_voxels)   # maps and result images need a window
     except Exception as exc:  # noqa: BLE001 - recorded with its reason; the batch goes on
-        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return SeriesFailure(meta, f"could not read the series: {reason}", attempt)
+        return SeriesFailure(meta, f"could not read the series: {reason_of(exc)}", attempt)
     if volume.is_rgb:
         return SeriesFailure(meta, "colour (RGB) images cannot be classified", attempt)
     files = tuple(volume.slice_files) or tuple(info.files)
