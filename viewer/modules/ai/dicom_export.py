@@ -113,7 +113,8 @@ def write_dicom_results(out: str | Path, volume: Volume, results: Sequence[Slice
         # highdicom checks the source headers against each IOD (a Frame of Reference UID, one
         # source per multi-frame image, distinct plane positions): say so, not a traceback
         raise DicomResultError(volume.slice_files[0], "the source images' headers do not allow "
-                               f"these result objects: {exc}") from exc
+                               f"these result objects ({exc}); export PNG or NIfTI "
+                               "instead") from exc
     if send is not None:
         send(written)
     return written
