@@ -203,6 +203,7 @@ def _series_record(uid_suffix: str, members: list[FileHeader], split_note: str) 
         frame_of_reference_uid=first.frame_of_reference_uid,
         study_date=first.study_date,
         body_part=first.body_part,
+        acquisition=first.acquisition,
     )
 
 

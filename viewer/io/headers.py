@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pydicom
 from pydicom.dataset import Dataset
 
+from viewer.io.acquisition import MRAcquisition, read_acquisition
 from viewer.io.dataset_read import NotAnImage, UnreadableFile, dataset_notes, non_image_reason, read_dataset
 from viewer.io.mosaic import is_mosaic, mosaic_geometry
 from viewer.io.multiframe import FrameGroup, frame_groups
@@ -75,6 +76,7 @@ class FileHeader:
     frame_of_reference_uid: str = ""   # FrameOfReferenceUID (0020,0052): shared patient space
     study_date: str = ""               # StudyDate (0008,0020), YYYYMMDD
     body_part: str = ""                # BodyPartExamined (0018,0015)
+    acquisition: MRAcquisition | None = None   # MR only: sequence, TR, TE, TI, ... (viewer.io.acquisition)
 
 
 
@@ -298,7 +300,17 @@ def _header(path: str, ds: Dataset, notes: list[str]) -> FileHeader:
         frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "") or ""),
         study_date=str(ds.get("StudyDate", "") or ""),
         body_part=str(ds.get("BodyPartExamined", "") or ""),
+        acquisition=_acquisition(ds),
     )
+
+
+def _acquisition(ds: Dataset) -> MRAcquisition | None:
+    """The MR acquisition parameters; None when absent or unreadable (they only inform the
+    classifiers' checks, never whether the image can be shown)."""
+    try:
+        return read_acquisition(ds)
+    except Exception:  # noqa: BLE001 - a damaged optional element must not refuse the image
+        return None
 
 
 def read_header(path: str) -> FileHeader:

@@ -207,7 +207,7 @@ def _iter_multiframe(series: SeriesInfo, first: FileHeader, display: bool = True
         presets=presets, warnings=tuple(dict.fromkeys(warnings)),
         slice_files=tuple(path for _ in order), invert_display=first.photometric == "MONOCHROME1",
         is_rgb=rgb, orientation=series.orientation,
-        patient_orientation=series.patient_orientation,
+        patient_orientation=series.patient_orientation, acquisition=series.acquisition,
     )
     yield LoadProgress(len(order), len(order), volume, loaded, True)
 
@@ -252,6 +252,7 @@ def iter_load(
         warnings=tuple(warnings), slice_files=tuple(files),
         invert_display=first.photometric == "MONOCHROME1", is_rgb=rgb,
         orientation=series.orientation, patient_orientation=series.patient_orientation,
+        acquisition=series.acquisition,
     )
 
     layouts: dict[str, NativeLayout] = {}

@@ -220,10 +220,13 @@ def split_by_frame_group(header: Any) -> list[Any]:
     if not groups:
         return [header]
     out = []
+    acquisition = getattr(header, "acquisition", None)
     for group in groups:
         positions = group.positions
+        acq = acquisition if acquisition is None else dataclasses.replace(   # FrameType codes too
+            acquisition, image_type=(*acquisition.image_type, *group.label.upper().split()))
         out.append(dataclasses.replace(
-            header, frames=len(group.indices), frame_positions=positions,
+            header, acquisition=acq, frames=len(group.indices), frame_positions=positions,
             position=positions[0] if positions else header.position,
             orientation=group.orientation or header.orientation,
             pixel_spacing=group.pixel_spacing or header.pixel_spacing,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from viewer.io.acquisition import MRAcquisition
+
 Orientation = str  # "axial" | "coronal" | "sagittal" | "oblique" | "unknown" (no IOP)
 
 
@@ -93,6 +95,9 @@ class SeriesInfo:
     #: StudyDate (YYYYMMDD, "" when absent) and BodyPartExamined (upper case as stored).
     study_date: str = ""
     body_part: str = ""
+    #: MR acquisition parameters of the series' first image (None for other modalities or
+    #: when the header gives none): the weighting the MR classifiers' calls are checked against.
+    acquisition: MRAcquisition | None = None
 
     @property
     def n_slices(self) -> int:
@@ -147,6 +152,8 @@ class Volume:
     #: PatientOrientation letters (row, column) for volumes without ImageOrientationPatient
     #: (``orientation == "unknown"``); see ``viewer.io.geometry.volume_edge_labels``.
     patient_orientation: tuple[str, ...] = ()
+    #: MR acquisition parameters (``SeriesInfo.acquisition``), None when unknown.
+    acquisition: MRAcquisition | None = None
 
     @property
     def n_slices(self) -> int:
