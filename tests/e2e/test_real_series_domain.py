@@ -165,3 +165,32 @@ def test_brain_t1_series_gets_t1_or_an_explicit_out_of_domain_notice(real_series
     else:
         assert label.text() == "AI (demo): ?" and label.reasons
         assert any("sagittal" in r or "unlike the training data" in r for r in label.reasons)
+
+
+def test_contrast_calls_agree_with_the_acquisition_or_say_why_not(real_series, pool, monkeypatch):
+    """Where the acquisition parameters decide the weighting (T1, T2, FLAIR from TR/TE/TI and the
+    sequence), the contrast model's series label agrees with it or is "?" with the reason; an
+    echo-planar (fMRI / diffusion) series gets no label from the contrast or tumour model."""
+    from viewer.modules.ai.service import contrast_job, sweep_job
+    from viewer.modules.ai.weighting import weighting_of
+
+    use_demo_models(monkeypatch, ("contrast", "tumour"))
+    judged = 0
+    for folder, info, vol in real_series:
+        w = weighting_of(info.acquisition)
+        if info.modality.upper() != "MR" or not w.kind:
+            continue
+        labels, _ = _drain(contrast_job(pool, [info], "contrast")(_Ctx()))
+        if not labels:        # a single multi-frame file is not labelled in the series list
+            continue
+        (label,) = labels
+        judged += 1
+        if w.kind == "other":
+            assert not label.applicable and any(w.words in r for r in label.reasons), (folder, label)
+            _, sweep = _drain(sweep_job(pool, vol, "tumour")(_Ctx()))
+            assert not sweep.applicable_mask().any(), folder
+        elif label.applicable:
+            assert w.agrees(label.label), (folder, w.words, label.label)
+        else:
+            assert label.text().endswith("?") and label.reasons, (folder, label)
+    assert judged >= 3

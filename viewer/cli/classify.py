@@ -27,6 +27,7 @@ from viewer.cli.common import find_series, load, slice_range
 from viewer.cli.errors import CommandError
 from viewer.core.overlay import compose, save_png
 from viewer.io.records import Volume
+from viewer.modules.ai.weighting import judge_all, weighting_of
 
 
 def _load_classifier(name: str) -> Any:
@@ -120,6 +121,7 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
     images = [volume.voxels[k] for k in indices]
     preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality,
                               orientation=volume.orientation)
+    preds = judge_all(preds, volume.acquisition, clf.spec.task)
     for k, pred in zip(indices, preds):
         row: dict[str, Any] = {"slice": k + 1, "probabilities": pred.probabilities,
                                "predicted": pred.predicted, "warnings": list(pred.warnings),
@@ -143,6 +145,7 @@ def _classify_series(clf: Any, args: argparse.Namespace, out: Path | None) -> di
         dicom["dicom"] = _write_dicom(Path(args.dicom_out), clf, volume, results)
     return {**dicom, "series": {"uid": volume.series_uid, "description": volume.description,
                        "modality": volume.modality, "orientation": volume.orientation,
+                       "acquisition": weighting_of(volume.acquisition).words or None,
                        **_series_applicability(preds)},
             "warnings": list(volume.warnings), "slices": rows}
 

@@ -30,6 +30,7 @@ from viewer.modules.ai.state import (
     ResultTag,
     SweepResult,
 )
+from viewer.modules.ai.weighting import judge_all, judge_explanation, weighting_of
 
 SWEEP_CHUNK = 8
 
@@ -150,6 +151,7 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
     spacing = _slice_spacing(volume)
     mask_volume = truth() if truth is not None else None
     mask = mask_volume[k] if mask_volume is not None and mask_volume.shape == volume.shape else None
+    weighting = weighting_of(volume.acquisition)
     for method in sorted(methods, key=lambda m: m == "occlusion"):  # fast CAMs first
         tag = ResultTag(volume.series_uid, int(k), model, method, target, request_id)
         t0 = time.perf_counter()
@@ -166,6 +168,7 @@ def iter_slice_maps(pool: ModelPool, volume: Volume, k: int, model: str, methods
                 exp = next(gen, None)
             if exp is None:
                 break
+            exp = judge_explanation(exp, weighting, clf.spec)
             if not exp.final or not faithfulness:
                 yield MapResult(tag, exp, seconds=time.perf_counter() - t0)
                 continue
@@ -240,6 +243,7 @@ def sweep_job(pool: ModelPool, volume: Volume, model: str, chunk: int = SWEEP_CH
             with lock:
                 preds = clf.predict_batch(images, spacing=spacing, modality=volume.modality,
                                           batch_size=chunk, orientation=volume.orientation)
+            preds = judge_all(preds, volume.acquisition, getattr(clf.spec, "task", ""))
             for i, p in enumerate(preds):
                 probs[start + i] = [p.probabilities[c] for c in classes]
                 applicable[start + i] = p.applicable
@@ -291,12 +295,18 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
                                           orientation=volume.orientation)
                 classes = tuple(clf.spec.classes)
                 demo = bool(clf.spec.demo)
+                task = clf.spec.task
+            preds = judge_all(preds, info.acquisition, task)
             mean = np.mean([[p.probabilities[c] for c in classes] for p in preds], axis=0)
             label = classes[int(np.argmax(mean))]
             header = header_contrast(info.description)
             ok = all(p.applicable for p in preds)
             reasons = summarise_reasons([p.applicability.reasons for p in preds
                                          if p.applicability and not p.applicable], len(preds))
+            weighting = weighting_of(info.acquisition)
+            if ok and task == "contrast" and not weighting.agrees(label):   # the series vote too
+                ok = False
+                reasons = (f"its call ({label}) contradicts the acquisition: {weighting.words}",)
             yield ContrastLabel(info.uid, label, float(mean.max()), header,
                                 ok and contrast_disagrees(header, label), len(images), ok, reasons,
                                 demo=demo)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from viewer.modules.ai.records import summarise_reasons  # one wording with the sweep
+from viewer.modules.ai.weighting import judge_all, weighting_of
 from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, reason_of
 
 
@@ -60,7 +61,8 @@ def base_row(spec: Any, meta: SeriesMeta, level: str) -> dict[str, Any]:
     return {"level": level, "model": spec.name, "model_sha256": spec.sha256,
             "study_uid": meta.study_instance_uid, "series_uid": meta.series_instance_uid,
             "series_key": meta.uid, "description": meta.description, "modality": meta.modality,
-            "orientation": meta.orientation, "header_contrast": header}
+            "orientation": meta.orientation, "header_contrast": header,
+            "acquisition": weighting_of(meta.acquisition).words or None}
 
 
 def failure_record(spec: Any, failure: SeriesFailure) -> dict[str, Any]:
@@ -107,6 +109,7 @@ class SeriesInference:
         t0 = time.perf_counter()
         preds = self.clf.predict_prepared(work.tensors, work.warnings, work.domains,
                                           self.options.batch_size)
+        preds = judge_all(preds, work.meta.acquisition, self.spec.task)
         infer_s = time.perf_counter() - t0
         maps, explain_s, files, missing = (self._explain(work, preds) if preds
                                            else (None, 0.0, {}, []))
@@ -147,6 +150,11 @@ class SeriesInference:
             series.update({f"p_{c}": float(v) for c, v in zip(self.classes, mean)})
             series.update(status="ok", predicted=label, applicable=applicable,
                           reasons="; ".join(reasons), slices_applicable=sum(p.applicable for p in preds))
+            weighting = weighting_of(work.meta.acquisition)
+            if self.is_contrast and applicable and not weighting.agrees(label):   # the series vote
+                applicable = False
+                reasons = (*reasons, f"its call ({label}) contradicts the acquisition: {weighting.words}")
+                series.update(applicable=False, reasons="; ".join(reasons))
             if self.is_contrast:
                 series["disagrees"] = bool(applicable and series["header_contrast"]
                                            and series["header_contrast"] != label)

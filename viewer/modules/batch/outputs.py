@@ -34,7 +34,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 TAIL: tuple[tuple[str, str], ...] = (
     ("applicable", "bool"), ("reasons", "string"), ("header_contrast", "string"),
-    ("disagrees", "bool"), ("n_slices", "int32"), ("slices_ok", "int32"),
+    ("acquisition", "string"), ("disagrees", "bool"), ("n_slices", "int32"), ("slices_ok", "int32"),
     ("slices_applicable", "int32"), ("warnings", "string"), ("map_max", "float64"),
     ("map_file", "string"), ("dicom_dir", "string"), ("read_s", "float64"),
     ("preprocess_s", "float64"), ("infer_s", "float64"), ("explain_s", "float64"),

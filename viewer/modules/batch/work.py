@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.io.acquisition import MRAcquisition
 from viewer.io.records import SeriesInfo, Volume
 
 #: Slice status values in the output table.
@@ -33,11 +34,12 @@ class SeriesMeta:
     modality: str
     orientation: str
     n_files: int
+    acquisition: MRAcquisition | None = None   # MR: the weighting calls are checked against
 
     @classmethod
     def of(cls, info: SeriesInfo) -> SeriesMeta:
         return cls(info.uid, info.series_instance_uid, info.study_instance_uid, info.description,
-                   info.modality, info.orientation, len(info.files))
+                   info.modality, info.orientation, len(info.files), info.acquisition)
 
 
 @dataclass(frozen=True)

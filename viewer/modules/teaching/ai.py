@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from viewer.io.records import Volume
+from viewer.modules.ai.weighting import judge_explanation, weighting_of
 from viewer.modules.teaching.caselist import Case
 
 if TYPE_CHECKING:  # the records are plain data; importing them here would load inference early
@@ -167,6 +168,7 @@ def run_case_ai(case: Case, volume: Volume, k: int, methods: Sequence[str], pool
                     pass
             if exp is None or not exp.final:
                 return CaseAI(case.case_id, k, error="cancelled")
+            exp = judge_explanation(exp, weighting_of(volume.acquisition), clf.spec)
             explanations[method] = exp
             target = exp.target
     except Exception as exc:  # shown on reveal and written to the session CSV
