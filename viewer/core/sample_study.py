@@ -18,7 +18,14 @@ import numpy as np
 
 from viewer.io.records import PatientInfo
 
-SAMPLE_VERSION = "3"             # 2: ground-truth masks beside the series; 3: vessel-sized distractors
+SAMPLE_VERSION = "4"             # 2: ground-truth masks beside the series; 3: vessel-sized distractors;
+#                                  4: the MR series records its (synthetic) acquisition parameters
+#: The brain MR series is drawn with the grey levels of a T1-weighted spin echo after gadolinium
+#: (inference.phantoms.brain, "T1 post-contrast"); its header says so as a scanner would, so the
+#: contrast model's call is checked against it (viewer.modules.ai.weighting).
+BRAIN_ACQUISITION = {"ScanningSequence": "SE", "SequenceVariant": "NONE", "RepetitionTime": "550",
+                     "EchoTime": "12", "MagneticFieldStrength": "1.5",
+                     "ContrastBolusAgent": "gadolinium (synthetic)", "BodyPartExamined": "BRAIN"}
 _MARKER = ".slicewise-sample-complete"
 TRUTH_FILE = ".ground-truth-masks.npz"   # hidden: discovery skips it silently
 _UID_ROOT = "1.2.826.0.1.3680043.8.498.1000000000000000000001"
@@ -70,7 +77,7 @@ def _write(folder: Path) -> None:
                  series_description="Synthetic brain MR T1 post-contrast (sample)",
                  study_description="SliceWise sample study (synthetic phantoms)",
                  patient=patient, study_uid=study_uid, series_uid=BRAIN_SERIES_UID,
-                 series_number=1)
+                 series_number=1, attributes=BRAIN_ACQUISITION)
     ct, ct_mask = ct_volume(seed=11, n_slices=24, size=256, lesion=True)
     write_series(folder / "ct_abdomen", ct, spacing=(5.0, 1.4, 1.4),
                  origin=(-179.0, -179.0, -120.0), direction=np.eye(3), modality="CT",

@@ -7,8 +7,9 @@ numbers, ImagePositionPatient / ImageOrientationPatient, SliceLocation, FrameOfR
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom import dcmwrite
@@ -79,6 +80,7 @@ def write_series(
     photometric: str = "MONOCHROME2",
     transfer_syntax: str = "explicit little endian",
     file_prefix: str = "IM",
+    attributes: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``voxels`` ``(z, y, x)`` (physical units: HU for CT) as one file per slice.
 
@@ -90,6 +92,8 @@ def write_series(
     slope when values are fractional. ``photometric``: MONOCHROME2, MONOCHROME1 or RGB (then
     ``voxels`` is ``(z, y, x, 3)`` in 0..255). ``transfer_syntax``: "explicit little endian",
     "implicit little endian", "explicit big endian" or "rle".
+    ``attributes``: further elements by DICOM keyword, the same in every file (e.g. an MR
+    series' ScanningSequence, RepetitionTime and EchoTime).
     Returns the written paths in slice order.
     """
     folder = Path(folder)
@@ -149,6 +153,8 @@ def write_series(
         ds.PatientSex = patient.sex
         ds.Manufacturer = "SliceWise synthetic"
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+        for keyword, value in (attributes or {}).items():
+            setattr(ds, keyword, value)
         if positions is not None:
             pos = np.asarray(positions[k], dtype=float)
         else:
