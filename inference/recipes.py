@@ -72,6 +72,7 @@ class Recipe:
     weight_decay: float = 1e-4
     patience: int = 4
     n_slices: int = 0
+    augment: str = "basic"      # inference.augment.KINDS
 
 
 DEMO_RECIPES = {

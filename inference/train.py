@@ -4,7 +4,8 @@ Data: seeded phantoms (default; training seeds [0, n_train), validation seeds fr
 evaluation uses seeds from 1 000 000, never seen here) or ``--data DIR``: class sub-folders of
 PNG or DICOM files for 2D tasks, or an MRNet-style folder for knee (``<plane>/<id>.npy`` stacks
 (S, H, W) plus ``labels.csv`` with columns id,abnormal,acl,meniscus).
-Recipe: Adam, weight decay, horizontal-flip and shift augmentation, early stopping on the
+Recipe: Adam, weight decay, augmentation (``inference.augment``: flip and shift; ``--augment
+appearance`` adds rotation, zoom, gamma, contrast, blur and noise), early stopping on the
 validation loss (best weights kept). Writes ``<out>/<name>.safetensors`` and ``<name>.json``.
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from inference import recipes
+from inference.augment import KINDS as AUGMENTATIONS
+from inference.augment import augment
 from inference.models import build_model
 from inference.models.backbones import load_imagenet_backbone
 from inference.preprocess import stack_to_tensor, to_tensor
@@ -99,13 +102,6 @@ def folder_tensors(task: str, root: Path, spec_input: dict[str, Any], classes: t
                 xs.append(to_tensor(_read_2d(f), spec_input)[0])
                 ys.append(k)
     return torch.stack(xs), torch.tensor(ys)
-
-
-def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    flip = torch.rand(x.shape[0], generator=gen) < 0.5
-    x = torch.where(flip.view(-1, *[1] * (x.dim() - 1)), x.flip(-1), x)
-    dy, dx = (int(v) for v in torch.randint(-4, 5, (2,), generator=gen))
-    return torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
 
 
 def _loss(task: str, model: torch.nn.Module, x: Any, y: torch.Tensor) -> torch.Tensor:
@@ -232,6 +228,8 @@ def train(args: argparse.Namespace) -> Path:
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
     gen = torch.Generator().manual_seed(args.seed)
     bs = recipe.batch_size
+    kind = args.augment or recipe.augment
+    mean, std = float(spec_input.get("mean", 0.0)), float(spec_input.get("std", 1.0))
     best, best_state, bad, history = float("inf"), None, 0, []
     for epoch in range(epochs):
         model.train()
@@ -240,7 +238,8 @@ def train(args: argparse.Namespace) -> Path:
         for i in _progress(batches, len(batches), f"epoch {epoch + 1}/{epochs}", args.quiet):
             idx = perm[i:i + bs]
             xb = _take(x, idx)
-            xb = {p: _augment(v, gen) for p, v in xb.items()} if isinstance(xb, dict) else _augment(xb, gen)
+            xb = ({p: augment("basic", v, gen) for p, v in xb.items()} if isinstance(xb, dict)
+                  else augment(kind, xb, gen, mean, std))
             loss = _loss(task, model, xb, y[idx])
             opt.zero_grad()
             loss.backward()
@@ -347,6 +346,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--n-train", type=int, dest="n_train")
     ap.add_argument("--n-val", type=int, dest="n_val")
     ap.add_argument("--lr", type=float)
+    ap.add_argument("--augment", choices=AUGMENTATIONS,
+                    help="training augmentation (default per task; see inference/augment.py)")
     ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--name", help="model name (default: the task)")

@@ -69,9 +69,10 @@ def test_training_from_a_png_folder(tmp_path: Path) -> None:
             Image.fromarray(np.clip(img / 4, 0, 255).astype(np.uint8)).save(
                 tmp_path / "data" / cls / f"{i}.png")
     train.main(["--task", "tumour", "--data", str(tmp_path / "data"), "--epochs", "1", "--size", "32",
-                "--out", str(tmp_path / "out"), "--quiet", "--threads", "1"])
+                "--out", str(tmp_path / "out"), "--quiet", "--threads", "1", "--augment", "appearance"])
     spec = read_manifest(tmp_path / "out" / "tumour.json")
     assert not spec.demo and spec.training["n_train"] + spec.training["n_val"] == 8
+    assert "--augment appearance" in spec.training["command"]      # the recipe is on record
 
 
 def test_binary_metrics_match_sklearn() -> None:
