@@ -13,7 +13,7 @@ from pydicom.sequence import Sequence
 
 from inference.results import Applicability, Prediction
 from viewer.io.acquisition import MRAcquisition, read_acquisition
-from viewer.modules.ai.weighting import UNKNOWN, judge, judge_all, weighting_of
+from viewer.modules.ai.weighting import UNKNOWN, contradiction, judge, judge_all, weighting_of
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "dicom"
 
@@ -72,6 +72,8 @@ def test_judge_refuses_a_contradicting_contrast_call_and_other_weightings():
                                                     "T1-weighted gradient echo (TR 300 ms, TE 2.46 ms")
     assert bad.probabilities == _pred("T2").probabilities            # the numbers stay for the record
     assert judge(_pred("T1"), t1, "contrast").applicable
+    assert contradiction(t1, "T1") == "" and contradiction(UNKNOWN, "T2") == ""   # series votes too
+    assert contradiction(t1, "T2-FLAIR").startswith("its call (T2-FLAIR) contradicts the acquisition")
     epi = weighting_of(_acq(sequence=("EP",), tr=2200, te=30))
     for task in ("contrast", "tumour"):
         out = judge(_pred("T1"), epi, task)

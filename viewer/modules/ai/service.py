@@ -30,7 +30,7 @@ from viewer.modules.ai.state import (
     ResultTag,
     SweepResult,
 )
-from viewer.modules.ai.weighting import judge_all, judge_explanation, weighting_of
+from viewer.modules.ai.weighting import contradiction, judge_all, judge_explanation, weighting_of
 
 SWEEP_CHUNK = 8
 
@@ -303,10 +303,9 @@ def contrast_job(pool: ModelPool, series: Sequence[SeriesInfo], model: str = "co
             ok = all(p.applicable for p in preds)
             reasons = summarise_reasons([p.applicability.reasons for p in preds
                                          if p.applicability and not p.applicable], len(preds))
-            weighting = weighting_of(info.acquisition)
-            if ok and task == "contrast" and not weighting.agrees(label):   # the series vote too
-                ok = False
-                reasons = (f"its call ({label}) contradicts the acquisition: {weighting.words}",)
+            vote = contradiction(weighting_of(info.acquisition), label) if task == "contrast" else ""
+            if ok and vote:                                   # the series vote is checked too
+                ok, reasons = False, (vote,)
             yield ContrastLabel(info.uid, label, float(mean.max()), header,
                                 ok and contrast_disagrees(header, label), len(images), ok, reasons,
                                 demo=demo)

@@ -162,6 +162,14 @@ def _reads(task: str) -> str:
     return "T1, T1 post-contrast, T2 and T2-FLAIR images" if task in BRAIN_MR_TASKS else ""
 
 
+def contradiction(weighting: Weighting, label: str) -> str:
+    """Why a contrast call ``label`` (a slice's, or a series vote) cannot stand against the
+    acquisition; "" when it agrees or the weighting does not decide it."""
+    if weighting.agrees(label):
+        return ""
+    return f"its call ({label}) contradicts the acquisition: {weighting.words}"
+
+
 def judge(prediction: Any, weighting: Weighting, task: str) -> Any:
     """``prediction`` (an ``inference`` Prediction) with the acquisition's verdict added to its
     applicability: not applicable, with the reason in words, when the image's weighting is none
@@ -172,8 +180,8 @@ def judge(prediction: Any, weighting: Weighting, task: str) -> Any:
     reason = ""
     if weighting.kind == "other":
         reason = f"{weighting.words}; this model reads {_reads(task)}"
-    elif task == "contrast" and not weighting.agrees(prediction.predicted):
-        reason = f"its call ({prediction.predicted}) contradicts the acquisition: {weighting.words}"
+    elif task == "contrast":
+        reason = contradiction(weighting, prediction.predicted)
     if not reason:
         return prediction
     a = prediction.applicability

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from viewer.modules.ai.records import summarise_reasons  # one wording with the sweep
-from viewer.modules.ai.weighting import judge_all, weighting_of
+from viewer.modules.ai.weighting import contradiction, judge_all, weighting_of
 from viewer.modules.batch.work import SeriesFailure, SeriesMeta, SeriesWork, reason_of
 
 
@@ -150,11 +150,10 @@ class SeriesInference:
             series.update({f"p_{c}": float(v) for c, v in zip(self.classes, mean)})
             series.update(status="ok", predicted=label, applicable=applicable,
                           reasons="; ".join(reasons), slices_applicable=sum(p.applicable for p in preds))
-            weighting = weighting_of(work.meta.acquisition)
-            if self.is_contrast and applicable and not weighting.agrees(label):   # the series vote
+            vote = contradiction(weighting_of(work.meta.acquisition), label) if self.is_contrast else ""
+            if applicable and vote:                           # the series vote is checked too
                 applicable = False
-                reasons = (*reasons, f"its call ({label}) contradicts the acquisition: {weighting.words}")
-                series.update(applicable=False, reasons="; ".join(reasons))
+                series.update(applicable=False, reasons="; ".join((*reasons, vote)))
             if self.is_contrast:
                 series["disagrees"] = bool(applicable and series["header_contrast"]
                                            and series["header_contrast"] != label)
