@@ -25,9 +25,11 @@ from safetensors.torch import save_file
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
 from inference.augment import augment
+from inference.focus import TASKS as FOCUS_TASKS
+from inference.focus import logits_and_outside_share
 from inference.models import build_model
 from inference.models.backbones import load_imagenet_backbone
-from inference.preprocess import stack_to_tensor, to_tensor
+from inference.preprocess import place, stack_to_tensor, to_tensor
 from inference.registry import (
     ALIASES,
     DEMO_STATEMENT,
@@ -51,8 +53,10 @@ def _progress(it: Any, total: int, desc: str, quiet: bool) -> Any:
 
 
 def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: bool = True,
-                    generator: str | None = None):
-    """Pre-computed (inputs, targets) tensors for phantom seeds (knee: inputs is {plane: (N,S,1,h,w)})."""
+                    generator: str | None = None, bodies: list[torch.Tensor] | None = None):
+    """Pre-computed (inputs, targets) tensors for phantom seeds (knee: inputs is {plane: (N,S,1,h,w)}).
+    ``bodies``: a list that receives each slice's evidence region (``Sample.region``: inside the
+    skull, the body in CT) placed like its image (1, size, size)."""
     xs: list[Any] = []
     ys: list[np.ndarray] = []
     size = int(spec_input["size"])
@@ -62,7 +66,13 @@ def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: 
             xs.append({p: stack_to_tensor(s.image[p], spec_input, int(spec_input["n_slices"]))[0]
                        for p in PLANES})
         else:
-            xs.append(to_tensor(s.image, spec_input)[0])
+            t, geom = to_tensor(s.image, spec_input)
+            xs.append(t)
+            if bodies is not None:
+                if s.region is None:
+                    raise SystemExit(f"--focus needs body masks; the {generator} phantoms of {task} "
+                                     "have none")
+                bodies.append(place(np.asarray(s.region, dtype=np.float32), geom))
         ys.append(s.target)
     if task == "knee":
         x = {p: torch.stack([e[p] for e in xs]) for p in PLANES}
@@ -201,9 +211,18 @@ def train(args: argparse.Namespace) -> Path:
         from inference.models.backbones import Backbone
         for trunk in trunks:
             load_imagenet_backbone(Backbone(trunk, 0, ""), backbone, Path(args.pretrained))
+    kind = args.augment or recipe.augment
+    if args.focus is not None:
+        focus = float(args.focus)
+    else:   # the recipe's penalty needs phantoms' body masks and basic (geometric) augmentation
+        focus = 0.0 if args.data or kind != "basic" else recipe.focus
+    if focus and (task not in FOCUS_TASKS or args.data or kind != "basic"):
+        raise SystemExit(f"--focus applies to {' and '.join(FOCUS_TASKS)} trained on phantoms (they "
+                         "carry body masks) with --augment basic")
     n_train = args.n_train or recipe.n_train
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
+    body = None
     if args.data:
         x, y = folder_tensors(task, Path(args.data), spec_input, classes)
         perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
@@ -214,7 +233,11 @@ def train(args: argparse.Namespace) -> Path:
     else:
         base = args.seed * 10_000
         generator = _training_generator(task, args.generator)
-        x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet, generator)
+        bodies = [] if focus else None
+        x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet, generator,
+                               bodies)
+        if bodies:
+            body = torch.stack(bodies)
         xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
                                              recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet,
                                  generator)
@@ -228,19 +251,25 @@ def train(args: argparse.Namespace) -> Path:
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
     gen = torch.Generator().manual_seed(args.seed)
     bs = recipe.batch_size
-    kind = args.augment or recipe.augment
     mean, std = float(spec_input.get("mean", 0.0)), float(spec_input.get("std", 1.0))
     best, best_state, bad, history = float("inf"), None, 0, []
     for epoch in range(epochs):
         model.train()
+        outside_shares: list[float] = []
         perm = torch.randperm(_n(x), generator=gen)
         batches = range(0, _n(x), bs)
         for i in _progress(batches, len(batches), f"epoch {epoch + 1}/{epochs}", args.quiet):
             idx = perm[i:i + bs]
             xb = _take(x, idx)
-            xb = ({p: augment("basic", v, gen) for p, v in xb.items()} if isinstance(xb, dict)
-                  else augment(kind, xb, gen, mean, std))
-            loss = _loss(task, model, xb, y[idx])
+            if focus:       # the body mask moves with its image (flip, shift)
+                xb, bb = augment("basic", torch.cat([xb, body[idx]], 1), gen).split(1, 1)
+                logits, outside = logits_and_outside_share(model, xb, bb)
+                loss = F.cross_entropy(logits, y[idx]) + focus * outside
+                outside_shares.append(float(outside.detach()))
+            else:
+                xb = ({p: augment("basic", v, gen) for p, v in xb.items()} if isinstance(xb, dict)
+                      else augment(kind, xb, gen, mean, std))
+                loss = _loss(task, model, xb, y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -248,7 +277,9 @@ def train(args: argparse.Namespace) -> Path:
         recalibrate_batchnorm(model, x, bs)
         val = evaluate_loss(task, model, xv, yv, bs * 2)
         history.append(round(val, 5))
-        print(f"epoch {epoch + 1}: validation loss {val:.4f} ({time.time() - t0:.0f} s)",
+        focus_text = (f", finding map outside the body {np.mean(outside_shares):.3f}"
+                      if outside_shares else "")
+        print(f"epoch {epoch + 1}: validation loss {val:.4f}{focus_text} ({time.time() - t0:.0f} s)",
               file=sys.stderr, flush=True)
         if val < best - 1e-4:
             best, bad = val, 0
@@ -348,6 +379,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float)
     ap.add_argument("--augment", choices=AUGMENTATIONS,
                     help="training augmentation (default per task; see inference/augment.py)")
+    ap.add_argument("--focus", type=float,
+                    help="weight of the penalty on finding-map evidence outside the body "
+                         "(inference/focus.py; tumour, ct-lesion on phantoms; default per task)")
     ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--name", help="model name (default: the task)")

@@ -39,13 +39,17 @@ _TISSUE: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class BrainSlice:
-    """One synthetic axial brain MR slice: image (H, W) float32, tumour mask (H, W) bool."""
+    """One synthetic axial brain MR slice: image (H, W) float32, tumour mask (H, W) bool and
+    the head (scalp inwards) as ``body`` and the space inside the skull as ``intracranial``,
+    both (H, W) bool."""
 
     image: np.ndarray
     mask: np.ndarray
     tumour: bool
     contrast: str
     spacing: tuple[float, float]
+    body: np.ndarray | None = None
+    intracranial: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,9 @@ def _anatomy(rng: np.random.Generator, tumour: bool, hard: bool = True,
 
 
 def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Render the anatomy at head height z (-1 top .. 1 bottom) into (H, W) signal and mask."""
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Render the anatomy at head height z (-1 top .. 1 bottom) into (H, W) signal, lesion mask,
+    head mask and the space inside the skull."""
     t = _TISSUE[contrast]
     if anat.folds is not None and anat.folds.tissue_gain:
         t = {name: value * g for (name, value), g in zip(t.items(), anat.folds.tissue_gain)}
@@ -243,7 +248,7 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     img *= anat.intensity * sh.bias_field(rng, shape, anat.bias)
     img = sh.gaussian_blur(img, anat.blur * max(shape) / 128.0)
     img = sh.rician_noise(rng, img, anat.noise * 1000.0 * anat.intensity)
-    return img.astype(np.float32), mask
+    return img.astype(np.float32), mask, head < 1, head < 0.9
 
 
 def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray,
@@ -304,8 +309,8 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
         z = zv
     else:
         z = anat.tumour[0] if anat.tumour is not None else float(rng.uniform(-0.25, 0.25))
-    img, mask = _render(anat, shape, contrast, z, rng)
-    return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0))
+    img, mask, body, intracranial = _render(anat, shape, contrast, z, rng)
+    return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0), body, intracranial)
 
 
 def brain_mr_volume(seed: int = 0, n_slices: int = 24, size: int = 256, tumour: bool = True,
@@ -320,5 +325,5 @@ def brain_mr_volume(seed: int = 0, n_slices: int = 24, size: int = 256, tumour: 
     vol = np.zeros((n_slices, size, size), dtype=np.float32)
     mask = np.zeros((n_slices, size, size), dtype=bool)
     for i, z in enumerate(np.linspace(-0.75, 0.75, n_slices)):
-        vol[i], mask[i] = _render(anat, (size, size), contrast, float(z), sh.sub_rng(seed, 3, i))
+        vol[i], mask[i], _, _ = _render(anat, (size, size), contrast, float(z), sh.sub_rng(seed, 3, i))
     return vol, mask

@@ -7,7 +7,8 @@ portal vessels inside the liver, fatty livers of lower density, noise and rotati
 Two lesion styles: "classic" (a hypodense lesion 35-60 HU below the liver, the sample study's)
 and "varied" (training data: homogeneous, rim-enhancing, cystic or ill-defined; hypo- or
 hyperdense by 15-70 HU; 5-40 mm; textured; field of view, body and liver size, a liver touching
-the abdominal wall, portal vessels, visceral fat and noise varied more).
+the abdominal wall, portal vessels, visceral fat and noise varied more; lobulated, notched livers
+with left lobes of any size, and bowel with positive oral contrast).
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from inference.phantoms import shapes as sh
 
 @dataclass(frozen=True)
 class CTSlice:
-    """One synthetic axial CT slice: image (H, W) float32 HU, lesion mask (H, W) bool."""
+    """One synthetic axial CT slice: image (H, W) float32 HU, lesion mask (H, W) bool and the
+    body (skin inwards) as ``body`` (H, W) bool."""
 
     image: np.ndarray
     mask: np.ndarray
     lesion: bool
     spacing: tuple[float, float]
+    body: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,35 @@ class _Look:
     vessels: bool = True
     visceral_hu: float = -90.0
     noise: float | None = None
+    #: the liver's outline and the bowel beside it (None: one ellipse, as in "classic")
+    outline: _Outline | None = None
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """A "varied" liver outline and bowel: livers are lobulated and notched, with a left lobe of
+    any size reaching across the midline, and bowel beside them holds water, gas or positive oral
+    contrast; a lesion detector must learn that none of it is a lesion. ``left``: the left
+    lobe's (y, x, radius y, radius x) in frame units, or None; ``wobble`` / ``lobes``: outline
+    irregularity; ``bulges``: (angle, size) of rounded bumps on the outline; ``oral``: HU of the
+    contrast-filled bowel loops (0: none)."""
+
+    left: tuple[float, float, float, float] | None
+    wobble: float
+    lobes: int
+    bulges: tuple[tuple[float, float], ...]
+    oral: float
+
+
+def _outline(rng: np.random.Generator) -> _Outline:
+    left = None
+    if rng.random() < 0.7:
+        left = (float(rng.uniform(-0.25, 0.0)), float(rng.uniform(-0.1, 0.15)),
+                float(rng.uniform(0.12, 0.25)), float(rng.uniform(0.12, 0.3)))
+    bulges = tuple((float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.04, 0.12)))
+                   for _ in range(int(rng.integers(0, 4))))
+    return _Outline(left, float(rng.uniform(0.0, 0.15)), int(rng.integers(2, 7)), bulges,
+                    float(rng.uniform(150, 320)) if rng.random() < 0.4 else 0.0)
 
 
 STYLES = ("classic", "varied")
@@ -112,8 +144,8 @@ def _abdomen(rng: np.random.Generator, lesion: bool, hard: bool = True,
 
 
 def _render(a: _Abdomen, shape: tuple[int, int], z: float,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Render the abdomen at height z (-1..1) into (H, W) HU and lesion mask."""
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Render the abdomen at height z (-1..1) into (H, W) HU, lesion mask and body mask."""
     v, u = sh.frame_2d(shape, a.centre, a.angle, a.scale)
     img = np.full(shape, -1000.0, dtype=np.float32)
     body = sh.ellipse(v, u, 0.02, 0, 0.62, 0.88)
@@ -124,8 +156,17 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     img[inner] = -90.0 if look is None else look.visceral_hu  # visceral fat
     lz = 1.0 - 0.3 * abs(z) * (1.0 if look is None else 1.0 / look.liver_scale)
     ls = 1.0 if look is None else look.liver_scale
-    liver = sh.ellipse(v, u, -0.05, -0.3 - 0.1 * (ls - 1), 0.38 * lz * ls, 0.36 * lz * ls,
-                       wobble=a.liver_wobble, lobes=3) < 1
+    outline = None if look is None else look.outline
+    cy, cx, ry, rx = -0.05, -0.3 - 0.1 * (ls - 1), 0.38 * lz * ls, 0.36 * lz * ls
+    if outline is None:
+        liver = sh.ellipse(v, u, cy, cx, ry, rx, wobble=a.liver_wobble, lobes=3) < 1
+    else:
+        liver = sh.ellipse(v, u, cy, cx, ry, rx, wobble=outline.wobble, lobes=outline.lobes) < 1
+        if outline.left is not None:
+            ly, lx, lry, lrx = outline.left
+            liver |= sh.ellipse(v, u, ly, lx, lry * lz, lrx * lz, angle_deg=-20) < 1
+        for angle, size in outline.bulges:
+            liver |= sh.ellipse(v, u, cy + ry * np.sin(angle), cx + rx * np.cos(angle), size, size) < 1
     liver &= (body < 1 - a.fat) if look is not None and look.touches_wall else inner
     img[liver] = a.liver_hu
     img[(sh.ellipse(v, u, 0.12, 0.45, 0.2, 0.12, angle_deg=30) < 1) & inner] = 48.0   # spleen
@@ -148,6 +189,9 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
         img[(b < 0.8) & inner & ~liver] = hu
     for y, x, r in a.gas:
         img[(sh.ellipse(v, u, y, x, r, r * 1.3) < 1) & inner & ~liver] = -1000.0
+    if outline is not None and outline.oral:     # contrast-filled loops among the bowel
+        for y, x, r, _ in a.bowel[::2]:
+            img[(sh.ellipse(v, u, y, x, r * 0.8, r * 0.9) < 1) & inner & ~liver] = outline.oral
     if a.gallbladder and abs(z) < 0.6:
         gb = sh.ellipse(v, u, 0.05, -0.02, 0.1, 0.05, angle_deg=-35) < 1
         img[gb & inner] = 8.0
@@ -164,7 +208,7 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     img = sh.gaussian_blur(img, 0.7 * max(shape) / 128.0)
     noise = a.noise if look is None or look.noise is None else look.noise
     img += rng.normal(0, noise, shape).astype(np.float32)
-    return np.maximum(img, -1024.0).astype(np.float32), mask
+    return np.maximum(img, -1024.0).astype(np.float32), mask, body < 1
 
 
 def _varied_lesion(img: np.ndarray, a: _Abdomen, v: np.ndarray, u: np.ndarray,
@@ -200,14 +244,16 @@ def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None =
     if lesion is None:
         lesion = bool(rng.integers(0, 2))
     look = _look(sh.sub_rng(seed, 14)) if style == "varied" else None
+    if look is not None:
+        look = replace(look, outline=_outline(sh.sub_rng(seed, 16)))
     a = _abdomen(rng, lesion, hard, look)
     if look is not None:     # varied: a wider field of view and body size
         f = sh.sub_rng(seed, 15).uniform(0.85, 1.25)
         a = replace(a, scale=a.scale * f)
     shape = (size, size) if isinstance(size, int) else tuple(size)
     z = a.lesion[0] if a.lesion is not None else float(rng.uniform(-0.3, 0.3))
-    img, mask = _render(a, shape, z, rng)
-    return CTSlice(img, mask, bool(mask.any()), (0.8, 0.8))
+    img, mask, body = _render(a, shape, z, rng)
+    return CTSlice(img, mask, bool(mask.any()), (0.8, 0.8), body)
 
 
 def ct_volume(seed: int = 0, n_slices: int = 24, size: int = 256,
@@ -218,5 +264,5 @@ def ct_volume(seed: int = 0, n_slices: int = 24, size: int = 256,
     vol = np.zeros((n_slices, size, size), dtype=np.float32)
     mask = np.zeros((n_slices, size, size), dtype=bool)
     for i, z in enumerate(np.linspace(-0.6, 0.6, n_slices)):
-        vol[i], mask[i] = _render(a, (size, size), float(z), sh.sub_rng(seed, 13, i))
+        vol[i], mask[i], _ = _render(a, (size, size), float(z), sh.sub_rng(seed, 13, i))
     return vol, mask

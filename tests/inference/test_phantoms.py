@@ -148,3 +148,27 @@ def test_generators_name_which_style_a_sample_comes_from() -> None:
                                                             style="varied").image)
                for k in phantoms.CONTRASTS)
     assert d.image.shape == (96, 96) and not np.array_equal(c.image, d.image)
+
+
+def test_regions_of_evidence_hold_the_lesions_and_lie_in_the_body() -> None:
+    """Training phantoms carry the region a finding's evidence may come from (inside the skull;
+    the body in CT) for ``--focus``: every lesion lies in it, and it lies in the body."""
+    for seed in range(1, 30, 2):
+        b = phantoms.brain_slice(seed, 128, tumour=True, style="varied")
+        assert b.intracranial is not None and b.body is not None
+        assert not (b.mask & ~b.intracranial).any()
+        assert not (b.intracranial & ~b.body).any() and (b.body & ~b.intracranial).any()
+        c = phantoms.ct_slice(seed, 128, lesion=True, style="varied")
+        assert c.body is not None and not (c.mask & ~c.body).any()
+
+
+def test_varied_livers_vary_around_the_finding() -> None:
+    """"varied" livers are lobulated, with left lobes of any size, and bowel beside them may hold
+    positive oral contrast: what lies around a finding is no evidence of it."""
+    from inference.phantoms.ct import _outline
+    from inference.phantoms.shapes import sub_rng
+
+    outlines = [_outline(sub_rng(s, 16)) for s in range(60)]
+    assert {o.left is None for o in outlines} == {True, False}
+    assert {o.oral > 0 for o in outlines} == {True, False}
+    assert max(o.wobble for o in outlines) > 0.1 and {len(o.bulges) for o in outlines} >= {0, 3}

@@ -145,3 +145,21 @@ def test_training_names_the_finding_and_evaluate_fits_the_map_reference(trained:
         assert spec.map_reference(method, "tumour") > 0
     assert spec.map_reference("gradcam", "no tumour") is None        # other classes: own scale
     assert "reference" not in spec.metrics["maps"]                   # stored once, in explain
+
+
+def test_focus_penalty_trains_and_is_on_record(tmp_path: Path, capsys) -> None:
+    """``--focus W`` (inference/focus.py) trains a lesion detector with the penalty on finding-map
+    evidence outside the body, reports its share per epoch and records it in the command."""
+    train.main(["--task", "ct-lesion", "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
+                "--seed", "2", "--focus", "1", "--out", str(tmp_path), "--quiet", "--threads", "1"])
+    assert "finding map outside the body" in capsys.readouterr().err
+    spec = read_manifest(tmp_path / "ct-lesion.json")
+    assert "--focus 1" in spec.training["command"]
+
+
+def test_focus_penalty_needs_phantom_body_masks(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="--focus applies to"):
+        train.main(["--task", "contrast", "--epochs", "1", "--n-train", "8", "--focus", "1",
+                    "--out", str(tmp_path), "--quiet"])
+    with pytest.raises(SystemExit, match="--focus applies to"):
+        train.main(["--task", "tumour", "--data", str(tmp_path), "--focus", "1", "--out", str(tmp_path)])
