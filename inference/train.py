@@ -337,6 +337,10 @@ _GENERATOR_TEXT = {
                "ring / rim, cystic or ill-defined lesions, hypo- or hyperintense, 5-40 mm, textured, on "
                "anatomy with randomised tissue grey levels, cortex and sulci (MR), liver size and wall "
                "contact, vessels, fat and noise (CT)"),
+    "varied-head": ("SliceWise synthetic phantoms, 'varied' style with the head drawn freely too "
+                    "(inference.phantoms.brain, free_head): as 'varied', plus scalp 3-13 and skull "
+                    "3-10 % of the head radius thick, scalp signal x0.5-1.6, fatty marrow in half, "
+                    "round to square outlines"),
     "physics": ("SliceWise physics phantoms: MR = 3-D analytic head sliced in axial, coronal and sagittal "
                 "planes, rendered through spin-echo / spoiled-GRE / IR-GRE / FLAIR signal equations with "
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
@@ -359,6 +363,8 @@ def _training_generator(task: str, choice: str | None) -> str:
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
     if generator in ("varied", "varied-physics") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
+    if generator == "varied-head" and task != "tumour":
+        raise SystemExit("--generator varied-head draws brain tumours: tumour only")
     return generator
 
 

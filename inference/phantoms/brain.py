@@ -21,7 +21,6 @@ import numpy as np
 from inference.phantoms import shapes as sh
 
 CONTRASTS: tuple[str, ...] = ("T1", "T1 post-contrast", "T2", "T2-FLAIR")
-
 # Tissue signal per contrast (arbitrary MR units). Post-contrast enhances vessels, sinus,
 # choroid plexus and the tumour rim; T2 makes CSF bright; FLAIR nulls CSF and keeps oedema bright.
 _TISSUE: dict[str, dict[str, float]] = {
@@ -91,14 +90,39 @@ class _Folds:
     #: per-tissue signal factors (SynthSeg-style: each tissue's grey level drawn afresh, so that
     #: a detector learns shapes and local contrast, not one generator's grey levels)
     tissue_gain: tuple[float, ...] = ()
+    #: the head outside the skull, drawn as freely (None: the thin fixed scalp and skull)
+    scalp: _Scalp | None = None
 
 
-def _folds(rng: np.random.Generator) -> _Folds:
+@dataclass(frozen=True)
+class _Scalp:
+    """Scalp and skull of a "varied" slice: real heads carry 3-12 mm of scalp (fat, bright on T1
+    and still bright on T2) and a 4-10 mm skull, with fatty marrow in many, on outlines from
+    round to square; a lesion detector must learn that none of it is a finding. Thicknesses in
+    head-radius units (0.9 ~ 90 mm); ``gain`` scales the scalp signal, ``marrow`` the diploe's
+    (0: none), ``texture`` the scalp's mottling; ``power`` is the outline's superellipse power."""
+
+    scalp: float
+    skull: float
+    gain: float
+    marrow: float
+    texture: float
+    power: float
+
+
+def _scalp(rng: np.random.Generator) -> _Scalp:
+    return _Scalp(float(rng.uniform(0.03, 0.13)), float(rng.uniform(0.03, 0.1)),
+                  float(rng.uniform(0.5, 1.6)), float(rng.uniform(0.4, 1.0)) if rng.random() < 0.5 else 0.0,
+                  float(rng.uniform(0.0, 0.3)), float(rng.uniform(2.0, 2.8)))
+
+
+def _folds(rng: np.random.Generator, free_head: bool = False) -> _Folds:
     n = int(rng.integers(0, 24))
     sulci = tuple((float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.04, 0.2))) for _ in range(n))
     return _Folds(float(rng.uniform(0.0, 0.15)), int(rng.integers(6, 32)), sulci,
                   float(rng.uniform(0.006, 0.018)), float(rng.uniform(0.0, 0.35)),
-                  tuple(float(v) for v in rng.uniform(0.75, 1.25, len(_TISSUE["T1"]))))
+                  tuple(float(v) for v in rng.uniform(0.75, 1.25, len(_TISSUE["T1"]))),
+                  _scalp(rng) if free_head else None)
 
 
 @dataclass(frozen=True)
@@ -188,11 +212,26 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     zf = float(np.sqrt(max(1.0 - (z * 0.9) ** 2, 0.05)))
     v, u = sh.frame_2d(shape, anat.centre, anat.angle, anat.scale)
     img = np.zeros(shape, dtype=np.float32)
-    head = sh.ellipse(v, u, 0, 0, 0.9 * zf, 0.9 * anat.aspect * zf)
-    img[head < 1] = t["scalp"]
-    img[head < 0.95] = t["skull"]
-    img[head < 0.9] = t["csf"]
     folds = anat.folds
+    scalp = None if folds is None else folds.scalp
+    if scalp is None:
+        head = sh.ellipse(v, u, 0, 0, 0.9 * zf, 0.9 * anat.aspect * zf)
+        outer = 1.0
+        img[head < 1] = t["scalp"]
+        img[head < 0.95] = t["skull"]
+    else:   # the inner table stays at 0.9: scalp and skull grow outwards
+        head = sh.ellipse(v, u, 0, 0, 0.9 * zf, 0.9 * anat.aspect * zf, power=scalp.power)
+        outer = 0.9 + scalp.skull + scalp.scalp
+        fat = t["scalp"] * scalp.gain
+        if scalp.texture:
+            mottle = sh.gaussian_blur(rng.standard_normal(shape).astype(np.float32), max(shape) / 64.0)
+            fat = fat * np.clip(1 + scalp.texture * mottle / (float(mottle.std()) + 1e-6), 0.3, 2.0)
+        img[head < outer] = fat if np.isscalar(fat) else fat[head < outer]
+        img[head < 0.9 + scalp.skull] = t["skull"]
+        if scalp.marrow:
+            diploe = (head < 0.9 + scalp.skull * 0.7) & (head > 0.9 + scalp.skull * 0.3)
+            img[diploe] = t["scalp"] * scalp.marrow
+    img[head < 0.9] = t["csf"]
     brain_r = sh.ellipse(v, u, 0, 0, 0.78 * zf, 0.78 * anat.aspect * zf,
                          wobble=0.03 if folds is None else folds.wobble,
                          lobes=14 if folds is None else folds.lobes, phase=anat.gyri_phase)
@@ -248,7 +287,7 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     img *= anat.intensity * sh.bias_field(rng, shape, anat.bias)
     img = sh.gaussian_blur(img, anat.blur * max(shape) / 128.0)
     img = sh.rician_noise(rng, img, anat.noise * 1000.0 * anat.intensity)
-    return img.astype(np.float32), mask, head < 1, head < 0.9
+    return img.astype(np.float32), mask, head < outer, head < 0.9
 
 
 def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray,
@@ -283,9 +322,11 @@ def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray
 
 
 def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | None = None,
-                contrast: str = "T1 post-contrast", hard: bool = True, style: str = "ring") -> BrainSlice:
+                contrast: str = "T1 post-contrast", hard: bool = True, style: str = "ring",
+                free_head: bool = False) -> BrainSlice:
     """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it.
-    ``style`` "varied" draws the lesion's appearance at random (see the module docstring)."""
+    ``style`` "varied" draws the lesion's appearance at random (see the module docstring);
+    with ``free_head`` also the scalp, skull and head outline (``_Scalp``)."""
     if contrast not in _TISSUE:
         raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
     if style not in STYLES:
@@ -295,7 +336,7 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
         tumour = bool(rng.integers(0, 2))
     varied = style == "varied"
     anat = _anatomy(rng, tumour, hard, _look(sh.sub_rng(seed, 5)) if varied else None,
-                    _folds(sh.sub_rng(seed, 8)) if varied else None)
+                    _folds(sh.sub_rng(seed, 8), free_head) if varied else None)
     if varied:   # a wider range of noise floors, and slices from vertex to skull base
         vrng = sh.sub_rng(seed, 9)
         anat = replace(anat, noise=float(vrng.uniform(0.005, 0.07)))

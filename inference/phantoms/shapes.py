@@ -31,14 +31,18 @@ def frame_2d(shape: tuple[int, int], centre: tuple[float, float] = (0.0, 0.0),
 
 def ellipse(v: np.ndarray, u: np.ndarray, cy: float, cx: float, ry: float, rx: float,
             angle_deg: float = 0.0, wobble: float = 0.0, lobes: int = 5,
-            phase: float = 0.0) -> np.ndarray:
-    """Normalised radius field of an ellipse (< 1 inside); ``wobble`` makes the outline irregular."""
+            phase: float = 0.0, power: float = 2.0) -> np.ndarray:
+    """Normalised radius field of an ellipse (< 1 inside); ``wobble`` makes the outline irregular;
+    ``power`` > 2 squares it off (a superellipse)."""
     a = np.deg2rad(angle_deg)
     dy, dx = v - cy, u - cx
     c, s = np.cos(a), np.sin(a)
     p = (c * dy - s * dx) / max(ry, 1e-6)
     q = (s * dy + c * dx) / max(rx, 1e-6)
-    r = np.sqrt(p * p + q * q)
+    if power == 2.0:
+        r = np.sqrt(p * p + q * q)
+    else:
+        r = (np.abs(p) ** power + np.abs(q) ** power) ** (1.0 / power)
     if wobble:
         theta = np.arctan2(p, q)
         r = r / (1.0 + wobble * np.sin(lobes * theta + phase))

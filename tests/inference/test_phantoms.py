@@ -172,3 +172,24 @@ def test_varied_livers_vary_around_the_finding() -> None:
     assert {o.left is None for o in outlines} == {True, False}
     assert {o.oral > 0 for o in outlines} == {True, False}
     assert max(o.wobble for o in outlines) > 0.1 and {len(o.bulges) for o in outlines} >= {0, 3}
+
+
+def test_varied_head_draws_scalp_skull_and_outline_freely() -> None:
+    """``--generator varied-head`` (tumour): scalp and skull thickness, brightness, marrow and the
+    head outline vary; plain "varied" slices keep the fixed thin scalp."""
+    from inference import recipes
+    from inference.phantoms.brain import _folds
+    from inference.phantoms.shapes import sub_rng
+
+    scalps = [_folds(sub_rng(s, 8), free_head=True).scalp for s in range(60)]
+    assert all(sc is not None for sc in scalps) and _folds(sub_rng(0, 8)).scalp is None
+    thick = [sc.scalp + sc.skull for sc in scalps]
+    assert min(thick) < 0.09 and max(thick) > 0.17
+    assert {sc.marrow > 0 for sc in scalps} == {True, False}
+    bands = [float(b.body.mean() - b.intracranial.mean()) for b in
+             (phantoms.brain_slice(s, 128, style="varied", free_head=True) for s in range(20))]
+    assert max(bands) > 2 * min(bands)          # the band outside the skull varies in width
+    plain = recipes.phantom_sample("tumour", 11, 96, generator="varied")
+    free = recipes.phantom_sample("tumour", 11, 96, generator="varied-head")
+    assert plain.image.shape == free.image.shape and not np.array_equal(plain.image, free.image)
+    assert not (free.mask & ~free.region).any()
