@@ -21,6 +21,7 @@ import numpy as np
 from inference.phantoms import shapes as sh
 
 CONTRASTS: tuple[str, ...] = ("T1", "T1 post-contrast", "T2", "T2-FLAIR")
+
 # Tissue signal per contrast (arbitrary MR units). Post-contrast enhances vessels, sinus,
 # choroid plexus and the tumour rim; T2 makes CSF bright; FLAIR nulls CSF and keeps oedema bright.
 _TISSUE: dict[str, dict[str, float]] = {
@@ -222,11 +223,11 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     else:   # the inner table stays at 0.9: scalp and skull grow outwards
         head = sh.ellipse(v, u, 0, 0, 0.9 * zf, 0.9 * anat.aspect * zf, power=scalp.power)
         outer = 0.9 + scalp.skull + scalp.scalp
-        fat = t["scalp"] * scalp.gain
+        fat = np.full(shape, t["scalp"] * scalp.gain, dtype=np.float32)
         if scalp.texture:
             mottle = sh.gaussian_blur(rng.standard_normal(shape).astype(np.float32), max(shape) / 64.0)
-            fat = fat * np.clip(1 + scalp.texture * mottle / (float(mottle.std()) + 1e-6), 0.3, 2.0)
-        img[head < outer] = fat if np.isscalar(fat) else fat[head < outer]
+            fat *= np.clip(1 + scalp.texture * mottle / (float(mottle.std()) + 1e-6), 0.3, 2.0)
+        img[head < outer] = fat[head < outer]
         img[head < 0.9 + scalp.skull] = t["skull"]
         if scalp.marrow:
             diploe = (head < 0.9 + scalp.skull * 0.7) & (head > 0.9 + scalp.skull * 0.3)
