@@ -74,6 +74,7 @@ class Recipe:
     n_slices: int = 0
     augment: str = "basic"      # inference.augment.KINDS
     focus: float = 0.0          # weight of inference.focus's penalty (evidence outside the body)
+    point: float = 0.0          # weight of its second term (a finding's map away from its lesion)
 
 
 DEMO_RECIPES = {

@@ -25,8 +25,9 @@ from safetensors.torch import save_file
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
 from inference.augment import augment
+from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
-from inference.focus import logits_and_outside_share
+from inference.focus import logits_and_shares, near
 from inference.models import build_model
 from inference.models.backbones import load_imagenet_backbone
 from inference.preprocess import place, stack_to_tensor, to_tensor
@@ -53,10 +54,12 @@ def _progress(it: Any, total: int, desc: str, quiet: bool) -> Any:
 
 
 def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: bool = True,
-                    generator: str | None = None, bodies: list[torch.Tensor] | None = None):
+                    generator: str | None = None, bodies: list[torch.Tensor] | None = None,
+                    lesions: list[torch.Tensor] | None = None):
     """Pre-computed (inputs, targets) tensors for phantom seeds (knee: inputs is {plane: (N,S,1,h,w)}).
     ``bodies``: a list that receives each slice's evidence region (``Sample.region``: inside the
-    skull, the body in CT) placed like its image (1, size, size)."""
+    skull, the body in CT) placed like its image (1, size, size); ``lesions``: one that receives its
+    lesion mask (empty without a finding), placed the same way."""
     xs: list[Any] = []
     ys: list[np.ndarray] = []
     size = int(spec_input["size"])
@@ -73,6 +76,9 @@ def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: 
                     raise SystemExit(f"--focus needs body masks; the {generator} phantoms of {task} "
                                      "have none")
                 bodies.append(place(np.asarray(s.region, dtype=np.float32), geom))
+            if lesions is not None:
+                m = np.zeros(np.shape(s.image)) if s.mask is None else s.mask
+                lesions.append((place(np.asarray(m, dtype=np.float32), geom) > 0).float())
         ys.append(s.target)
     if task == "knee":
         x = {p: torch.stack([e[p] for e in xs]) for p in PLANES}
@@ -211,18 +217,30 @@ def train(args: argparse.Namespace) -> Path:
         from inference.models.backbones import Backbone
         for trunk in trunks:
             load_imagenet_backbone(Backbone(trunk, 0, ""), backbone, Path(args.pretrained))
+    if args.init:
+        init = Path(args.init)
+        if init.suffix != ".safetensors":
+            raise SystemExit(f"{init}: --init takes a .safetensors file (pickles are refused)")
+        from safetensors.torch import load_file
+        try:
+            model.load_state_dict(load_file(str(init)))
+        except (OSError, RuntimeError) as exc:
+            raise SystemExit(f"{init}: cannot start from these weights: "
+                             f"{str(exc).splitlines()[0]}") from None
     kind = args.augment or recipe.augment
     if args.focus is not None:
         focus = float(args.focus)
     else:   # the recipe's penalty needs phantoms' body masks and basic (geometric) augmentation
         focus = 0.0 if args.data or kind != "basic" else recipe.focus
-    if focus and (task not in FOCUS_TASKS or args.data or kind != "basic"):
-        raise SystemExit(f"--focus applies to {' and '.join(FOCUS_TASKS)} trained on phantoms (they "
-                         "carry body masks) with --augment basic")
+    point = float(args.point) if args.point is not None else (
+        0.0 if args.data or kind != "basic" else recipe.point)
+    if (focus or point) and (task not in FOCUS_TASKS or args.data or kind != "basic"):
+        raise SystemExit(f"--focus and --point apply to {' and '.join(FOCUS_TASKS)} trained on phantoms "
+                         "(they carry body and lesion masks) with --augment basic")
     n_train = args.n_train or recipe.n_train
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
-    body = None
+    body = lesion = None
     if args.data:
         x, y = folder_tensors(task, Path(args.data), spec_input, classes)
         perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
@@ -233,11 +251,14 @@ def train(args: argparse.Namespace) -> Path:
     else:
         base = args.seed * 10_000
         generator = _training_generator(task, args.generator)
-        bodies = [] if focus else None
+        bodies = [] if focus or point else None
+        lesions = [] if point else None
         x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet, generator,
-                               bodies)
+                               bodies, lesions)
         if bodies:
             body = torch.stack(bodies)
+        if lesions:         # where a map's maximum is a hit: within the pointing tolerance
+            lesion = near(torch.stack(lesions), pointing_tolerance((size, size)))
         xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
                                              recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet,
                                  generator)
@@ -256,16 +277,19 @@ def train(args: argparse.Namespace) -> Path:
     for epoch in range(epochs):
         model.train()
         outside_shares: list[float] = []
+        away_shares: list[float] = []
         perm = torch.randperm(_n(x), generator=gen)
         batches = range(0, _n(x), bs)
         for i in _progress(batches, len(batches), f"epoch {epoch + 1}/{epochs}", args.quiet):
             idx = perm[i:i + bs]
             xb = _take(x, idx)
-            if focus:       # the body mask moves with its image (flip, shift)
-                xb, bb = augment("basic", torch.cat([xb, body[idx]], 1), gen).split(1, 1)
-                logits, outside = logits_and_outside_share(model, xb, bb)
-                loss = F.cross_entropy(logits, y[idx]) + focus * outside
+            if body is not None:       # the masks move with their image (flip, shift)
+                masks = [body[idx]] + ([lesion[idx]] if lesion is not None else [])
+                xb, bb, *lb = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
+                logits, outside, away = logits_and_shares(model, xb, bb, lb[0] if lb else None)
+                loss = F.cross_entropy(logits, y[idx]) + focus * outside + point * away
                 outside_shares.append(float(outside.detach()))
+                away_shares.append(float(away.detach()))
             else:
                 xb = ({p: augment("basic", v, gen) for p, v in xb.items()} if isinstance(xb, dict)
                       else augment(kind, xb, gen, mean, std))
@@ -279,6 +303,8 @@ def train(args: argparse.Namespace) -> Path:
         history.append(round(val, 5))
         focus_text = (f", finding map outside the body {np.mean(outside_shares):.3f}"
                       if outside_shares else "")
+        if point:
+            focus_text += f", away from the lesion {np.mean(away_shares):.3f}"
         print(f"epoch {epoch + 1}: validation loss {val:.4f}{focus_text} ({time.time() - t0:.0f} s)",
               file=sys.stderr, flush=True)
         if val < best - 1e-4:
@@ -307,7 +333,9 @@ def train(args: argparse.Namespace) -> Path:
         sha256=sha256_file(weights), modality=recipes.MODALITY[task], training_data=data_desc,
         training={"command": "python -m inference.train " + shlex.join(args.argv), "seed": args.seed,
                   "epochs_run": len(history), "validation_loss": history, "n_train": _n(x),
-                  "n_val": _n(xv), "seconds": round(time.time() - t0, 1)},
+                  "n_val": _n(xv), "seconds": round(time.time() - t0, 1),
+                  **({"init": {"file": Path(args.init).name, "sha256": sha256_file(Path(args.init))}}
+                     if args.init else {})},
         metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
         demo_statement=DEMO_STATEMENT if demo else "",
         planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
@@ -376,6 +404,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--backbone", choices=["vgg16", "resnet50", "resnet18", "vgg-narrow"],
                     help="default vgg-narrow (demo); seed: vgg16 tumour, resnet50 contrast, resnet18 knee")
     ap.add_argument("--pretrained", help="local ImageNet weights (.safetensors) for the backbone")
+    ap.add_argument("--init", help="start from these weights (.safetensors of the same task and "
+                                   "architecture: fine-tuning) instead of a random initialisation")
     ap.add_argument("--data", help="folder with your own data (see above); default: phantoms")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int, default=0)
@@ -388,6 +418,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--focus", type=float,
                     help="weight of the penalty on finding-map evidence outside the body "
                          "(inference/focus.py; tumour, ct-lesion on phantoms; default per task)")
+    ap.add_argument("--point", type=float,
+                    help="weight of the penalty on a positive phantom's finding map farther than the "
+                         "pointing tolerance from its lesion (inference/focus.py; same tasks as "
+                         "--focus; default per task)")
     ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--name", help="model name (default: the task)")

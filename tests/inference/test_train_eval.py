@@ -148,18 +148,47 @@ def test_training_names_the_finding_and_evaluate_fits_the_map_reference(trained:
 
 
 def test_focus_penalty_trains_and_is_on_record(tmp_path: Path, capsys) -> None:
-    """``--focus W`` (inference/focus.py) trains a lesion detector with the penalty on finding-map
-    evidence outside the body, reports its share per epoch and records it in the command."""
+    """``--focus W`` and ``--point W`` (inference/focus.py) train a lesion detector with the
+    penalties on finding-map evidence outside the body and away from the lesion, report both
+    shares per epoch and record them in the command."""
     train.main(["--task", "ct-lesion", "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
-                "--seed", "2", "--focus", "1", "--out", str(tmp_path), "--quiet", "--threads", "1"])
-    assert "finding map outside the body" in capsys.readouterr().err
+                "--seed", "2", "--focus", "1", "--point", "0.5", "--out", str(tmp_path), "--quiet",
+                "--threads", "1"])
+    err = capsys.readouterr().err
+    assert "finding map outside the body" in err and "away from the lesion" in err
     spec = read_manifest(tmp_path / "ct-lesion.json")
-    assert "--focus 1" in spec.training["command"]
+    assert "--focus 1 --point 0.5" in spec.training["command"]
 
 
 def test_focus_penalty_needs_phantom_body_masks(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="--focus applies to"):
+    with pytest.raises(SystemExit, match="--focus and --point apply to"):
         train.main(["--task", "contrast", "--epochs", "1", "--n-train", "8", "--focus", "1",
                     "--out", str(tmp_path), "--quiet"])
-    with pytest.raises(SystemExit, match="--focus applies to"):
+    with pytest.raises(SystemExit, match="--focus and --point apply to"):
         train.main(["--task", "tumour", "--data", str(tmp_path), "--focus", "1", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--focus and --point apply to"):
+        train.main(["--task", "knee", "--point", "1", "--out", str(tmp_path), "--quiet"])
+
+
+def test_init_fine_tunes_from_weights_and_records_them(tmp_path: Path) -> None:
+    """``--init`` starts from a model's safetensors (fine-tuning) and records which, by sha256; a
+    pickle or another architecture's weights are refused with the reason."""
+    import torch
+    from safetensors.torch import load_file
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--task", "tumour", "--n-train", "16", "--n-val", "8", "--size", "48", "--quiet",
+              "--threads", "1", "--seed", "3"]
+    train.main([*common, "--epochs", "1", "--out", str(first)])
+    start = first / "tumour.safetensors"
+    train.main([*common, "--epochs", "1", "--lr", "1e-12", "--init", str(start), "--out", str(second)])
+    before, after = load_file(str(start)), load_file(str(second / "tumour.safetensors"))
+    conv = next(k for k in before if k.endswith("weight") and before[k].dim() == 4)
+    torch.testing.assert_close(after[conv], before[conv], rtol=0, atol=1e-6)
+    spec = read_manifest(second / "tumour.json")
+    assert spec.training["init"] == {"file": "tumour.safetensors", "sha256": sha256_file(start)}
+    with pytest.raises(SystemExit, match="pickles are refused"):
+        train.main([*common, "--init", str(tmp_path / "model.pt"), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="cannot start from these weights"):
+        train.main(["--task", "contrast", "--n-train", "8", "--n-val", "4", "--size", "48", "--quiet",
+                    "--epochs", "1", "--init", str(start), "--out", str(tmp_path)])
