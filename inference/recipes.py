@@ -122,8 +122,10 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "varied" (the classic phantoms with lesions of every
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
-GENERATORS = ("physics", "classic", "varied", "varied-head", "mixed", "varied-physics", "independent")
+GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-small", "mixed", "varied-physics",
+              "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
+#: "varied-small" (ct-lesion): "varied" with lesion radii log-uniform from 3 mm (ct.SMALL_RADII).
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
 #: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
@@ -145,7 +147,7 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         generator = "classic" if sub_rng(seed, 95).random() < MIXED_CLASSIC_SHARE else "physics"
     elif generator == "varied-physics":
         generator = "physics" if sub_rng(seed, 94).random() < VARIED_PHYSICS_SHARE else "varied"
-    if generator not in ("classic", "varied", "varied-head") and task != "knee":
+    if generator not in ("classic", "varied", "varied-head", "varied-small") and task != "knee":
         return _generated_sample(task, seed, size, generator)
     rng = sub_rng(seed, 99)
     if vary_shape:
@@ -154,7 +156,7 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         shape: tuple[int, int] = (h, w)
     else:
         shape = (size, size)
-    varied = generator in ("varied", "varied-head")
+    varied = generator in ("varied", "varied-head", "varied-small")
     if task == "tumour":   # varied: any contrast, lesions of varied appearance (brain.py)
         if varied:
             contrast = phantoms.CONTRASTS[int(sub_rng(seed, 96).integers(0, len(phantoms.CONTRASTS)))]
@@ -164,7 +166,8 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial)
     if task == "ct-lesion":   # varied: lesions and anatomy of varied appearance (ct.py)
-        c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic")
+        c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic",
+                              small_lesions=generator == "varied-small")
         return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body)
     if task == "contrast":
         k = seed % len(phantoms.CONTRASTS)

@@ -369,6 +369,9 @@ _GENERATOR_TEXT = {
                     "(inference.phantoms.brain, free_head): as 'varied', plus scalp 3-13 and skull "
                     "3-10 % of the head radius thick, scalp signal x0.5-1.6, fatty marrow in half, "
                     "round to square outlines"),
+    "varied-small": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too "
+                     "(inference.phantoms.ct, small_lesions): as 'varied', lesion radius log-uniform "
+                     "3-39 mm (a quarter under 11 mm across)"),
     "physics": ("SliceWise physics phantoms: MR = 3-D analytic head sliced in axial, coronal and sagittal "
                 "planes, rendered through spin-echo / spoiled-GRE / IR-GRE / FLAIR signal equations with "
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
@@ -393,6 +396,8 @@ def _training_generator(task: str, choice: str | None) -> str:
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
     if generator == "varied-head" and task != "tumour":
         raise SystemExit("--generator varied-head draws brain tumours: tumour only")
+    if generator == "varied-small" and task != "ct-lesion":
+        raise SystemExit("--generator varied-small draws liver lesions: ct-lesion only")
     return generator
 
 

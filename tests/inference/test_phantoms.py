@@ -193,3 +193,28 @@ def test_varied_head_draws_scalp_skull_and_outline_freely() -> None:
     free = recipes.phantom_sample("tumour", 11, 96, generator="varied-head")
     assert plain.image.shape == free.image.shape and not np.array_equal(plain.image, free.image)
     assert not (free.mask & ~free.region).any()
+
+
+def test_varied_small_changes_only_the_lesion_size() -> None:
+    """``--generator varied-small`` (ct-lesion): the varied slice of the same seed with the lesion
+    radius drawn log-uniformly from 3 mm, so small lesions are common instead of absent."""
+    from inference import recipes
+
+    def across(s: object) -> float:
+        m = np.asarray(s.mask)
+        return 2 * float(np.sqrt(m.sum() / np.pi)) / max(m.shape)
+
+    plain, small = [], []
+    for seed in range(1, 80, 2):
+        a = recipes.phantom_sample("ct-lesion", seed, 96, generator="varied")
+        b = recipes.phantom_sample("ct-lesion", seed, 96, generator="varied-small")
+        assert np.array_equal(a.region, b.region) and int(a.target) == int(b.target) == 1
+        assert not (b.mask & ~b.region).any()
+        plain.append(across(a))
+        small.append(across(b))
+    plain_a, small_a = np.array(plain), np.array(small)
+    assert (plain_a < 0.03).mean() < 0.05 and (small_a < 0.03).mean() > 0.15
+    assert small_a.max() > 0.08             # large lesions are still drawn
+    negative = recipes.phantom_sample("ct-lesion", 4, 96, generator="varied-small")
+    plain_negative = recipes.phantom_sample("ct-lesion", 4, 96, generator="varied")
+    assert np.array_equal(negative.image, plain_negative.image)

@@ -45,10 +45,19 @@ def test_evaluate_json_has_every_key(trained: Path, capsys) -> None:
     assert len(out) == 1
     result = json.loads(out[0])
     assert KEYS <= set(result)
+    maps = result["maps"]
     for method in ("gradcam", "occlusion"):
-        assert MAP_KEYS <= set(result["maps"][method])
+        assert MAP_KEYS <= set(maps[method])
+        # pointing split by the model's own call: the overall figure is their weighted mean
+        parts = [(maps[method][f"pointing_game_{k}"], n) for k, n in
+                 (("called", maps["n_called"]), ("missed", maps["n"] - maps["n_called"])) if n]
+        assert maps[method]["pointing_game"] == pytest.approx(sum(v * n for v, n in parts) / maps["n"])
     assert result["held_out_seeds"][0] >= 1_000_000
     assert "gradcam_rank_correlation" in result["sanity"]
+    bands = result["sensitivity_by_size"]          # every positive in one size band
+    assert sum(b["n"] for b in bands) == result["confusion_matrix"][1][0] + result["confusion_matrix"][1][1]
+    called = sum(round(b["sensitivity"] * b["n"]) for b in bands if b["n"])
+    assert called == result["confusion_matrix"][1][1]
 
 
 def test_evaluate_writes_roc_png(trained: Path, tmp_path: Path) -> None:
@@ -192,3 +201,8 @@ def test_init_fine_tunes_from_weights_and_records_them(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="cannot start from these weights"):
         train.main(["--task", "contrast", "--n-train", "8", "--n-val", "4", "--size", "48", "--quiet",
                     "--epochs", "1", "--init", str(start), "--out", str(tmp_path)])
+
+
+def test_varied_small_is_for_liver_lesions_only(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="varied-small draws liver lesions"):
+        train.main(["--task", "tumour", "--generator", "varied-small", "--out", str(tmp_path), "--quiet"])
