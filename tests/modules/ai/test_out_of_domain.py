@@ -223,3 +223,23 @@ def test_pointing_text_never_reads_as_hit_and_outside_at_once():
     near = pointing_text(Pointing(True, False, 17.0))
     assert "within 17 px of the lesion (not inside it)" in near and "outside" not in near
     assert pointing_text(Pointing(False, False, 17.0)).startswith("pointing game miss")
+
+
+def test_model_card_shows_lesions_found_by_size():
+    """A detector's card says how often it finds small lesions (manifest metrics
+    ``sensitivity_by_size``, own phantoms and independent generator), not only the average."""
+    from viewer.modules.ai.panel_text import card_html, size_text
+    from viewer.modules.ai.records import ModelCard
+
+    bands = [{"diameter_share": [0.0, 0.03], "n": 18, "sensitivity": 0.22},
+             {"diameter_share": [0.03, 0.05], "n": 0, "sensitivity": None},
+             {"diameter_share": [0.08, 1.0], "n": 18, "sensitivity": 0.89}]
+    metrics = {"sensitivity_by_size": bands[2:], "independent_generator": {"sensitivity_by_size": bands}}
+    text = size_text(metrics)
+    assert "own phantoms 8 % and over 0.89 (n 18)" in text
+    assert "independent generator under 3 % 0.22 (n 18), 8 % and over 0.89 (n 18)" in text
+    assert "3-5 %" not in text                     # an empty band is left out
+    assert size_text({}) == "" and size_text({"sensitivity_by_size": "junk"}) == ""
+    card = ModelCard("ct-lesion", "ct-lesion", ("no lesion", "lesion"), "vgg-narrow", "CT", "slice",
+                     metrics=metrics)
+    assert "Lesions found, by size" in card_html(card)

@@ -11,7 +11,7 @@ from inference.map_trust import TRUST_AIM, untrusted_planes, untrusted_summary
 from inference.results import Prediction
 from viewer.modules.ai.state import KneeResult, ModelCard
 
-__all__ = ["calibration_text", "card_html", "domain_text", "knee_html", "knee_planes_out"]
+__all__ = ["calibration_text", "card_html", "domain_text", "knee_html", "knee_planes_out", "size_text"]
 
 
 def calibration_text(card: ModelCard) -> str:
@@ -30,6 +30,34 @@ def calibration_text(card: ModelCard) -> str:
         extra.append(f"{cal['n_val']} validation images")
     tail = f" ({', '.join(extra)})" if extra else ""
     return f"Calibration: ECE {after:.3f} after temperature scaling{tail}"
+
+
+def _bands(rows: Any) -> str:
+    parts = []
+    for row in rows if isinstance(rows, list) else []:
+        lo, hi = row.get("diameter_share", (None, None)) if isinstance(row, Mapping) else (None, None)
+        sens, n = row.get("sensitivity"), row.get("n")
+        if not isinstance(lo, (int, float)) or not isinstance(hi, (int, float)) or not n:
+            continue
+        band = f"under {100 * hi:.0f} %" if lo == 0 else (
+            f"{100 * lo:.0f} % and over" if hi >= 1 else f"{100 * lo:.0f}-{100 * hi:.0f} %")
+        parts.append(f"{band} {sens:.2f} (n {n})" if isinstance(sens, (int, float)) else f"{band} – (n {n})")
+    return ", ".join(parts)
+
+
+def size_text(metrics: Mapping[str, Any]) -> str:
+    """"Lesions found, by size (share of the field of view across; 3 % of 350 mm is about 10 mm):
+    own phantoms under 3 % 0.33 (n 6), ...; independent generator ..." from the manifest's
+    ``metrics.sensitivity_by_size`` (and its independent block's); "" for a model without it."""
+    own = _bands(metrics.get("sensitivity_by_size"))
+    other = metrics.get("independent_generator")
+    independent = _bands(other.get("sensitivity_by_size")) if isinstance(other, Mapping) else ""
+    if not own and not independent:
+        return ""
+    parts = [f"own phantoms {own}" if own else "",
+             f"independent generator {independent}" if independent else ""]
+    return ("Lesions found, by size (share of the field of view across; 3 % of 350 mm is about 10 mm): "
+            + "; ".join(p for p in parts if p))
 
 
 def domain_text(card: ModelCard) -> str:
@@ -66,6 +94,8 @@ def card_html(card: ModelCard) -> str:
     else:
         rows.append("Metrics: not measured")
     rows.append(e(calibration_text(card)))
+    if size_text(card.metrics):
+        rows.append(e(size_text(card.metrics)))
     untrusted = untrusted_summary(card.metrics)
     if untrusted:
         rows.append(f"<b>Maps not trustworthy</b> (they point at the finding in fewer than "
