@@ -6,7 +6,7 @@ along the scalp of heads drawn differently (measured on a tumour net with two co
 stage: 20-24 % of the finding map outside the head on the independent generator, against 1-3 %
 for the shipped net). The penalty is the share of the finding's class activation map (Zhou et
 al. 2016: the last feature map weighted by the finding's row of the linear layer; for a
-max-pooling head this is the map Grad-CAM draws, up to the last BatchNorm and ReLU) that lies
+max-pooling head this is the map Grad-CAM draws, which reads the same rectified features) that lies
 outside the training phantom's body mask, averaged over the batch. ``W`` weighs it against the
 cross-entropy ("right for the right reasons", Ross et al. 2017, with a map in place of the input
 gradients).

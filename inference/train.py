@@ -73,8 +73,8 @@ def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: 
             xs.append(t)
             if bodies is not None:
                 if s.region is None:
-                    raise SystemExit(f"--focus needs body masks; the {generator} phantoms of {task} "
-                                     "have none")
+                    raise SystemExit(f"--focus and --point need body masks; the {generator} phantoms "
+                                     f"of {task} have none")
                 bodies.append(place(np.asarray(s.region, dtype=np.float32), geom))
             if lesions is not None:
                 m = np.zeros(np.shape(s.image)) if s.mask is None else s.mask

@@ -94,8 +94,9 @@ def card_html(card: ModelCard) -> str:
     else:
         rows.append("Metrics: not measured")
     rows.append(e(calibration_text(card)))
-    if size_text(card.metrics):
-        rows.append(e(size_text(card.metrics)))
+    sizes = size_text(card.metrics)
+    if sizes:
+        rows.append(e(sizes))
     untrusted = untrusted_summary(card.metrics)
     if untrusted:
         rows.append(f"<b>Maps not trustworthy</b> (they point at the finding in fewer than "
