@@ -122,9 +122,11 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "varied" (the classic phantoms with lesions of every
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
-GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-small", "mixed", "varied-physics",
-              "independent")
+GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "mixed",
+              "varied-physics", "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
+#: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
+#: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
 #: "varied-small" (ct-lesion): "varied" with lesion radii log-uniform from 3 mm (ct.SMALL_RADII).
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
@@ -138,6 +140,10 @@ VARIED_PHYSICS_SHARE = 0.5
 DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "varied", "knee": "classic"}
 
 
+#: Generators drawn by brain.py / ct.py / knee.py here ("classic" first, then the varied family).
+_DRAWN_HERE = ("classic", "varied", "varied-head", "varied-anatomy", "varied-small")
+
+
 def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
                    generator: str | None = None) -> Sample:
     """A seeded phantom for ``task`` from ``generator`` (default per task, see
@@ -147,7 +153,7 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         generator = "classic" if sub_rng(seed, 95).random() < MIXED_CLASSIC_SHARE else "physics"
     elif generator == "varied-physics":
         generator = "physics" if sub_rng(seed, 94).random() < VARIED_PHYSICS_SHARE else "varied"
-    if generator not in ("classic", "varied", "varied-head", "varied-small") and task != "knee":
+    if generator not in _DRAWN_HERE and task != "knee":
         return _generated_sample(task, seed, size, generator)
     rng = sub_rng(seed, 99)
     if vary_shape:
@@ -156,12 +162,13 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         shape: tuple[int, int] = (h, w)
     else:
         shape = (size, size)
-    varied = generator in ("varied", "varied-head", "varied-small")
+    varied = generator in _DRAWN_HERE[1:]
     if task == "tumour":   # varied: any contrast, lesions of varied appearance (brain.py)
         if varied:
             contrast = phantoms.CONTRASTS[int(sub_rng(seed, 96).integers(0, len(phantoms.CONTRASTS)))]
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2), contrast=contrast, style="varied",
-                                     free_head=generator == "varied-head")
+                                     free_head=generator == "varied-head",
+                                     anatomy=generator == "varied-anatomy")
         else:
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial)

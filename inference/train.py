@@ -369,6 +369,10 @@ _GENERATOR_TEXT = {
                     "(inference.phantoms.brain, free_head): as 'varied', plus scalp 3-13 and skull "
                     "3-10 % of the head radius thick, scalp signal x0.5-1.6, fatty marrow in half, "
                     "round to square outlines"),
+    "varied-anatomy": ("SliceWise synthetic phantoms, 'varied' style with the head and the brain drawn "
+                       "freely (inference.phantoms.brain, anatomy): as 'varied-head', plus a grey/white "
+                       "boundary folded at many scales, straight vessels and sulci, tissue grey levels "
+                       "x0.55-1.6, sharper slices and lobulated lesions"),
     "varied-small": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too "
                      "(inference.phantoms.ct, small_lesions): as 'varied', lesion radius log-uniform "
                      "3-39 mm (a quarter under 11 mm across)"),
@@ -394,8 +398,8 @@ def _training_generator(task: str, choice: str | None) -> str:
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
     if generator in ("varied", "varied-physics") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
-    if generator == "varied-head" and task != "tumour":
-        raise SystemExit("--generator varied-head draws brain tumours: tumour only")
+    if generator in ("varied-head", "varied-anatomy") and task != "tumour":
+        raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")
     if generator == "varied-small" and task != "ct-lesion":
         raise SystemExit("--generator varied-small draws liver lesions: ct-lesion only")
     return generator

@@ -93,6 +93,38 @@ class _Folds:
     tissue_gain: tuple[float, ...] = ()
     #: the head outside the skull, drawn as freely (None: the thin fixed scalp and skull)
     scalp: _Scalp | None = None
+    #: the grey/white boundary folded into gyri, and straight vessels and sulci ("varied-anatomy")
+    gyri: _Gyri | None = None
+
+
+@dataclass(frozen=True)
+class _Gyri:
+    """Anatomy of a "varied-anatomy" slice, beyond the "varied" one: real white matter sends
+    fingers into every gyrus, so the grey/white boundary is folded at many scales, not a smooth
+    oval; vessels and sulci cut straight across a slice as often as they wind. ``harmonics``:
+    (count around the brain, amplitude, phase) of the boundary's folds; ``lines``: (y, x, angle,
+    length, width, tissue) of straight segments in head-frame units."""
+
+    harmonics: tuple[tuple[int, float, float], ...]
+    lines: tuple[tuple[float, float, float, float, float, str], ...]
+
+
+#: "varied-anatomy": each tissue's grey level drawn from this wider range (SynthSeg-style), so that
+#: no normal tissue's level relative to white matter marks it; the image blur from this range
+#: (sharper slices too); lesion outlines lobulated up to this wobble.
+ANATOMY_GAIN = (0.55, 1.6)
+ANATOMY_BLUR = (0.15, 0.9)
+ANATOMY_WOBBLE = 0.2
+
+
+def _gyri(rng: np.random.Generator) -> _Gyri:
+    n = int(rng.integers(3, 12))
+    harmonics = tuple((int(rng.integers(5, 40)), float(rng.uniform(0.01, 0.07)),
+                       float(rng.uniform(0, 2 * np.pi))) for _ in range(n))
+    lines = tuple((*_inside_brain(rng, 0.6), float(rng.uniform(0, np.pi)), float(rng.uniform(0.08, 0.4)),
+                   float(rng.uniform(0.005, 0.016)), str(rng.choice(["vessel", "csf"])))
+                  for _ in range(int(rng.integers(0, 7))))
+    return _Gyri(harmonics, lines)
 
 
 @dataclass(frozen=True)
@@ -118,6 +150,7 @@ def _scalp(rng: np.random.Generator) -> _Scalp:
 
 
 def _folds(rng: np.random.Generator, free_head: bool = False) -> _Folds:
+    """Folds of a "varied" slice; ``free_head``: the scalp and skull drawn freely too."""
     n = int(rng.integers(0, 24))
     sulci = tuple((float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.04, 0.2))) for _ in range(n))
     return _Folds(float(rng.uniform(0.0, 0.15)), int(rng.integers(6, 32)), sulci,
@@ -238,7 +271,13 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
                          lobes=14 if folds is None else folds.lobes, phase=anat.gyri_phase)
     brain = brain_r < 1
     img[brain] = t["gm"]
-    img[brain_r < anat.cortex] = t["wm"]
+    gyri = None if folds is None else folds.gyri
+    if gyri is None:
+        img[brain_r < anat.cortex] = t["wm"]
+    else:
+        theta = np.arctan2(v, u * 0.78 / max(0.78 * anat.aspect, 1e-6))
+        fold = 1.0 + sum(a * np.cos(k * theta + p) for k, a, p in gyri.harmonics)
+        img[brain & (brain_r < anat.cortex * fold)] = t["wm"]
     if folds is not None:
         ry, rx = 0.78 * zf, 0.78 * anat.aspect * zf
         for angle, depth in folds.sulci:     # CSF clefts from the surface inwards
@@ -267,6 +306,9 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     for nodes in anat.vessels:
         d = sh.polyline_distance(v, u, nodes)
         img[(d < 0.012) & brain] = t["vessel"]
+    for y, x, angle, length, width, tissue in (() if gyri is None else gyri.lines):
+        ends = np.array([[y, x], [y + length * np.sin(angle), x + length * np.cos(angle)]])
+        img[(sh.polyline_distance(v, u, ends) < width) & brain] = t[tissue]
     for y, x, r in anat.blobs:
         img[(sh.ellipse(v, u, y, x, r, r * 0.85) < 1) & brain] = t["blob"]
     # superior sagittal sinus at the back of the midline
@@ -324,10 +366,13 @@ def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray
 
 def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | None = None,
                 contrast: str = "T1 post-contrast", hard: bool = True, style: str = "ring",
-                free_head: bool = False) -> BrainSlice:
+                free_head: bool = False, anatomy: bool = False) -> BrainSlice:
     """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it.
     ``style`` "varied" draws the lesion's appearance at random (see the module docstring);
-    with ``free_head`` also the scalp, skull and head outline (``_Scalp``)."""
+    with ``free_head`` also the scalp, skull and head outline (``_Scalp``); with ``anatomy``
+    (implies ``free_head``) a folded grey/white boundary, straight vessels and sulci, wider tissue
+    grey levels, sharper slices and lobulated lesions (``_Gyri``, ``ANATOMY_*``), drawn from a
+    stream of their own: the rest of the seed's slice is the "varied" one."""
     if contrast not in _TISSUE:
         raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
     if style not in STYLES:
@@ -337,7 +382,13 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
         tumour = bool(rng.integers(0, 2))
     varied = style == "varied"
     anat = _anatomy(rng, tumour, hard, _look(sh.sub_rng(seed, 5)) if varied else None,
-                    _folds(sh.sub_rng(seed, 8), free_head) if varied else None)
+                    _folds(sh.sub_rng(seed, 8), free_head or anatomy) if varied else None)
+    if varied and anatomy and anat.folds is not None:
+        arng = sh.sub_rng(seed, 18)
+        gains = tuple(float(g) for g in arng.uniform(*ANATOMY_GAIN, len(anat.folds.tissue_gain)))
+        anat = replace(anat, folds=replace(anat.folds, gyri=_gyri(arng), tissue_gain=gains),
+                       blur=float(arng.uniform(*ANATOMY_BLUR)),
+                       tumour_wobble=float(arng.uniform(0.0, ANATOMY_WOBBLE)))
     if varied:   # a wider range of noise floors, and slices from vertex to skull base
         vrng = sh.sub_rng(seed, 9)
         anat = replace(anat, noise=float(vrng.uniform(0.005, 0.07)))

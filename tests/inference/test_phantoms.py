@@ -195,6 +195,33 @@ def test_varied_head_draws_scalp_skull_and_outline_freely() -> None:
     assert not (free.mask & ~free.region).any()
 
 
+def test_varied_anatomy_folds_the_brain_and_widens_its_grey_levels() -> None:
+    """``--generator varied-anatomy`` (tumour): every slice has a folded grey/white boundary and
+    tissue grey levels over ``ANATOMY_GAIN``; lesions stay inside the skull, labels stay balanced
+    and each seed draws the same slice twice; "varied-head" slices are not changed by it."""
+    from inference import recipes
+    from inference.phantoms import brain
+
+    folds = [brain._folds(brain.sh.sub_rng(s, 8)) for s in range(5)]
+    assert all(f.gyri is None for f in folds)       # plain varied / varied-head: no extra folds
+    gyri = [brain._gyri(brain.sh.sub_rng(s, 18)) for s in range(40)]
+    assert all(3 <= len(g.harmonics) for g in gyri)
+    assert {kind for g in gyri for *_, kind in g.lines} == {"vessel", "csf"}
+    samples = [recipes.phantom_sample("tumour", s, 96, generator="varied-anatomy") for s in range(12)]
+    assert [int(s.target) for s in samples] == [s % 2 for s in range(12)]
+    for s in samples:
+        assert not (s.mask & ~s.region).any()
+    again = recipes.phantom_sample("tumour", 5, 96, generator="varied-anatomy")
+    assert np.array_equal(again.image, samples[5].image)
+    head = recipes.phantom_sample("tumour", 5, 96, generator="varied-head")
+    assert head.image.shape == again.image.shape and not np.array_equal(head.image, again.image)
+    # the folds change the brain of a seed, not its head
+    plain = brain.brain_slice(4, 128, tumour=False, contrast="T1", style="varied", free_head=True)
+    folded = brain.brain_slice(4, 128, tumour=False, contrast="T1", style="varied", anatomy=True)
+    assert not np.array_equal(plain.image, folded.image)
+    assert np.array_equal(plain.body, folded.body)     # the head itself is the seed's own
+
+
 def test_varied_small_changes_only_the_lesion_size() -> None:
     """``--generator varied-small`` (ct-lesion): the varied slice of the same seed with the lesion
     radius drawn log-uniformly from 3 mm, so small lesions are common instead of absent."""
