@@ -26,7 +26,8 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_drawing_code_imports_nothing_from_the_training_phantoms() -> None:
-    drawing = [p for p in PACKAGE.glob("*.py") if p.name != "air_energy.py"]   # air_energy only measures
+    measuring = {"air_energy.py", "transplant.py"}     # these measure models, they draw nothing
+    drawing = [p for p in PACKAGE.glob("*.py") if p.name not in measuring]
     assert len(drawing) >= 3
     for path in drawing:
         for name in _imports(path):
@@ -73,3 +74,37 @@ def test_evaluate_scores_a_model_on_the_independent_generator(tiny_model, capsys
     result = json.loads(capsys.readouterr().out)
     assert result["generator"] == "independent" and result["maps"]["n"] == 1
     assert sum(map(sum, result["confusion_matrix"])) == 6     # three lesions, three healthy slices
+
+
+def test_paste_keeps_the_slice_and_refuses_unlike_surroundings() -> None:
+    """A pasted lesion keeps its contrast to the tissue around it (MR: ratio; CT: HU difference);
+    every other pixel is the healthy slice's; unlike surroundings and places outside the head are
+    refused."""
+    from inference.phantoms_check.transplant import paste
+
+    src = np.full((64, 64), 100.0, np.float32)
+    mask = np.zeros((64, 64), bool)
+    mask[28:36, 28:36] = True
+    src[mask] = 150.0
+    dst = np.full((64, 64), 200.0, np.float32)
+    out = paste(src, mask, dst, ct=False)
+    assert out is not None and np.allclose(out[mask], 300.0) and np.array_equal(out[~mask], dst[~mask])
+    ct = paste(src - 60, mask, dst - 170, ct=True)          # ring 40 HU at home, 30 HU here
+    assert ct is not None and np.allclose(ct[mask], 30.0 + 50.0)
+    assert paste(src, mask, dst + 100, ct=True) is None     # 200 HU away: unlike its surroundings
+    dark_ring = dst.copy()
+    dark_ring[20:44, 20:44] = 10.0
+    assert paste(src, mask, dark_ring, ct=False) is None    # a ring far darker than at home
+    head = np.zeros((64, 64), bool)
+    head[:, :30] = True
+    assert paste(src, mask, dst, ct=False, region=head) is None
+
+
+def test_transplant_reports_both_directions(tiny_model) -> None:
+    from inference.phantoms_check.transplant import transplant
+
+    manifest = tiny_model("tumour")
+    out = transplant("tumour", 16, str(manifest.with_suffix(".safetensors")))
+    for key in ("independent lesions in training-generator slices",
+                "training-generator lesions in independent slices"):
+        assert out[key]["n"] > 0 and 0.0 <= out[key]["found_pasted"] <= 1.0
