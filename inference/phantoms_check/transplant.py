@@ -10,7 +10,8 @@ same share of the slice's 99th percentile within a factor 1.5; CT: within 30 HU)
 training-generator slice, inside its head / body. It prints the share found (p >= 0.5) in each
 background beside the share the same lesions get in their own slices: a detector that learned the
 finding finds a lesion wherever it is pasted; one that learned its generator's anatomy finds its
-own lesions only in its own heads.
+own lesions only in its own heads. ``--grid`` sets the common grid (both generators draw detail
+and noise per pixel); ``--blur`` softens the independent healthy slices before pasting.
 """
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def _ring(mask: np.ndarray) -> np.ndarray:
     return ndi.binary_dilation(mask, iterations=5) & ~ndi.binary_dilation(mask, iterations=1)
 
 
-def _to_grid(a: np.ndarray, order: int = 1) -> np.ndarray:
-    zoom = (GRID / a.shape[0], GRID / a.shape[1])
+def _to_grid(a: np.ndarray, order: int = 1, grid: int = GRID) -> np.ndarray:
+    zoom = (grid / a.shape[0], grid / a.shape[1])
     if order == 0:
         return ndi.zoom(a.astype(np.uint8), zoom, order=0) > 0
     return ndi.zoom(a.astype(np.float32), zoom, order=order)
@@ -63,9 +64,11 @@ def paste(src: np.ndarray, mask: np.ndarray, dst: np.ndarray, ct: bool,
 
 
 def transplant(task: str, n: int = 240, weights: str | None = None, generator: str | None = None,
-               threads: int = 1) -> dict[str, Any]:
+               threads: int = 1, grid: int = GRID, blur: float = 0.0) -> dict[str, Any]:
     """Shares found by the model: each generator's lesions at home and pasted into the other's
-    healthy slices (n held-out seeds per generator, half of them positive)."""
+    healthy slices (n held-out seeds per generator, half of them positive). ``blur``: Gaussian
+    sigma (grid pixels) applied to the independent healthy slices before pasting, to ask whether
+    their sharpness is what the model stumbles on."""
     torch.set_num_threads(max(threads, 1))
     clf = load_model(task, device="cpu",
                      manifest_path=None if weights is None else weights.rsplit(".", 1)[0] + ".json")
@@ -78,13 +81,14 @@ def transplant(task: str, n: int = 240, weights: str | None = None, generator: s
         return p.probabilities[finding] >= 0.5
 
     def own(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s = recipes.phantom_sample(task, seed, GRID, vary_shape=False, generator=generator)
+        s = recipes.phantom_sample(task, seed, grid, vary_shape=False, generator=generator)
         mask = np.zeros(s.image.shape, bool) if s.mask is None else s.mask
         return s.image, mask, s.region
 
     def other(seed: int) -> tuple[np.ndarray, np.ndarray]:
-        image, _, mask = phantoms_check.sample(task, seed, GRID)
-        return _to_grid(image), (_to_grid(mask, 0) if mask is not None else np.zeros((GRID, GRID), bool))
+        image, _, mask = phantoms_check.sample(task, seed, grid)
+        return (_to_grid(image, 1, grid),
+                _to_grid(mask, 0, grid) if mask is not None else np.zeros((grid, grid), bool))
 
     seeds = held_out_seeds(0, n)
     own_slices = [own(s) for s in seeds]
@@ -92,7 +96,7 @@ def transplant(task: str, n: int = 240, weights: str | None = None, generator: s
     own_pos = [t for t in own_slices if t[1].any()]
     own_neg = [t for t in own_slices if not t[1].any()]
     other_pos = [t for t in other_slices if t[1].any()]
-    other_neg = [t[0] for t in other_slices if not t[1].any()]
+    other_neg = [ndi.gaussian_filter(t[0], blur) if blur else t[0] for t in other_slices if not t[1].any()]
     rows: dict[str, list[tuple[bool, bool]]] = {"independent lesions in training-generator slices": [],
                                                "training-generator lesions in independent slices": []}
     for (image, mask), (healthy, _, region) in zip(other_pos, own_neg):
@@ -104,7 +108,7 @@ def transplant(task: str, n: int = 240, weights: str | None = None, generator: s
         if pasted is not None:
             rows["training-generator lesions in independent slices"].append((found(pasted), found(image)))
     out: dict[str, Any] = {"task": task, "generator": generator or recipes.DEFAULT_GENERATOR[task],
-                           "weights": weights or "shipped"}
+                           "weights": weights or "shipped", "grid": grid, "blur": blur}
     for name, r in rows.items():
         a = np.array(r, dtype=bool).reshape(-1, 2)
         out[name] = {"n": len(a), "found_pasted": float(a[:, 0].mean()) if len(a) else None,
@@ -120,8 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generator", choices=[g for g in recipes.GENERATORS if g != "independent"],
                     help="the training generator (default: the task's)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--grid", type=int, default=GRID,
+                    help="pixels across the common grid both generators draw at (their detail and noise "
+                         "are drawn per pixel)")
+    ap.add_argument("--blur", type=float, default=0.0,
+                    help="Gaussian sigma (grid pixels) for the independent healthy slices before pasting")
     args = ap.parse_args(argv)
-    print(json.dumps(transplant(args.task, args.n, args.weights, args.generator, args.threads), indent=1))
+    print(json.dumps(transplant(args.task, args.n, args.weights, args.generator, args.threads, args.grid,
+                                args.blur), indent=1))
     return 0
 
 

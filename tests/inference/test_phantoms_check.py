@@ -104,7 +104,8 @@ def test_transplant_reports_both_directions(tiny_model) -> None:
     from inference.phantoms_check.transplant import transplant
 
     manifest = tiny_model("tumour")
-    out = transplant("tumour", 16, str(manifest.with_suffix(".safetensors")))
+    out = transplant("tumour", 16, str(manifest.with_suffix(".safetensors")), grid=128, blur=1.0)
+    assert out["grid"] == 128 and out["blur"] == 1.0
     for key in ("independent lesions in training-generator slices",
                 "training-generator lesions in independent slices"):
         assert out[key]["n"] > 0 and 0.0 <= out[key]["found_pasted"] <= 1.0
