@@ -140,8 +140,9 @@ VARIED_PHYSICS_SHARE = 0.5
 DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "varied", "knee": "classic"}
 
 
-#: Generators drawn by brain.py / ct.py / knee.py here ("classic" first, then the varied family).
-_DRAWN_HERE = ("classic", "varied", "varied-head", "varied-anatomy", "varied-small")
+#: Generators drawn by brain.py / ct.py / knee.py here: "classic" and the varied family.
+_VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small")
+_DRAWN_HERE = ("classic", *_VARIED)
 
 
 def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
@@ -162,7 +163,7 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         shape: tuple[int, int] = (h, w)
     else:
         shape = (size, size)
-    varied = generator in _DRAWN_HERE[1:]
+    varied = generator in _VARIED
     if task == "tumour":   # varied: any contrast, lesions of varied appearance (brain.py)
         if varied:
             contrast = phantoms.CONTRASTS[int(sub_rng(seed, 96).integers(0, len(phantoms.CONTRASTS)))]

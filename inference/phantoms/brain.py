@@ -275,7 +275,7 @@ def _render(anat: _Anatomy, shape: tuple[int, int], contrast: str, z: float,
     if gyri is None:
         img[brain_r < anat.cortex] = t["wm"]
     else:
-        theta = np.arctan2(v, u * 0.78 / max(0.78 * anat.aspect, 1e-6))
+        theta = np.arctan2(v, u / anat.aspect)   # angle around the (elliptic) brain
         fold = 1.0 + sum(a * np.cos(k * theta + p) for k, a, p in gyri.harmonics)
         img[brain & (brain_r < anat.cortex * fold)] = t["wm"]
     if folds is not None:
