@@ -17,6 +17,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from inference.preprocess import blur
+
 KINDS = ("basic", "appearance")
 
 
@@ -50,21 +52,6 @@ def _rotate_zoom(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return F.grid_sample(u, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def _blur(u: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian blur with a per-image sigma (pixels; 0 leaves the image as it is)."""
-    r = 3
-    offsets = torch.arange(-r, r + 1, dtype=u.dtype)
-    s = sigma.clamp_min(1e-3).view(-1, 1)
-    k = torch.exp(-0.5 * (offsets.view(1, -1) / s) ** 2)
-    k = k / k.sum(1, keepdim=True)                                   # (N, 2r+1)
-    n, c, h, w = u.shape
-    flat = u.reshape(1, n * c, h, w)
-    kc = k.repeat_interleave(c, 0)
-    flat = F.conv2d(F.pad(flat, (r, r, 0, 0), mode="replicate"), kc.view(n * c, 1, 1, -1), groups=n * c)
-    flat = F.conv2d(F.pad(flat, (0, 0, r, r), mode="replicate"), kc.view(n * c, 1, -1, 1), groups=n * c)
-    return flat.reshape(n, c, h, w)
-
-
 def appearance(x: torch.Tensor, gen: torch.Generator, mean: float, std: float) -> torch.Tensor:
     """``basic`` plus per-image rotation/zoom, gamma, contrast/brightness, blur and noise."""
     n = x.shape[0]
@@ -78,7 +65,7 @@ def appearance(x: torch.Tensor, gen: torch.Generator, mean: float, std: float) -
     offset = torch.where(_chance(n, 0.5, gen), _uniform(n, -0.08, 0.08, gen), torch.zeros(n))
     u = (u - 0.5) * gain.view(view) + 0.5 + offset.view(view)
     sigma = torch.where(_chance(n, 0.4, gen), _uniform(n, 0.3, 1.3, gen), torch.zeros(n))
-    u = torch.where((sigma > 0).view(view), _blur(u, sigma), u)
+    u = torch.where((sigma > 0).view(view), blur(u, sigma), u)
     noise = torch.where(_chance(n, 0.5, gen), _uniform(n, 0.0, 0.05, gen), torch.zeros(n))
     u = u + noise.view(view) * torch.randn(u.shape, generator=gen)
     u = u.clamp(0.0, 1.0)

@@ -284,8 +284,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     clf = _load(args)
     seeds = held_out_seeds(args.seed, args.n)
-    samples = [recipes.phantom_sample(args.task, s, int(clf.spec.input["size"]), generator=args.generator)
-               for s in seeds]
+    draw = args.image_size or int(clf.spec.input["size"])
+    samples = [recipes.phantom_sample(args.task, s, draw, generator=args.generator) for s in seeds]
     result, y, probs = _classification(clf, samples)
     called = probs.argmax(1) == 1           # detectors: the model called the finding
     if args.task in ("tumour", "ct-lesion"):
@@ -308,6 +308,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     result["sanity"] = sane
     result["held_out_seeds"] = [seeds.start, seeds.stop]
     result["generator"] = args.generator or recipes.DEFAULT_GENERATOR[args.task]
+    result["image_size"] = draw
     result["model"] = clf.spec.name
     result["command"] = "python -m inference.evaluate " + shlex.join(args.argv)
     if args.roc:
@@ -350,6 +351,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ood", type=int, default=30,
                     help="items per out-of-domain group for the detection ROC AUC (0: skip)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--image-size", type=int, dest="image_size",
+                    help="draw the phantoms at about this many pixels across (x0.9-1.5, as in training; "
+                         "default: the model's input size); scanners' 256-512 px matrices reach the "
+                         "model resized")
     ap.add_argument("--generator", choices=recipes.GENERATORS,
                     help="phantoms to evaluate on: the training generator (default per task), the classic "
                          "one, or 'independent' (drawn by separate code, never used for training)")

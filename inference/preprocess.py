@@ -2,12 +2,16 @@
 
 Forward: window or normalise per the manifest's ``input.normalisation`` to [0, 1], make pixels
 square with the optional pixel spacing, resize keeping the aspect ratio so that the longer side
-fills ``size``, pad the shorter side symmetrically with 0 (the bottom of the window), then
+fills ``size``, pad the shorter side symmetrically with 0 (the bottom of the window), optionally
+low-pass it (``input.smooth``: a Gaussian sigma in model pixels, so that a model reads the image
+at the scale of its findings rather than its scanner's or generator's finest detail), then
 standardise with the manifest's mean / std. ``Geometry`` records the transform; ``to_slice``
 maps any model-grid map (h, w) (a 7x7 CAM or a full-size occlusion map) back onto the slice
 pixels (H, W) with bilinear interpolation, exactly inverting the placement.
 """
 from __future__ import annotations
+
+import math
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -94,12 +98,37 @@ def place(unit: np.ndarray, geom: Geometry) -> torch.Tensor:
     return out[0]
 
 
+def blur(u: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) images, one sigma per image (pixels; 0 leaves an
+    image as it is); edges replicate."""
+    n, c, h, w = u.shape
+    s = torch.as_tensor(sigma, dtype=u.dtype).reshape(-1).expand(n)
+    r = max(1, int(math.ceil(3.0 * float(s.max()))))
+    offsets = torch.arange(-r, r + 1, dtype=u.dtype)
+    k = torch.exp(-0.5 * (offsets.view(1, -1) / s.clamp_min(1e-3).view(-1, 1)) ** 2)
+    k = k / k.sum(1, keepdim=True)                                   # (N, 2r+1)
+    flat = u.reshape(1, n * c, h, w)
+    kc = k.repeat_interleave(c, 0)
+    flat = F.conv2d(F.pad(flat, (r, r, 0, 0), mode="replicate"), kc.view(n * c, 1, 1, -1), groups=n * c)
+    flat = F.conv2d(F.pad(flat, (0, 0, r, r), mode="replicate"), kc.view(n * c, 1, -1, 1), groups=n * c)
+    return flat.reshape(n, c, h, w)
+
+
+def smooth(unit: torch.Tensor, spec_input: Mapping[str, object]) -> torch.Tensor:
+    """The manifest's input low-pass (``input.smooth``, sigma in model pixels; absent or 0: none)
+    applied to placed [0, 1] images (C, H, W) or (N, C, H, W)."""
+    sigma = float(spec_input.get("smooth", 0.0) or 0.0)  # type: ignore[arg-type]
+    if sigma <= 0:
+        return unit
+    return blur(unit[None] if unit.dim() == 3 else unit, sigma).reshape(unit.shape)
+
+
 def to_tensor(image: np.ndarray, spec_input: Mapping[str, object],
               spacing: tuple[float, float] | None = None,
               percentiles: Mapping[float, float] | None = None) -> tuple[torch.Tensor, Geometry]:
     """(H, W) slice in physical units -> ((1, size, size) float32 tensor, Geometry)."""
     geom = plan_geometry(np.shape(image), int(spec_input["size"]), spacing)  # type: ignore[arg-type]
-    t = place(normalise(image, spec_input, percentiles), geom)
+    t = smooth(place(normalise(image, spec_input, percentiles), geom), spec_input)
     mean = float(spec_input.get("mean", 0.0))  # type: ignore[arg-type]
     std = float(spec_input.get("std", 1.0))  # type: ignore[arg-type]
     return (t - mean) / std, geom
@@ -139,7 +168,7 @@ def stack_to_tensor(stack: np.ndarray, spec_input: Mapping[str, object], n_slice
     idx = np.round(np.linspace(0, stack.shape[0] - 1, n_slices)).astype(int)
     unit = normalise(stack, spec_input)
     geom = plan_geometry(stack.shape[1:], int(spec_input["size"]), spacing)  # type: ignore[arg-type]
-    t = torch.cat([place(unit[i], geom) for i in idx])[:, None]
+    t = smooth(torch.cat([place(unit[i], geom) for i in idx])[:, None], spec_input)
     mean = float(spec_input.get("mean", 0.0))  # type: ignore[arg-type]
     std = float(spec_input.get("std", 1.0))  # type: ignore[arg-type]
     return (t - mean) / std, geom, idx

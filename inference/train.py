@@ -206,6 +206,8 @@ def train(args: argparse.Namespace) -> Path:
     classes = recipes.CLASSES[task]
     n_slices = recipe.n_slices if backbone == "vgg-narrow" else recipes.SEED_N_SLICES
     spec_input = recipes.input_block(task, size, n_slices)
+    if args.smooth:
+        spec_input["smooth"] = float(args.smooth)
     arch = recipes.architecture_block(task, backbone)
     if args.pool:
         if task == "contrast":
@@ -431,6 +433,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="weight of the penalty on a positive phantom's finding map farther than the "
                          "pointing tolerance from its lesion (inference/focus.py; same tasks as "
                          "--focus; default per task)")
+    ap.add_argument("--smooth", type=float, default=0.0,
+                    help="Gaussian low-pass of the model input, sigma in model pixels (stored in the "
+                         "manifest's input block and applied wherever the model reads an image; "
+                         "default 0: none)")
     ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--name", help="model name (default: the task)")

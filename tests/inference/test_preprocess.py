@@ -100,3 +100,19 @@ def test_one_percentile_pass_gives_the_inputs_and_reasons_of_separate_passes(tas
         assert torch.equal(x, old_x) and geom == old_geom
         reasons, notes = domain_reasons(spec, image, "MR", "axial")
         assert domain == (reasons, notes)
+
+
+def test_input_smoothing_is_a_gaussian_of_the_placed_image_and_absent_by_default() -> None:
+    from scipy import ndimage as ndi
+
+    from inference.preprocess import stack_to_tensor
+    rng = np.random.default_rng(3)
+    img = rng.random((128, 128)).astype(np.float32)
+    plain, _ = to_tensor(img, SPEC)
+    assert torch.equal(plain, to_tensor(img, {**SPEC, "smooth": 0})[0])
+    soft, _ = to_tensor(img, {**SPEC, "smooth": 0.8})
+    expect = ndi.gaussian_filter(plain[0].numpy(), 0.8, mode="nearest", truncate=3.75)  # radius 3
+    assert np.allclose(soft[0].numpy(), expect, atol=1e-4)   # scipy as the oracle
+    assert soft.std() < 0.6 * plain.std()                    # white noise loses most of its power
+    stack, _, _ = stack_to_tensor(np.stack([img, img]), {**SPEC, "n_slices": 2, "smooth": 0.8}, 2)
+    assert np.allclose(stack[0, 0].numpy(), soft[0].numpy(), atol=1e-5)   # the same rule for exams

@@ -58,6 +58,14 @@ def test_evaluate_json_has_every_key(trained: Path, capsys) -> None:
     assert sum(b["n"] for b in bands) == result["confusion_matrix"][1][0] + result["confusion_matrix"][1][1]
     called = sum(round(b["sensitivity"] * b["n"]) for b in bands if b["n"])
     assert called == result["confusion_matrix"][1][1]
+    assert result["image_size"] == 48                # drawn at the model's input size by default
+
+
+def test_evaluate_draws_phantoms_at_a_scanner_matrix_when_asked(trained: Path, capsys) -> None:
+    evaluate.main(["--task", "tumour", "--weights", str(trained.with_suffix(".safetensors")),
+                   "--n", "4", "--maps", "0", "--sanity", "0", "--ood", "0", "--image-size", "256", "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["image_size"] == 256 and "--image-size 256" in result["command"]
 
 
 def test_evaluate_writes_roc_png(trained: Path, tmp_path: Path) -> None:
@@ -206,3 +214,11 @@ def test_init_fine_tunes_from_weights_and_records_them(tmp_path: Path) -> None:
 def test_varied_small_is_for_liver_lesions_only(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="varied-small draws liver lesions"):
         train.main(["--task", "tumour", "--generator", "varied-small", "--out", str(tmp_path), "--quiet"])
+
+
+def test_input_smoothing_is_trained_with_and_kept_in_the_manifest(tmp_path: Path) -> None:
+    train.main(["--task", "tumour", "--epochs", "1", "--n-train", "8", "--n-val", "4", "--size", "48",
+                "--smooth", "0.7", "--out", str(tmp_path), "--quiet"])
+    spec = json.loads((tmp_path / "tumour.json").read_text())
+    assert spec["input"]["smooth"] == 0.7
+    assert "--smooth 0.7" in spec["training"]["command"]
