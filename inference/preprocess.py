@@ -12,7 +12,6 @@ pixels (H, W) with bilinear interpolation, exactly inverting the placement.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
