@@ -88,7 +88,7 @@ class SeriesBrowser(QListWidget):
         self._series: dict[str, SeriesInfo] = {}
         self._pixmaps: dict[str, QPixmap] = {}
         self._anonymise = False
-        self._notes: dict[str, tuple[str, bool, str]] = {}
+        self._notes: dict[str, dict[str, tuple[str, bool, str]]] = {}   # uid -> source -> note
         self.itemActivated.connect(self._on_item_activated)
         self.itemClicked.connect(self._on_item_activated)
         # Arrow keys move through the list only while the reader is in it: make that visible.
@@ -131,20 +131,28 @@ class SeriesBrowser(QListWidget):
             self.setCurrentItem(item)
             self.blockSignals(False)
 
-    def set_note(self, uid: str, text: str, warn: bool = False, tooltip: str = "") -> None:
+    def set_note(self, uid: str, text: str, warn: bool = False, tooltip: str = "",
+                 source: str = "ai") -> None:
         """Show an extra line (e.g. the contrast model's label) under series ``uid``; ``warn``
-        marks it as a disagreement. An empty ``text`` removes the note."""
+        marks it as a disagreement. Each ``source`` (the contrast labels, opened batch results)
+        keeps its own line, so one never hides the other whichever arrives last. An empty
+        ``text`` removes that source's line."""
+        notes = self._notes.setdefault(uid, {})
         if text:
-            self._notes[uid] = (text, warn, tooltip)
+            notes[source] = (text, warn, tooltip)
         else:
-            self._notes.pop(uid, None)
+            notes.pop(source, None)
         item = self._item(uid)
         if item is not None:
             self._refresh(item)
 
-    def note(self, uid: str) -> str:
-        """The extra line shown under series ``uid`` ("" when none)."""
-        return self._notes.get(uid, ("", False, ""))[0]
+    def note(self, uid: str, source: str | None = None) -> str:
+        """The extra line(s) shown under series ``uid`` ("" when none): one source's, or all of
+        them one per line."""
+        notes = self._notes.get(uid, {})
+        if source is not None:
+            return notes.get(source, ("", False, ""))[0]
+        return "\n".join(n[0] for n in notes.values())
 
     def set_anonymise(self, on: bool) -> None:
         self._anonymise = on
@@ -167,11 +175,10 @@ class SeriesBrowser(QListWidget):
         if info.warnings:
             n = len(info.warnings)
             lines.append(f"⚠ {n} warning{'s' if n > 1 else ''}")
-        note = self._notes.get(info.uid)
-        if note is not None:
-            lines.append(note[0])
+        notes = list(self._notes.get(info.uid, {}).values())
+        lines += [n[0] for n in notes]
         item.setText("\n".join(lines))
-        if note is not None and note[1]:
+        if any(n[1] for n in notes):
             item.setForeground(QColor(230, 150, 40))
         else:
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
@@ -180,8 +187,7 @@ class SeriesBrowser(QListWidget):
                f"{info.columns} × {info.rows} px, {info.n_slices} images",
                f"Pixel spacing {info.pixel_spacing[1]:g} × {info.pixel_spacing[0]:g} mm"]
         tip += [f"⚠ {w}" for w in info.warnings]
-        if note is not None and note[2]:
-            tip.append(note[2])
+        tip += [n[2] for n in notes if n[2]]
         item.setToolTip("\n".join(tip))
         pix = self._pixmaps.get(info.uid) or placeholder_pixmap()
         if info.warnings:

@@ -32,6 +32,14 @@ def test_batch_results_in_the_series_list_and_profile(qtbot, monkeypatch, tmp_pa
         ctl.batch_review.open(str(out))
     browser = win.series_browser
     info = browser.series_list()[0]
+    assert browser.note(info.uid, "batch") == "batch tumour: ?"
+    item = browser.item(0)
+    assert "batch tumour: ?" in item.text()
+    # the contrast label of the same series may arrive before or after: it never hides the batch's
+    browser.set_note(info.uid, "AI (demo): T1 (90%)", source="contrast")
+    assert {"batch tumour: ?", "AI (demo): T1 (90%)"} <= set(item.text().splitlines())
+    assert set(browser.note(info.uid).splitlines()) == {"batch tumour: ?", "AI (demo): T1 (90%)"}
+    browser.set_note(info.uid, "", source="contrast")
     assert browser.note(info.uid) == "batch tumour: ?"
     sweep = ctl.ai.sweep
     assert sweep is not None and sweep.model == "tumour"

@@ -65,7 +65,7 @@ class BatchResultsReview:
         for info in browser.series_list():
             s = self.review.series.get(info.series_instance_uid)
             if s is not None:
-                browser.set_note(info.uid, s.note(), s.flagged, "\n".join(s.flags))
+                browser.set_note(info.uid, s.note(), s.flagged, "\n".join(s.flags), source="batch")
 
     def _on_state_volume_opened(self, volume: Volume) -> None:
         info = self.ctl.state.series

@@ -96,11 +96,12 @@ class StudyJobs:
         if not label.applicable:
             tip = (f"Contrast model ({label.slices_used} central slices): no label. Outside this "
                    f"model's domain: {'; '.join(label.reasons)}.")
-            self.ctl.window.series_browser.set_note(label.series_uid, label.text(), False, tip)
+            self.ctl.window.series_browser.set_note(label.series_uid, label.text(), False, tip,
+                                                    source="contrast")
             return
         tip = (f"Contrast model ({label.slices_used} central slices): {label.label}, "
                f"{label.confidence:.0%}. Demo weights, not for clinical use.")
         if label.disagrees:
             tip += f"\nThe series description names {label.header_label}."
         self.ctl.window.series_browser.set_note(label.series_uid, label.text(), label.disagrees,
-                                                tip)
+                                                tip, source="contrast")
