@@ -104,13 +104,13 @@ def test_series_browser_shows_question_mark_for_out_of_domain_contrast(qtbot, mo
     win, ctl = ai_window(qtbot, monkeypatch, ("tumour", "contrast"))
     browser = win.series_browser
     calls = []
-    monkeypatch.setattr(browser, "set_note", lambda *a: calls.append(a))
+    monkeypatch.setattr(browser, "set_note", lambda *a, source="ai": calls.append((*a, source)))
     ctl.exam._on_contrast_label(ContrastLabel(
         "uid-1", "T2", 0.99, "T1", True, 3, applicable=False,
         reasons=("sagittal slice; this model reads axial slices",)))
     ctl.exam._on_contrast_label(ContrastLabel("uid-2", "T1", 0.93, "T1", False, 3))
-    (uid, text, warn, tip), second = calls
-    assert uid == "uid-1" and text == "AI: ?" and not warn
+    (uid, text, warn, tip, source), second = calls
+    assert uid == "uid-1" and text == "AI: ?" and not warn and source == "contrast"
     assert "T2" not in text and "99" not in text
     assert "Outside this model's domain: sagittal slice; this model reads axial slices" in tip
     assert second[1] == "AI: T1 (93%)"
