@@ -97,19 +97,22 @@ def place(unit: np.ndarray, geom: Geometry) -> torch.Tensor:
     return out[0]
 
 
-def blur(u: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
-    """Separable Gaussian blur of (N, C, H, W) images, one sigma per image (pixels; 0 leaves an
-    image as it is); edges replicate."""
+def blur(u: torch.Tensor, sigma: torch.Tensor | float, mode: str = "replicate") -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) images, one sigma per image or one for all (pixels,
+    radius ceil(3 sigma); 0 leaves an image as it is). Edges ``"replicate"`` or ``"reflect"``; a
+    kernel wider than the image replicates whatever ``mode`` says, so any sigma works."""
     n, c, h, w = u.shape
-    s = torch.as_tensor(sigma, dtype=u.dtype).reshape(-1).expand(n)
+    s = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1).expand(n)
     r = max(1, int(math.ceil(3.0 * float(s.max()))))
-    offsets = torch.arange(-r, r + 1, dtype=u.dtype)
+    offsets = torch.arange(-r, r + 1, dtype=torch.float64)
     k = torch.exp(-0.5 * (offsets.view(1, -1) / s.clamp_min(1e-3).view(-1, 1)) ** 2)
-    k = k / k.sum(1, keepdim=True)                                   # (N, 2r+1)
-    flat = u.reshape(1, n * c, h, w)
+    k = (k / k.sum(1, keepdim=True)).to(dtype=u.dtype, device=u.device)   # (N, 2r+1)
     kc = k.repeat_interleave(c, 0)
-    flat = F.conv2d(F.pad(flat, (r, r, 0, 0), mode="replicate"), kc.view(n * c, 1, 1, -1), groups=n * c)
-    flat = F.conv2d(F.pad(flat, (0, 0, r, r), mode="replicate"), kc.view(n * c, 1, -1, 1), groups=n * c)
+    mode_h = mode if mode == "replicate" or r < h else "replicate"
+    mode_w = mode if mode == "replicate" or r < w else "replicate"
+    flat = u.reshape(1, n * c, h, w)
+    flat = F.conv2d(F.pad(flat, (r, r, 0, 0), mode=mode_w), kc.view(n * c, 1, 1, -1), groups=n * c)
+    flat = F.conv2d(F.pad(flat, (0, 0, r, r), mode=mode_h), kc.view(n * c, 1, -1, 1), groups=n * c)
     return flat.reshape(n, c, h, w)
 
 

@@ -9,14 +9,14 @@ Image tensors are ``(N, C, H, W)`` (batch, channel, row, column), float, in mode
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from inference.preprocess import blur
 
 Target = int | Callable[[Tensor], Tensor]
 
@@ -164,31 +164,12 @@ def target_score(output: Tensor, target: Target) -> Tensor:
     return output[..., index].sum()
 
 
-def _gaussian_kernel1d(sigma: float, dtype: torch.dtype, device: torch.device) -> Tensor:
-    radius = max(1, int(math.ceil(3.0 * sigma)))
-    grid = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    kernel = torch.exp(-0.5 * (grid / sigma) ** 2)
-    return (kernel / kernel.sum()).to(dtype=dtype, device=device)
-
-
 def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur of ``x`` (N, C, H, W), ``sigma`` in pixels, reflect-padded edges.
-
-    Kernels wider than the image are handled by replicate padding so any sigma works.
-    """
+    """Separable Gaussian blur of ``x`` (N, C, H, W), ``sigma`` in pixels, reflect-padded edges
+    (the one Gaussian of :func:`inference.preprocess.blur`); a copy of ``x`` when ``sigma`` <= 0."""
     if sigma <= 0:
         return x.clone()
-    n, c, h, w = x.shape
-    kernel = _gaussian_kernel1d(sigma, x.dtype, x.device)
-    radius = kernel.numel() // 2
-    flat = x.reshape(n * c, 1, h, w)
-    mode_h = "reflect" if radius < h else "replicate"
-    mode_w = "reflect" if radius < w else "replicate"
-    flat = F.pad(flat, (0, 0, radius, radius), mode=mode_h)
-    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1))
-    flat = F.pad(flat, (radius, radius, 0, 0), mode=mode_w)
-    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1))
-    return flat.reshape(n, c, h, w)
+    return blur(x, float(sigma), mode="reflect")
 
 
 def baseline_image(x: Tensor, baseline: str | float, *, blur_sigma: float) -> Tensor:

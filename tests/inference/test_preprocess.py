@@ -116,3 +116,27 @@ def test_input_smoothing_is_a_gaussian_of_the_placed_image_and_absent_by_default
     assert soft.std() < 0.6 * plain.std()                    # white noise loses most of its power
     stack, _, _ = stack_to_tensor(np.stack([img, img]), {**SPEC, "n_slices": 2, "smooth": 0.8}, 2)
     assert np.allclose(stack[0, 0].numpy(), soft[0].numpy(), atol=1e-5)   # the same rule for exams
+
+
+@pytest.mark.parametrize(("mode", "scipy_mode"), [("replicate", "nearest"), ("reflect", "mirror")])
+def test_blur_matches_scipy_for_both_edge_modes_and_wide_kernels(mode: str, scipy_mode: str) -> None:
+    """One Gaussian serves the input low-pass (replicate) and the maps' blur baseline (reflect,
+    torch's whole-sample mirror, scipy's "mirror"); a kernel wider than the image replicates."""
+    from scipy import ndimage as ndi
+
+    from inference.explain.base import gaussian_blur
+    from inference.preprocess import blur
+    rng = np.random.default_rng(5)
+    img = rng.random((2, 1, 24, 17)).astype(np.float32)
+    for sigma in (0.6, 2.0):  # radius 2 and 6, both narrower than the image
+        got = blur(torch.from_numpy(img), sigma, mode=mode).numpy()
+        truncate = np.ceil(3 * sigma) / sigma
+        expect = ndi.gaussian_filter(img, (0, 0, sigma, sigma), mode=scipy_mode, truncate=truncate)
+        assert np.allclose(got, expect, atol=1e-5)
+    per_image = blur(torch.from_numpy(img), torch.tensor([0.6, 2.0]), mode=mode).numpy()
+    assert np.allclose(per_image[1], blur(torch.from_numpy(img[1:]), 2.0, mode=mode).numpy()[0], atol=1e-6)
+    wide = blur(torch.from_numpy(img), 8.0, mode=mode).numpy()     # radius 24 >= 17 columns
+    expect = ndi.gaussian_filter(img, (0, 0, 8.0, 8.0), mode="nearest", truncate=3.0)
+    assert np.allclose(wide, expect, atol=1e-5)
+    reflect = gaussian_blur(torch.from_numpy(img), 2.0).numpy()
+    assert np.allclose(reflect, blur(torch.from_numpy(img), 2.0, mode="reflect").numpy())
