@@ -79,8 +79,7 @@ def transplant(task: str, n: int = 240, weights: str | None = None, generator: s
     modality = recipes.MODALITY[task]
 
     def found(images: list[np.ndarray]) -> list[bool]:
-        preds = [p for i in range(0, len(images), 32)
-                 for p in clf.predict_batch(images[i:i + 32], modality=modality, orientation="axial")]
+        preds = clf.predict_batch(images, modality=modality, orientation="axial")  # batches itself
         return [p.probabilities[finding] >= 0.5 for p in preds]
 
     def own(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
