@@ -18,6 +18,17 @@ os.environ.setdefault("SLICEWISE_SETTINGS_DIR", os.path.join(_RUN_DIR, "settings
 # Qt fixtures (isolated settings for every test, phantoms, a main window) live in gui_support.
 pytest_plugins = ["tests.gui_support"]
 
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Let background jobs that outlived their test's window end before the interpreter does
+    (a worker killed at exit makes Qt print a warning on the terminal)."""
+    import sys
+
+    if "viewer.state.jobs" in sys.modules:
+        sys.modules["viewer.state.jobs"].wait_for_workers(60000)
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DICOM = (REPO / ".." / "shared" / "dicom").resolve()
 

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 APP_NAME = "SliceWise"
 ORG_NAME = "SliceWise"
@@ -125,10 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         window.open_paths(paths)  # a path that does not exist is named in the Messages panel
     else:
         window.open_sample_study()
-    code = int(app.exec())
-    # Everything the reader made was saved in MainWindow.shutdown (measurements, quiz sessions,
-    # settings, synced). A classifier batch still running in a worker thread only computes, and
-    # tearing down torch and Qt at interpreter exit took seconds: leave at once.
+    leave(int(app.exec()))
+
+
+def leave(code: int) -> NoReturn:
+    """End a GUI process once its event loop returned. Everything the reader made was saved in
+    MainWindow.shutdown (measurements, quiz sessions, settings, synced). A classifier still
+    running in a worker thread only computes; tearing down torch and Qt at interpreter exit took
+    seconds, and a worker killed there makes Qt print a warning: leave at once."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.gui_support import make_volume
-from viewer.state.jobs import JobError, JobRunner
+from viewer.state.jobs import JobError, JobRunner, wait_for_workers
 from viewer.state.viewer_state import Message, ViewerState
 
 
@@ -113,6 +113,20 @@ def test_shutdown_returns_quickly_with_running_job(qtbot, runner):
     start = time.monotonic()
     assert runner.shutdown(1000)
     assert time.monotonic() - start < 1.0
+
+
+def test_wait_for_workers_outlasts_a_job_that_ignores_cancel(qtbot, runner):
+    """A job with no cancellation point (one long computation) outlives a window's short
+    shutdown; wait_for_workers cancels every live runner and waits it out, so that no worker is
+    left for interpreter exit to kill."""
+    release = threading.Event()
+    runner.submit("long", lambda ctx: release.wait(5.0))
+    other = JobRunner()
+    other.submit("loop", lambda ctx: [time.sleep(0.01) for _ in iter(ctx.cancelled, True)])
+    assert not runner.shutdown(50)                  # the window's brief wait gives up
+    threading.Timer(0.3, release.set).start()
+    assert wait_for_workers(5000)
+    assert runner.active_threads() == 0 and other.active_threads() == 0
 
 
 def test_state_clamps_slice_and_window(qtbot):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from viewer.cli.errors import CommandError
 from viewer.modules.ai.service import ModelPool
@@ -100,10 +101,10 @@ def _replay(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
     return 1 if failed else 0
 
 
-def _gui(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
+def _gui(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> NoReturn:
     import logging
 
-    from viewer.app import create_application, create_main_window
+    from viewer.app import create_application, create_main_window, leave
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_application([])
@@ -116,5 +117,5 @@ def _gui(args: argparse.Namespace, cases, methods: tuple[str, ...]) -> int:
         presenter.ended.connect(window.close)
     else:
         teaching.start_quiz(cases, args.out, methods, reader=getattr(args, "reader", ""))
-        teaching.quiz_ended.connect(lambda: print(f"session: {teaching.out_csv}"))
-    return int(app.exec())
+        teaching.quiz_ended.connect(lambda: print(f"session: {teaching.out_csv}", flush=True))
+    leave(int(app.exec()))

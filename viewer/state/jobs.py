@@ -27,6 +27,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,23 @@ def lower_thread_priority(nice: int | None = None) -> None:
         log.debug("worker priority unchanged: %s", exc)
 
 JobFn = Callable[["JobContext"], Any]
+_runners: "weakref.WeakSet[JobRunner]" = weakref.WeakSet()   # every live runner, for wait_for_workers
+
+
+def wait_for_workers(timeout_ms: int) -> bool:
+    """Cancel every live runner's jobs and wait up to ``timeout_ms`` in all for their workers;
+    True when none is left running. For a process that ends by returning from Python (tests,
+    scripts): a worker still running when the interpreter finalises is killed mid-job, which
+    Qt reports on the terminal ("Qt Concurrent has caught an exception...")."""
+    deadline = time.monotonic() + max(0, timeout_ms) / 1000.0
+    done = True
+    for runner in list(_runners):
+        try:
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            done = runner.shutdown(left) and done
+        except RuntimeError:   # its Qt object is already deleted, and so are its threads
+            continue
+    return done
 
 
 @dataclass(frozen=True)
@@ -194,6 +212,7 @@ class JobRunner(QObject):
         self._emitter.errored.connect(self._on_worker_errored, q)
         self._emitter.stopped.connect(self._on_worker_stopped, q)
         self._emitter.ended.connect(self._on_worker_ended, q)
+        _runners.add(self)
 
     # -- API -------------------------------------------------------------------------------
     def submit(self, key: str, fn: JobFn, *, label: str = "",
