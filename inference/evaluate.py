@@ -4,8 +4,8 @@ Held-out seeds start at ``HELD_OUT_SEED_START`` (1 000 000; training never uses 
 picks a block of them. Reports classification metrics, map scores (Grad-CAM and occlusion:
 pointing game with the tolerance stated, the stricter inside-the-mask rate, and split by the
 model's own call into lesions found and missed, energy in the mask, deletion / insertion AUC),
-for detectors the sensitivity per lesion size (:func:`sensitivity_by_size`) and the
-model-randomisation sanity check (rank correlation of
+for detectors the sensitivity per lesion size (:func:`sensitivity_by_size`) and per lesion
+appearance (:func:`sensitivity_by_look`), and the model-randomisation sanity check (rank correlation of
 trained vs randomised Grad-CAM maps; near 0 is good), expected calibration error before / after
 temperature scaling (``--reliability PNG`` draws the diagram) and out-of-domain detection ROC AUC
 (``--ood N`` items per group; see ``inference.evaluate_trust``). ``--json`` prints one JSON object.
@@ -116,6 +116,33 @@ def sensitivity_by_size(samples: list[recipes.Sample], called: np.ndarray) -> li
         rows.append({"diameter_share": [lo, hi], "n": len(hits),
                      "sensitivity": float(np.mean(hits)) if hits else None})
     return rows
+
+
+#: A homogeneous lesion whose core is within this log-ratio of grey matter's signal (about +-15 %)
+#: is "grey-matter isointense" in :func:`sensitivity_by_look`: a real appearance (many metastases,
+#: lymphoma) that the eye finds by shape and mass effect, not by its brightness.
+ISOINTENSE_LOG = 0.15
+
+
+def lesion_subgroup(look: dict[str, Any]) -> str:
+    """The subgroup of :func:`sensitivity_by_look` that a lesion's ``Sample.look`` falls in."""
+    kind = str(look.get("kind", "unknown"))
+    ratio = look.get("core_vs_grey_matter")
+    if kind == "homogeneous" and ratio is not None and ratio > 0:
+        iso = abs(float(np.log(ratio))) < ISOINTENSE_LOG
+        kind += ", grey-matter isointense" if iso else ", not grey-matter isointense"
+    return kind
+
+
+def sensitivity_by_look(samples: list[recipes.Sample], called: np.ndarray) -> list[dict[str, Any]]:
+    """A detector's sensitivity per lesion appearance (the generator's own kinds, homogeneous
+    brain lesions split by :func:`lesion_subgroup`); empty when the generator does not say."""
+    groups: dict[str, list[bool]] = {}
+    for s, c in zip(samples, np.asarray(called, bool)):
+        if int(s.target) == 1 and isinstance(s.look, dict):
+            groups.setdefault(lesion_subgroup(s.look), []).append(bool(c))
+    return [{"look": name, "n": len(hits), "sensitivity": float(np.mean(hits))}
+            for name, hits in sorted(groups.items())]
 
 
 def map_scores(clf: Classifier, samples: list[recipes.Sample], n_maps: int,
@@ -290,6 +317,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     called = probs.argmax(1) == 1           # detectors: the model called the finding
     if args.task in ("tumour", "ct-lesion"):
         result["sensitivity_by_size"] = sensitivity_by_size(samples, called)
+        result["sensitivity_by_look"] = sensitivity_by_look(samples, called)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps, called=called)
         result["maps"]["reference"] = map_reference(clf, samples, args.maps)
@@ -378,6 +406,9 @@ def _table(result: dict[str, Any]) -> str:
         sens = "n/a" if band["sensitivity"] is None else f"{band['sensitivity']:.2f}"
         lines.append(f"{'sensitivity':>18}: lesions {100 * lo:.0f}-{100 * hi:.0f} % of the field of view "
                      f"across: {sens} (n {band['n']})")
+    for group in result.get("sensitivity_by_look", []):
+        lines.append(f"{'sensitivity':>18}: {group['look']} lesions: {group['sensitivity']:.2f} "
+                     f"(n {group['n']})")
     for method in ("gradcam", "occlusion"):
         m = result["maps"].get(method)
         if m:

@@ -116,6 +116,8 @@ class Sample:
     mask: Any = None            # bool (H, W) or {label: {plane: (S, H, W)}}
     region: Any = None          # bool (H, W): where the finding's evidence may lie (lesion detectors'
                                 # own generators: the space inside the skull, the body in CT)
+    look: Any = None            # lesion detectors: what the lesion looks like ({"kind", ...}; the
+                                # generator's own words), None on negatives
 
 
 #: Phantom generators: "physics" (3-D head through MR signal equations; randomised CT), "classic"
@@ -172,11 +174,11 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
                                      anatomy=generator == "varied-anatomy")
         else:
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
-        return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial)
+        return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial, s.look)
     if task == "ct-lesion":   # varied: lesions and anatomy of varied appearance (ct.py)
         c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic",
                               small_lesions=generator == "varied-small")
-        return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body)
+        return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body, c.look)
     if task == "contrast":
         k = seed % len(phantoms.CONTRASTS)
         s = phantoms.brain_slice(seed, shape, contrast=phantoms.CONTRASTS[k])
@@ -193,8 +195,8 @@ def _generated_sample(task: str, seed: int, size: int, generator: str) -> Sample
     (tumour, ct-lesion) or None (contrast). Image shapes vary from size * 0.9 to size * 1.5."""
     if generator == "independent":
         from inference import phantoms_check
-        image, target, mask = phantoms_check.sample(task, seed, size)
-        return Sample(image, np.array(target), mask)
+        d = phantoms_check.draw(task, seed, size)
+        return Sample(d.image, np.array(d.target), d.mask, look=d.look)
     if generator != "physics":
         raise ValueError(f"unknown generator {generator!r}; choose one of {GENERATORS}")
     from inference.phantoms.training_data import physics_sample

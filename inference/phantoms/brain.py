@@ -15,6 +15,7 @@ intensity scaling, rotation and Rician noise.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,9 @@ class BrainSlice:
     spacing: tuple[float, float]
     body: np.ndarray | None = None
     intracranial: np.ndarray | None = None
+    #: what the tumour looks like: {"kind": the "varied" kind or "ring", "core_vs_grey_matter":
+    #: its core's signal over grey matter's (varied), "oedema": bool}; None without a tumour
+    look: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -403,7 +407,23 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
     else:
         z = anat.tumour[0] if anat.tumour is not None else float(rng.uniform(-0.25, 0.25))
     img, mask, body, intracranial = _render(anat, shape, contrast, z, rng)
-    return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0), body, intracranial)
+    return BrainSlice(img, mask, bool(mask.any()), contrast, (1.0, 1.0), body, intracranial,
+                      _seen(anat, contrast) if mask.any() else None)
+
+
+def _seen(anat: _Anatomy, contrast: str) -> dict[str, Any]:
+    """What a drawn tumour looks like, for subgroup figures (``inference.evaluate``)."""
+    look = anat.look
+    if look is None:
+        return {"kind": "ring", "oedema": True}
+    t = _TISSUE[contrast]
+    gains = anat.folds.tissue_gain if anat.folds is not None and anat.folds.tissue_gain else ()
+    gain = dict(zip(t, gains)) if gains else {}
+    wm, gm = t["wm"] * gain.get("wm", 1.0), t["gm"] * gain.get("gm", 1.0)
+    seen: dict[str, Any] = {"kind": look.kind, "oedema": look.oedema}
+    if look.kind != "cystic":   # a cyst's core is fluid, not the drawn factor
+        seen["core_vs_grey_matter"] = float(wm * look.core / gm)
+    return seen
 
 
 def brain_mr_volume(seed: int = 0, n_slices: int = 24, size: int = 256, tumour: bool = True,

@@ -16,6 +16,7 @@ where the varied generator has almost none; everything else is the varied slice 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,8 @@ class CTSlice:
     lesion: bool
     spacing: tuple[float, float]
     body: np.ndarray | None = None
+    #: what the lesion looks like: {"kind": the "varied" kind, or "classic"}; None without a lesion
+    look: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,8 @@ def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None =
     shape = (size, size) if isinstance(size, int) else tuple(size)
     z = a.lesion[0] if a.lesion is not None else float(rng.uniform(-0.3, 0.3))
     img, mask, body = _render(a, shape, z, rng)
-    return CTSlice(img, mask, bool(mask.any()), (0.8, 0.8), body)
+    seen = {"kind": look.kind if look is not None else "classic"} if mask.any() else None
+    return CTSlice(img, mask, bool(mask.any()), (0.8, 0.8), body, seen)
 
 
 def ct_volume(seed: int = 0, n_slices: int = 24, size: int = 256,

@@ -6,6 +6,7 @@ Lesions: homogeneous, rim or cystic, density anywhere from -5 to liver + 60 HU b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,8 @@ class AbdomenSlice:
     mask: np.ndarray
     body: np.ndarray
     pixel_mm: float
+    #: what the lesion looks like: {"kind"}
+    look: dict[str, Any] | None = None
 
 
 def abdomen_slice(rng: np.random.Generator, shape: tuple[int, int], lesion: bool) -> AbdomenSlice:
@@ -56,6 +59,7 @@ def abdomen_slice(rng: np.random.Generator, shape: tuple[int, int], lesion: bool
         img[cav & ~liver & (np.hypot(y - cy, x - cx) < rng.uniform(8, 18))] = rng.choice(
             [20.0, -950.0, 250.0])
     mask = np.zeros(shape, bool)
+    kind = ""
     if lesion:
         r = rng.uniform(3, 20)
         ys, xs = np.nonzero(liver)
@@ -79,4 +83,5 @@ def abdomen_slice(rng: np.random.Generator, shape: tuple[int, int], lesion: bool
             img[mask & (blob > 0.9)] = liver_hu + rng.uniform(-10, 40)
     img = fft_smooth(img, rng.uniform(0.5, 1.0))
     img = img + rng.normal(0, rng.uniform(6, 16), shape)
-    return AbdomenSlice(np.maximum(img, -1024).astype(np.float32), mask, body, float(pixel_mm))
+    look = {"kind": str(kind)} if lesion and mask.any() else None
+    return AbdomenSlice(np.maximum(img, -1024).astype(np.float32), mask, body, float(pixel_mm), look)

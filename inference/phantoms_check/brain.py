@@ -8,6 +8,7 @@ anywhere in 0.1-1.0 (hypo- or hyperintense), 6-36 mm.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,8 @@ class HeadSlice:
     body: np.ndarray
     contrast: str
     pixel_mm: float
+    #: what the lesion looks like: {"kind", "core_vs_grey_matter" (not for cysts), "oedema"}
+    look: dict[str, Any] | None = None
 
 
 def head_slice(rng: np.random.Generator, shape: tuple[int, int], contrast: str,
@@ -75,6 +78,7 @@ def head_slice(rng: np.random.Generator, shape: tuple[int, int], contrast: str,
         dist = np.hypot(y - p0[0] - t * dirn[0], x - p0[1] - t * dirn[1])
         img[(dist < rng.uniform(0.7, 1.5)) & brain] = vessel
     mask = np.zeros(shape, bool)
+    look: dict[str, Any] | None = None
     if lesion:
         r = rng.uniform(3, 18)
         for _ in range(100):
@@ -93,9 +97,13 @@ def head_slice(rng: np.random.Generator, shape: tuple[int, int], contrast: str,
         elif kind == "cystic":
             img[mask] = csf * rng.uniform(0.8, 1.2)
             img[mask & (blob > 0.88)] = ring
+        look = {"kind": str(kind), "oedema": False}
+        if kind != "cystic":
+            look["core_vs_grey_matter"] = float(core / gm)
     img = fft_smooth(img, rng.uniform(0.5, 1.2))
     img *= 1 + rng.uniform(0, 0.3) * smooth_noise(rng, shape, max(shape) / 4)
     sd = rng.uniform(0.01, 0.05)
     img = np.abs(img + sd * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)))
     img *= rng.uniform(100, 4000)
-    return HeadSlice(img.astype(np.float32), mask, head, contrast, float(pixel_mm))
+    return HeadSlice(img.astype(np.float32), mask, head, contrast, float(pixel_mm),
+                     look if mask.any() else None)

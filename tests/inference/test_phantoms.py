@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from inference import phantoms
+from inference import phantoms, recipes
 
 
 def test_brain_slice_deterministic_and_seed_dependent() -> None:
@@ -81,7 +81,6 @@ def test_knee_exam_labels_and_locations() -> None:
 
 
 def test_seed_ranges_are_disjoint() -> None:
-    from inference import recipes
     assert recipes.VAL_SEED_START + 500_000 <= recipes.HELD_OUT_SEED_START
 
 
@@ -115,6 +114,26 @@ def test_varied_lesions_span_kinds_sizes_and_both_directions_of_contrast() -> No
                                   phantoms.brain_slice(7, 96, tumour=True, style="ring").image)
     with pytest.raises(ValueError, match="style"):
         phantoms.brain_slice(0, 64, style="cartoon")
+
+
+def test_slices_say_what_their_lesion_looks_like() -> None:
+    """Each phantom's ``look`` (for subgroup figures) names the kind it drew; brain lesions other
+    than cysts also give their core's signal over grey matter's; healthy slices have none."""
+    from inference.phantoms.brain import _look
+    from inference.phantoms.ct import _look as ct_look
+    from inference.phantoms.shapes import sub_rng
+
+    for seed in range(1, 30, 2):
+        s = phantoms.brain_slice(seed, 64, tumour=True, style="varied")
+        assert s.look["kind"] == _look(sub_rng(seed, 5)).kind
+        ratio = s.look.get("core_vs_grey_matter")
+        assert (ratio is None) == (s.look["kind"] == "cystic") and (ratio is None or 0.1 < ratio < 4)
+        c = phantoms.ct_slice(seed, 64, lesion=True, style="varied")
+        assert c.look is None if not c.mask.any() else c.look == {"kind": ct_look(sub_rng(seed, 14)).kind}
+    assert phantoms.brain_slice(2, 64, tumour=False, style="varied").look is None
+    assert phantoms.brain_slice(1, 64, tumour=True).look["kind"] == "ring"
+    assert recipes.phantom_sample("tumour", 3, 64, generator="varied").look is not None
+    assert recipes.phantom_sample("ct-lesion", 2, 64, generator="varied").look is None
 
 
 def test_varied_ct_lesions_are_hypo_and_hyperdense() -> None:

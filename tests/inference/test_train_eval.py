@@ -59,6 +59,18 @@ def test_evaluate_json_has_every_key(trained: Path, capsys) -> None:
     called = sum(round(b["sensitivity"] * b["n"]) for b in bands if b["n"])
     assert called == result["confusion_matrix"][1][1]
     assert result["image_size"] == 48                # drawn at the model's input size by default
+    looks = result["sensitivity_by_look"]          # the varied generator says what each lesion is
+    assert sum(g["n"] for g in looks) == sum(b["n"] for b in bands)
+    assert sum(round(g["sensitivity"] * g["n"]) for g in looks) == called
+
+
+def test_lesion_subgroups_split_homogeneous_lesions_by_grey_matter_isointensity() -> None:
+    assert evaluate.lesion_subgroup({"kind": "homogeneous", "core_vs_grey_matter": 1.1}) == \
+        "homogeneous, grey-matter isointense"
+    assert evaluate.lesion_subgroup({"kind": "homogeneous", "core_vs_grey_matter": 1.3}) == \
+        "homogeneous, not grey-matter isointense"
+    assert evaluate.lesion_subgroup({"kind": "rim", "core_vs_grey_matter": 1.0}) == "rim"
+    assert evaluate.lesion_subgroup({"kind": "homogeneous"}) == "homogeneous"   # CT: no grey matter
 
 
 def test_evaluate_draws_phantoms_at_a_scanner_matrix_when_asked(trained: Path, capsys) -> None:
