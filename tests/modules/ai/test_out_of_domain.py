@@ -243,3 +243,21 @@ def test_model_card_shows_lesions_found_by_size():
     card = ModelCard("ct-lesion", "ct-lesion", ("no lesion", "lesion"), "vgg-narrow", "CT", "slice",
                      metrics=metrics)
     assert "Lesions found, by size" in card_html(card)
+
+
+def test_model_card_shows_lesions_found_by_appearance():
+    """Beside size, the card says which kinds of lesion the detector finds (manifest metrics
+    ``sensitivity_by_look``), on its own phantoms and on the independent generator."""
+    from viewer.modules.ai.panel_text import card_html, look_text
+    from viewer.modules.ai.records import ModelCard
+
+    own = [{"look": "cystic", "n": 53, "sensitivity": 0.96}, {"look": "ring", "n": 0, "sensitivity": 0.5}]
+    other = [{"look": "rim", "n": 68, "sensitivity": 0.53}, {"look": 3, "n": 1, "sensitivity": 1.0}]
+    metrics = {"sensitivity_by_look": own, "independent_generator": {"sensitivity_by_look": other}}
+    text = look_text(metrics)
+    assert text == ("Lesions found, by appearance: own phantoms cystic 0.96 (n 53); "
+                    "independent generator rim 0.53 (n 68)")      # empty and malformed rows left out
+    assert look_text({}) == "" and look_text({"sensitivity_by_look": "junk"}) == ""
+    card = ModelCard("tumour", "tumour", ("no tumour", "tumour"), "vgg-narrow", "MR", "slice",
+                     metrics=metrics)
+    assert "Lesions found, by appearance" in card_html(card)

@@ -11,7 +11,8 @@ from inference.map_trust import TRUST_AIM, untrusted_planes, untrusted_summary
 from inference.results import Prediction
 from viewer.modules.ai.state import KneeResult, ModelCard
 
-__all__ = ["calibration_text", "card_html", "domain_text", "knee_html", "knee_planes_out", "size_text"]
+__all__ = ["calibration_text", "card_html", "domain_text", "knee_html", "knee_planes_out", "look_text",
+           "size_text"]
 
 
 def calibration_text(card: ModelCard) -> str:
@@ -60,6 +61,31 @@ def size_text(metrics: Mapping[str, Any]) -> str:
             + "; ".join(p for p in parts if p))
 
 
+def _looks(rows: Any) -> str:
+    parts = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping):
+            continue
+        name, sens, n = row.get("look"), row.get("sensitivity"), row.get("n")
+        if isinstance(name, str) and isinstance(sens, (int, float)) and isinstance(n, int) and n:
+            parts.append(f"{name} {sens:.2f} (n {n})")
+    return ", ".join(parts)
+
+
+def look_text(metrics: Mapping[str, Any]) -> str:
+    """"Lesions found, by appearance: own phantoms cystic 0.96 (n 53), ...; independent generator
+    ..." from the manifest's ``metrics.sensitivity_by_look`` (and its independent block's); ""
+    for a model without it."""
+    own = _looks(metrics.get("sensitivity_by_look"))
+    other = metrics.get("independent_generator")
+    independent = _looks(other.get("sensitivity_by_look")) if isinstance(other, Mapping) else ""
+    if not own and not independent:
+        return ""
+    parts = [f"own phantoms {own}" if own else "",
+             f"independent generator {independent}" if independent else ""]
+    return "Lesions found, by appearance: " + "; ".join(p for p in parts if p)
+
+
 def domain_text(card: ModelCard) -> str:
     """"Reads: MR · brain · axial slices" from the card's domain; "" when unknown."""
     dom = card.domain or {}
@@ -94,9 +120,9 @@ def card_html(card: ModelCard) -> str:
     else:
         rows.append("Metrics: not measured")
     rows.append(e(calibration_text(card)))
-    sizes = size_text(card.metrics)
-    if sizes:
-        rows.append(e(sizes))
+    for text in (size_text(card.metrics), look_text(card.metrics)):
+        if text:
+            rows.append(e(text))
     untrusted = untrusted_summary(card.metrics)
     if untrusted:
         rows.append(f"<b>Maps not trustworthy</b> (they point at the finding in fewer than "
