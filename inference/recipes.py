@@ -124,14 +124,21 @@ class Sample:
 #: (the first fixed-grey-level phantoms), "varied" (the classic phantoms with lesions of every
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
-GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "mixed",
-              "varied-physics", "independent")
+GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso",
+              "varied-looks", "mixed", "varied-physics", "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
 #: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
 #: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
 #: "varied-small" (ct-lesion): "varied" with lesion radii log-uniform from 3 mm (ct.SMALL_RADII).
+#: "varied-iso" (tumour): "varied" with a share of the tumours (ISO_SHARE) homogeneous, grey-matter
+#: isointense and without oedema (many metastases and lymphoma look so; the varied generator draws
+#: few, and the model trained on it misses most of them).
+#: "varied-looks" (lesion detectors): "varied" with each lesion's core level, rim level (hypo- or
+#: hyperintense / -dense) and rim width drawn independently, SynthSeg-style; brain: ISO_SHARE of
+#: the tumours isointense as in "varied-iso" and oedema in a quarter instead of a half.
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
+ISO_SHARE = {"varied-iso": 0.3, "varied-looks": 0.15}
 #: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
 #: others (drawn per seed): two drawing styles of the same finding.
 VARIED_PHYSICS_SHARE = 0.5
@@ -143,7 +150,7 @@ DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "va
 
 
 #: Generators drawn by brain.py / ct.py / knee.py here: "classic" and the varied family.
-_VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small")
+_VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso", "varied-looks")
 _DRAWN_HERE = ("classic", *_VARIED)
 
 
@@ -171,13 +178,16 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
             contrast = phantoms.CONTRASTS[int(sub_rng(seed, 96).integers(0, len(phantoms.CONTRASTS)))]
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2), contrast=contrast, style="varied",
                                      free_head=generator == "varied-head",
-                                     anatomy=generator == "varied-anatomy")
+                                     anatomy=generator == "varied-anatomy",
+                                     iso_share=ISO_SHARE.get(generator, 0.0),
+                                     free_looks=generator == "varied-looks")
         else:
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial, s.look)
     if task == "ct-lesion":   # varied: lesions and anatomy of varied appearance (ct.py)
         c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic",
-                              small_lesions=generator == "varied-small")
+                              small_lesions=generator == "varied-small",
+                              free_looks=generator == "varied-looks")
         return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body, c.look)
     if task == "contrast":
         k = seed % len(phantoms.CONTRASTS)

@@ -375,6 +375,11 @@ _GENERATOR_TEXT = {
                        "freely (inference.phantoms.brain, anatomy): as 'varied-head', plus a grey/white "
                        "boundary folded at many scales, straight vessels and sulci, tissue grey levels "
                        "x0.55-1.6, sharper slices and lobulated lesions"),
+    "varied-iso": ("SliceWise synthetic phantoms, 'varied' style with 30 % of the tumours homogeneous, "
+                   "grey-matter isointense and without oedema (inference.phantoms.brain, iso_share)"),
+    "varied-looks": ("SliceWise synthetic phantoms, 'varied' style with lesion looks drawn freely: core "
+                     "and rim levels (hypo or hyper) and rim width drawn independently; brain: 15 % "
+                     "homogeneous grey-matter isointense, oedema in a quarter"),
     "varied-small": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too "
                      "(inference.phantoms.ct, small_lesions): as 'varied', lesion radius log-uniform "
                      "3-39 mm (a quarter under 11 mm across)"),
@@ -398,9 +403,9 @@ def _training_generator(task: str, choice: str | None) -> str:
                          "the independent generator is kept for validation")
     if generator in ("physics", "mixed") and task == "knee":
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
-    if generator in ("varied", "varied-physics") and task not in ("tumour", "ct-lesion"):
+    if generator in ("varied", "varied-physics", "varied-looks") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
-    if generator in ("varied-head", "varied-anatomy") and task != "tumour":
+    if generator in ("varied-head", "varied-anatomy", "varied-iso") and task != "tumour":
         raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")
     if generator == "varied-small" and task != "ct-lesion":
         raise SystemExit("--generator varied-small draws liver lesions: ct-lesion only")

@@ -174,6 +174,9 @@ class _Look:
     rim_width: float
     texture: float
     oedema: bool
+    #: grey-matter isointense: the core at the slice's grey-matter signal x0.9-1.1, whatever
+    #: ``core`` says (``brain_slice(iso_share=...)``)
+    iso: bool = False
 
 
 STYLES = ("ring", "varied")
@@ -355,7 +358,7 @@ def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray
     if look.kind == "infiltrative":   # ill-defined: the signal fades over the outer half
         sh.blend_ill_defined(img, rr, brain, wm * look.core)
     else:
-        img[mask] = wm * look.core
+        img[mask] = t["gm"] * rng.uniform(0.9, 1.1) if look.iso else wm * look.core
         if look.kind == "ring":
             img[mask & (rr > 1 - look.rim_width)] = wm * look.rim
         elif look.kind == "cystic":
@@ -370,13 +373,17 @@ def _varied_lesion(img: np.ndarray, anat: _Anatomy, v: np.ndarray, u: np.ndarray
 
 def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | None = None,
                 contrast: str = "T1 post-contrast", hard: bool = True, style: str = "ring",
-                free_head: bool = False, anatomy: bool = False) -> BrainSlice:
+                free_head: bool = False, anatomy: bool = False, iso_share: float = 0.0,
+                free_looks: bool = False) -> BrainSlice:
     """A seeded axial brain slice (H, W) with ground-truth tumour mask; tumour=None draws it.
     ``style`` "varied" draws the lesion's appearance at random (see the module docstring);
     with ``free_head`` also the scalp, skull and head outline (``_Scalp``); with ``anatomy``
     (implies ``free_head``) a folded grey/white boundary, straight vessels and sulci, wider tissue
     grey levels, sharper slices and lobulated lesions (``_Gyri``, ``ANATOMY_*``), drawn from a
-    stream of their own: the rest of the seed's slice is the "varied" one."""
+    stream of their own: the rest of the seed's slice is the "varied" one. ``iso_share``: that
+    share of the tumours homogeneous, grey-matter isointense, without oedema; ``free_looks``: the
+    others' core and rim levels (hypo or hyper) and rim width drawn independently, oedema halved.
+    Both draw from streams of their own too."""
     if contrast not in _TISSUE:
         raise ValueError(f"unknown MR contrast {contrast!r}; choose one of {CONTRASTS}")
     if style not in STYLES:
@@ -385,7 +392,14 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
     if tumour is None:
         tumour = bool(rng.integers(0, 2))
     varied = style == "varied"
-    anat = _anatomy(rng, tumour, hard, _look(sh.sub_rng(seed, 5)) if varied else None,
+    look = _look(sh.sub_rng(seed, 5)) if varied else None
+    if look is not None and iso_share > 0 and sh.sub_rng(seed, 19).random() < iso_share:
+        look = replace(look, kind="homogeneous", iso=True, oedema=False)
+    elif look is not None and free_looks:   # core, rim level and rim width drawn independently
+        frng = sh.sub_rng(seed, 20)
+        look = replace(look, core=_factor(frng), rim=_factor(frng),
+                       rim_width=float(frng.uniform(0.1, 0.5)), oedema=look.oedema and frng.random() < 0.5)
+    anat = _anatomy(rng, tumour, hard, look,
                     _folds(sh.sub_rng(seed, 8), free_head or anatomy) if varied else None)
     if varied and anatomy and anat.folds is not None:
         arng = sh.sub_rng(seed, 18)
@@ -422,7 +436,7 @@ def _seen(anat: _Anatomy, contrast: str) -> dict[str, Any]:
     wm, gm = t["wm"] * gain.get("wm", 1.0), t["gm"] * gain.get("gm", 1.0)
     seen: dict[str, Any] = {"kind": look.kind, "oedema": look.oedema}
     if look.kind != "cystic":   # a cyst's core is fluid, not the drawn factor
-        seen["core_vs_grey_matter"] = float(wm * look.core / gm)
+        seen["core_vs_grey_matter"] = 1.0 if look.iso else float(wm * look.core / gm)
     return seen
 
 

@@ -245,10 +245,13 @@ SMALL_RADII = (0.0155, 0.2)
 
 
 def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None = None,
-             hard: bool = True, style: str = "classic", small_lesions: bool = False) -> CTSlice:
+             hard: bool = True, style: str = "classic", small_lesions: bool = False,
+             free_looks: bool = False) -> CTSlice:
     """A seeded axial abdominal CT slice in HU (H, W) with lesion mask; lesion=None draws it.
     ``style`` "varied" draws the lesion's appearance at random (see the module docstring);
-    ``small_lesions`` (varied only) draws its radius log-uniformly over :data:`SMALL_RADII`."""
+    ``small_lesions`` (varied only) draws its radius log-uniformly over :data:`SMALL_RADII`;
+    ``free_looks`` (varied only) the core and rim densities (hypo or hyper, 15-70 HU from the
+    liver) and the rim width independently."""
     if style not in STYLES:
         raise ValueError(f"unknown lesion style {style!r}; choose one of {STYLES}")
     rng = sh.sub_rng(seed, 11)
@@ -260,6 +263,11 @@ def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None =
         if small_lesions:
             lo, hi = np.log(SMALL_RADII)
             look = replace(look, radius=float(np.exp(sh.sub_rng(seed, 17).uniform(lo, hi))))
+        if free_looks:   # core and rim density (hypo or hyper) and rim width drawn independently
+            frng = sh.sub_rng(seed, 21)
+            sign = lambda: 1 if frng.random() < 0.5 else -1   # noqa: E731
+            look = replace(look, offset=float(frng.uniform(15, 70)) * sign(),
+                           rim=float(frng.uniform(15, 70)) * sign(), rim_width=float(frng.uniform(0.1, 0.5)))
     a = _abdomen(rng, lesion, hard, look)
     if look is not None:     # varied: a wider field of view and body size
         f = sh.sub_rng(seed, 15).uniform(0.85, 1.25)

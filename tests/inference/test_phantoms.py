@@ -264,3 +264,56 @@ def test_varied_small_changes_only_the_lesion_size() -> None:
     negative = recipes.phantom_sample("ct-lesion", 4, 96, generator="varied-small")
     plain_negative = recipes.phantom_sample("ct-lesion", 4, 96, generator="varied")
     assert np.array_equal(negative.image, plain_negative.image)
+
+
+def test_varied_iso_draws_isointense_tumours_and_leaves_the_rest_of_the_slice() -> None:
+    """``--generator varied-iso`` (tumour): a share of the tumours homogeneous, grey-matter
+    isointense and without oedema; every other slice is the varied one, pixel for pixel, and an
+    isointense tumour changes the anatomy only where the tumour and its oedema were."""
+    from scipy import ndimage as ndi
+
+    from inference.phantoms.shapes import ring_around
+
+    iso = 0
+    for seed in range(1, 60, 2):
+        a = recipes.phantom_sample("tumour", seed, 96, generator="varied")
+        b = recipes.phantom_sample("tumour", seed, 96, generator="varied-iso")
+        assert np.array_equal(a.mask, b.mask)
+        if b.look == {"kind": "homogeneous", "oedema": False, "core_vs_grey_matter": 1.0}:
+            iso += 1
+            near = ndi.binary_dilation(a.mask, iterations=12)       # the tumour and any oedema
+            # the same anatomy elsewhere (the noise is drawn afresh: compare the smoothed slices)
+            diff = np.abs(ndi.gaussian_filter(a.image, 2) - ndi.gaussian_filter(b.image, 2))[~near]
+            assert diff.mean() < 0.03 * np.percentile(a.image, 99)
+            inside, around = np.median(b.image[b.mask]), np.median(b.image[ring_around(b.mask, 2)])
+            assert inside != np.median(a.image[a.mask]) and 0.4 < inside / around < 2.5
+        else:
+            assert np.array_equal(a.image, b.image) and a.look == b.look
+    assert 4 <= iso <= 16                                           # about 30 % of 30 tumours
+
+
+def test_varied_looks_draw_core_and_rim_levels_independently() -> None:
+    """``--generator varied-looks``: rims darker than the core as well as brighter (brain and
+    liver), rims of any width, and the healthy slices unchanged."""
+    from inference.phantoms.brain import _factor
+    from inference.phantoms.ct import _look as ct_look
+    from inference.phantoms.shapes import sub_rng
+
+    brain_rims, liver_rims = set(), set()
+    for seed in range(1, 120, 2):
+        s = phantoms.brain_slice(seed, 64, tumour=True, style="varied", free_looks=True)
+        frng = sub_rng(seed, 20)
+        core, rim = _factor(frng), _factor(frng)
+        if s.look["kind"] == "ring":
+            brain_rims.add(rim > core)
+            assert s.look["core_vs_grey_matter"] > 0
+        if ct_look(sub_rng(seed, 14)).kind == "rim":
+            r = sub_rng(seed, 21)
+            offset = r.uniform(15, 70) * (1 if r.random() < 0.5 else -1)
+            rim_hu = r.uniform(15, 70) * (1 if r.random() < 0.5 else -1)
+            liver_rims.add(rim_hu > offset)
+    assert brain_rims == {True, False} and liver_rims == {True, False}
+    for task in ("tumour", "ct-lesion"):
+        a = recipes.phantom_sample(task, 4, 64, generator="varied")
+        b = recipes.phantom_sample(task, 4, 64, generator="varied-looks")
+        assert int(a.target) == 0 and np.array_equal(a.image, b.image)
