@@ -130,7 +130,7 @@ def lesion_subgroup(look: dict[str, Any]) -> str:
     ratio = look.get("core_vs_grey_matter")
     if kind == "homogeneous" and ratio is not None and ratio > 0:
         iso = abs(float(np.log(ratio))) < ISOINTENSE_LOG
-        kind += ", grey-matter isointense" if iso else ", not grey-matter isointense"
+        kind += " (grey-matter isointense)" if iso else " (not isointense)"
     return kind
 
 

@@ -66,9 +66,9 @@ def test_evaluate_json_has_every_key(trained: Path, capsys) -> None:
 
 def test_lesion_subgroups_split_homogeneous_lesions_by_grey_matter_isointensity() -> None:
     assert evaluate.lesion_subgroup({"kind": "homogeneous", "core_vs_grey_matter": 1.1}) == \
-        "homogeneous, grey-matter isointense"
+        "homogeneous (grey-matter isointense)"
     assert evaluate.lesion_subgroup({"kind": "homogeneous", "core_vs_grey_matter": 1.3}) == \
-        "homogeneous, not grey-matter isointense"
+        "homogeneous (not isointense)"
     assert evaluate.lesion_subgroup({"kind": "rim", "core_vs_grey_matter": 1.0}) == "rim"
     assert evaluate.lesion_subgroup({"kind": "homogeneous"}) == "homogeneous"   # CT: no grey matter
 
