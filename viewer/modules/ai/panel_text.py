@@ -4,7 +4,7 @@ domain named). Plain functions of the torch-free records; no widgets."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from inference.map_trust import TRUST_AIM, untrusted_planes, untrusted_summary
@@ -46,19 +46,25 @@ def _bands(rows: Any) -> str:
     return ", ".join(parts)
 
 
+def _own_and_independent(metrics: Mapping[str, Any], key: str, render: Callable[[Any], str],
+                         heading: str) -> str:
+    """"<heading>: own phantoms ...; independent generator ..." from ``metrics[key]`` and the
+    independent block's, each rendered by ``render``; "" when neither has a row."""
+    own = render(metrics.get(key))
+    other = metrics.get("independent_generator")
+    independent = render(other.get(key)) if isinstance(other, Mapping) else ""
+    parts = [f"own phantoms {own}" if own else "",
+             f"independent generator {independent}" if independent else ""]
+    shown = "; ".join(p for p in parts if p)
+    return f"{heading}: {shown}" if shown else ""
+
+
 def size_text(metrics: Mapping[str, Any]) -> str:
     """"Lesions found, by size (share of the field of view across; 3 % of 350 mm is about 10 mm):
     own phantoms under 3 % 0.33 (n 6), ...; independent generator ..." from the manifest's
     ``metrics.sensitivity_by_size`` (and its independent block's); "" for a model without it."""
-    own = _bands(metrics.get("sensitivity_by_size"))
-    other = metrics.get("independent_generator")
-    independent = _bands(other.get("sensitivity_by_size")) if isinstance(other, Mapping) else ""
-    if not own and not independent:
-        return ""
-    parts = [f"own phantoms {own}" if own else "",
-             f"independent generator {independent}" if independent else ""]
-    return ("Lesions found, by size (share of the field of view across; 3 % of 350 mm is about 10 mm): "
-            + "; ".join(p for p in parts if p))
+    return _own_and_independent(metrics, "sensitivity_by_size", _bands, "Lesions found, by size (share "
+                                "of the field of view across; 3 % of 350 mm is about 10 mm)")
 
 
 def _looks(rows: Any) -> str:
@@ -76,14 +82,7 @@ def look_text(metrics: Mapping[str, Any]) -> str:
     """"Lesions found, by appearance: own phantoms cystic 0.96 (n 53), ...; independent generator
     ..." from the manifest's ``metrics.sensitivity_by_look`` (and its independent block's); ""
     for a model without it."""
-    own = _looks(metrics.get("sensitivity_by_look"))
-    other = metrics.get("independent_generator")
-    independent = _looks(other.get("sensitivity_by_look")) if isinstance(other, Mapping) else ""
-    if not own and not independent:
-        return ""
-    parts = [f"own phantoms {own}" if own else "",
-             f"independent generator {independent}" if independent else ""]
-    return "Lesions found, by appearance: " + "; ".join(p for p in parts if p)
+    return _own_and_independent(metrics, "sensitivity_by_look", _looks, "Lesions found, by appearance")
 
 
 def domain_text(card: ModelCard) -> str:
