@@ -6,6 +6,11 @@ small rotation and zoom, a gamma curve, contrast and brightness, blur and noise;
 images from several scanners (``--data``). Measured on the tumour demo model (varied phantoms,
 8 000 images, 30 epochs): it did not close the gap to the independent generator (lesions missed
 there 0.46 with ``basic``, 0.48 with ``appearance``), so the demo recipes keep ``basic``.
+``sharpness``: ``basic`` plus, per image and whatever its label, a Gaussian blur or an unsharp
+mask, as reconstruction kernels, slice thickness and interpolation differ between scanners. A
+detector trained on phantoms whose lesions are smoother than the tissue they replace learns
+"smooth image: finding": the lesion detectors trained with ``basic`` called most healthy slices
+blurred by one pixel positive (README, "A blurred slice is not a lesion").
 
 Inputs are model tensors (N, C, H, W) normalised as ``(u - mean) / std`` with ``u`` in [0, 1]
 (``inference.preprocess.to_tensor``); the appearance changes work on ``u`` and keep it in [0, 1].
@@ -19,7 +24,9 @@ import torch.nn.functional as F
 
 from inference.preprocess import blur
 
-KINDS = ("basic", "appearance")
+KINDS = ("basic", "appearance", "sharpness")
+#: kinds whose non-geometric part leaves masks alone (usable with the focus penalty's masks)
+MASK_SAFE = ("basic", "sharpness")
 
 
 def basic(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -72,6 +79,23 @@ def appearance(x: torch.Tensor, gen: torch.Generator, mean: float, std: float) -
     return basic((u - mean) / std, gen)
 
 
+def sharpness_only(x: torch.Tensor, gen: torch.Generator, mean: float, std: float) -> torch.Tensor:
+    """Per image: blurred (Gaussian, sigma 0.3-1.6 px, p 0.45), edge-enhanced (unsharp mask
+    ``u + a (u - blur(u, 1))``, a 0.3-1.0, p 0.25) or left as it is; values kept in [0, 1]."""
+    n = x.shape[0]
+    view = (-1,) + (1,) * (x.dim() - 1)
+    u = (x * std + mean).clamp(0.0, 1.0)
+    pick = torch.rand(n, generator=gen)
+    sigma = _uniform(n, 0.3, 1.6, gen)
+    amount = _uniform(n, 0.3, 1.0, gen)
+    blurred = blur(u, torch.where(pick < 0.45, sigma, torch.ones(n)))
+    soft = pick < 0.45
+    sharp = (pick >= 0.45) & (pick < 0.7)
+    u = torch.where(soft.view(view), blurred, u)
+    u = torch.where(sharp.view(view), u + amount.view(view) * (u - blurred), u)
+    return (u.clamp(0.0, 1.0) - mean) / std
+
+
 def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,
             std: float = 1.0) -> torch.Tensor:
     """Apply augmentation ``kind`` (one of :data:`KINDS`) to a training batch."""
@@ -79,4 +103,6 @@ def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,
         return basic(x, gen)
     if kind == "appearance":
         return appearance(x, gen, mean, std)
+    if kind == "sharpness":
+        return basic(sharpness_only(x, gen, mean, std), gen)
     raise ValueError(f"unknown augmentation {kind!r}; choose one of {KINDS}")

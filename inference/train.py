@@ -5,7 +5,8 @@ evaluation uses seeds from 1 000 000, never seen here) or ``--data DIR``: class 
 PNG or DICOM files for 2D tasks, or an MRNet-style folder for knee (``<plane>/<id>.npy`` stacks
 (S, H, W) plus ``labels.csv`` with columns id,abnormal,acl,meniscus).
 Recipe: Adam, weight decay, augmentation (``inference.augment``: flip and shift; ``--augment
-appearance`` adds rotation, zoom, gamma, contrast, blur and noise), early stopping on the
+appearance`` adds rotation, zoom, gamma, contrast, blur and noise; ``sharpness`` blur or edge
+enhancement, whatever the label), early stopping on the
 validation loss (best weights kept). Writes ``<out>/<name>.safetensors`` and ``<name>.json``.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from safetensors.torch import save_file
 
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
-from inference.augment import augment
+from inference.augment import MASK_SAFE, augment, sharpness_only
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
 from inference.focus import logits_and_shares, near
@@ -233,12 +234,12 @@ def train(args: argparse.Namespace) -> Path:
     if args.focus is not None:
         focus = float(args.focus)
     else:   # the recipe's penalty needs phantoms' body masks and basic (geometric) augmentation
-        focus = 0.0 if args.data or kind != "basic" else recipe.focus
+        focus = 0.0 if args.data or kind not in MASK_SAFE else recipe.focus
     point = float(args.point) if args.point is not None else (
-        0.0 if args.data or kind != "basic" else recipe.point)
-    if (focus or point) and (task not in FOCUS_TASKS or args.data or kind != "basic"):
+        0.0 if args.data or kind not in MASK_SAFE else recipe.point)
+    if (focus or point) and (task not in FOCUS_TASKS or args.data or kind not in MASK_SAFE):
         raise SystemExit(f"--focus and --point apply to {' and '.join(FOCUS_TASKS)} trained on phantoms "
-                         "(they carry body and lesion masks) with --augment basic")
+                         "(they carry body and lesion masks) with --augment basic or sharpness")
     n_train = args.n_train or recipe.n_train
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
@@ -288,6 +289,8 @@ def train(args: argparse.Namespace) -> Path:
             if body is not None:       # the masks move with their image (flip, shift)
                 masks = [body[idx]] + ([lesion[idx]] if lesion is not None else [])
                 xb, bb, *lb = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
+                if kind == "sharpness":    # the image only: its masks keep their edges
+                    xb = sharpness_only(xb, gen, mean, std)
                 logits, outside, away = logits_and_shares(model, xb, bb, lb[0] if lb else None)
                 loss = F.cross_entropy(logits, y[idx]) + focus * outside + point * away
                 outside_shares.append(float(outside.detach()))
