@@ -18,6 +18,7 @@ Inputs are model tensors (N, C, H, W) normalised as ``(u - mean) / std`` with ``
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -94,6 +95,16 @@ def sharpness_only(x: torch.Tensor, gen: torch.Generator, mean: float, std: floa
     u = torch.where(soft.view(view), blurred, u)
     u = torch.where(sharp.view(view), u + amount.view(view) * (u - blurred), u)
     return (u.clamp(0.0, 1.0) - mean) / std
+
+
+def as_trained(kind: str, x: Any, mean: float, std: float, seed: int = 0) -> Any:
+    """``x`` with the appearance changes of ``kind`` that a model was trained to ignore, drawn
+    once (fixed ``seed``): what ``inference.trust`` fits the out-of-distribution statistics and
+    thresholds on, so that a softer or sharper slice of a model trained with ``sharpness`` is in
+    its domain. Other kinds (and knee stacks) come back as they are."""
+    if kind != "sharpness" or not isinstance(x, torch.Tensor):
+        return x
+    return sharpness_only(x, torch.Generator().manual_seed(seed), mean, std)
 
 
 def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,

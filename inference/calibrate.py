@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from inference import recipes
+from inference.augment import as_trained
 from inference.models import build_model
 from inference.registry import ALIASES, ModelSpec, get_spec, load_state
 from inference.train import phantom_tensors
@@ -44,12 +45,16 @@ def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
     val_seeds = range(recipes.VAL_SEED_START + base, recipes.VAL_SEED_START + base + n_val)
     x, y = phantom_tensors(spec.task, fit_seeds, spec.input, quiet)
     xv, yv = phantom_tensors(spec.task, val_seeds, spec.input, quiet)
-    tensors, ood, cal = fit_trust(spec.task, module, x, y, xv, yv, percentile)
+    kind = str(spec.training.get("augment", "basic"))     # what the model learned to ignore is in domain
+    mean, std = float(spec.input.get("mean", 0.0)), float(spec.input.get("std", 1.0))
+    tensors, ood, cal = fit_trust(spec.task, module, as_trained(kind, x, mean, std), y,
+                                  as_trained(kind, xv, mean, std, 1), yv, percentile)
     generator = recipes.DEFAULT_GENERATOR[spec.task]
     fitted_on = (f"SliceWise synthetic phantoms ({spec.task}, {generator!r} generator): statistics "
                  f"on training seeds [{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature "
-                 f"on validation seeds [{val_seeds.start}, {val_seeds.stop}); by python -m "
-                 "inference.calibrate")
+                 f"on validation seeds [{val_seeds.start}, {val_seeds.stop})"
+                 + ("; items given the sharpness changes of training" if kind == "sharpness" else "")
+                 + "; by python -m inference.calibrate")
     new = write_trust(spec, tensors, ood, cal, fitted_on)
     return new, {"model": spec.name, "thresholds": ood["thresholds"], "temperature": cal["temperature"],
                  "ece_before": cal["ece_before"], "ece_after": cal["ece_after"],

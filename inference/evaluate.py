@@ -5,7 +5,8 @@ picks a block of them. Reports classification metrics, map scores (Grad-CAM and 
 pointing game with the tolerance stated, the stricter inside-the-mask rate, and split by the
 model's own call into lesions found and missed, energy in the mask, deletion / insertion AUC),
 for detectors the sensitivity per lesion size (:func:`sensitivity_by_size`) and per lesion
-appearance (:func:`sensitivity_by_look`), and the model-randomisation sanity check (rank correlation of
+appearance (:func:`sensitivity_by_look`) and with the slices blurred and edge-enhanced
+(``inference.robustness``), and the model-randomisation sanity check (rank correlation of
 trained vs randomised Grad-CAM maps; near 0 is good), expected calibration error before / after
 temperature scaling (``--reliability PNG`` draws the diagram) and out-of-domain detection ROC AUC
 (``--ood N`` items per group; see ``inference.evaluate_trust``). ``--json`` prints one JSON object.
@@ -36,6 +37,7 @@ from inference.metrics import binary_metrics, multiclass_metrics, multilabel_met
 from inference.predict import Classifier, load_model
 from inference.preprocess import stack_to_tensor, to_slice, to_tensor
 from inference.registry import ALIASES, spec_from_json, write_manifest
+from inference.robustness import robustness_lines, robustness_report
 
 
 def _load(args: argparse.Namespace) -> Classifier:
@@ -318,6 +320,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if args.task in ("tumour", "ct-lesion"):
         result["sensitivity_by_size"] = sensitivity_by_size(samples, called)
         result["sensitivity_by_look"] = sensitivity_by_look(samples, called)
+        if args.robustness:
+            result["robustness"] = robustness_report(clf, samples)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps, called=called)
         result["maps"]["reference"] = map_reference(clf, samples, args.maps)
@@ -378,6 +382,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reliability", help="write the reliability diagram (calibration) to this PNG")
     ap.add_argument("--ood", type=int, default=30,
                     help="items per out-of-domain group for the detection ROC AUC (0: skip)")
+    ap.add_argument("--robustness", type=int, choices=[0, 1], default=1,
+                    help="detectors: also score the phantoms blurred and edge-enhanced (0: skip)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--image-size", type=int, dest="image_size",
                     help="draw the phantoms at about this many pixels across (x0.9-1.5, as in training; "
@@ -409,6 +415,8 @@ def _table(result: dict[str, Any]) -> str:
     for group in result.get("sensitivity_by_look", []):
         lines.append(f"{'sensitivity':>18}: {group['look']} lesions: {group['sensitivity']:.2f} "
                      f"(n {group['n']})")
+    if result.get("robustness"):
+        lines.extend(robustness_lines(result["robustness"]))
     for method in ("gradcam", "occlusion"):
         m = result["maps"].get(method)
         if m:

@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
-from inference.augment import MASK_SAFE, augment, sharpness_only
+from inference.augment import MASK_SAFE, as_trained, augment, sharpness_only
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
 from inference.focus import logits_and_shares, near
@@ -338,14 +338,17 @@ def train(args: argparse.Namespace) -> Path:
         sha256=sha256_file(weights), modality=recipes.MODALITY[task], training_data=data_desc,
         training={"command": "python -m inference.train " + shlex.join(args.argv), "seed": args.seed,
                   "epochs_run": len(history), "validation_loss": history, "n_train": _n(x),
-                  "n_val": _n(xv), "seconds": round(time.time() - t0, 1),
+                  "n_val": _n(xv), "seconds": round(time.time() - t0, 1), "augment": kind,
                   **({"init": {"file": Path(args.init).name, "sha256": sha256_file(Path(args.init))}}
                      if args.init else {})},
         metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
         demo_statement=DEMO_STATEMENT if demo else "",
         planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
     manifest = write_manifest(spec, out / f"{name}.json")
-    store_trust(task, model, manifest, x, y, xv, yv, data_desc)
+    if kind == "sharpness":     # what the model learned to ignore is in its domain
+        data_desc += "; items given the sharpness changes of training"
+    store_trust(task, model, manifest, as_trained(kind, x, mean, std), y, as_trained(kind, xv, mean, std, 1),
+                yv, data_desc)
     return manifest
 
 
