@@ -70,9 +70,10 @@ def test_final_map_shown_first_then_its_score_cached_with_it(qtbot, monkeypatch)
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
-    ai.set_target(PREDICTED)    # on a slice without a tumour, "tumour" maps cannot be deleted
+    ai.set_target(PREDICTED)
     ai.set_method("occlusion")
     win.show_volume(brain_volume(n=4, size=64))
+    win.state.set_slice(1)      # the tumour: a healthy slice blurred keeps its call, nothing to delete
     seen = []
     ai.maps_changed.connect(lambda: seen.append(
         (m.final, m.scored, m.scores is not None and m.scores.deletion_auc is not None)
@@ -99,12 +100,12 @@ def test_findings_report_carries_applicability_and_map_scores(qtbot, monkeypatch
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    ctl.ai.set_target(PREDICTED)  # scored against random maps (see the test above)
+    ctl.ai.set_target(PREDICTED)  # scored against random maps on the tumour slice (see the test above)
     vol = replace(brain_volume(n=4, size=64), orientation="sagittal")
     win.show_volume(vol)
     ctl.act_run_series.trigger()
     qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)
-    win.state.set_slice(2)
+    win.state.set_slice(1)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     ws = win.modules["workspace"]
@@ -117,7 +118,7 @@ def test_findings_report_carries_applicability_and_map_scores(qtbot, monkeypatch
     assert all("sagittal slice; this model reads axial slices" in r["reasons"] for r in rows)
     (score,) = report["map_scores"]
     result = ctl.ai.maps["gradcam"]
-    assert (score["slice"], score["method"], score["target"]) == (2, "gradcam", result.target)
+    assert (score["slice"], score["method"], score["target"]) == (1, "gradcam", result.target)
     assert score["deletion_auc"] == pytest.approx(result.scores.deletion_auc)
     assert score["vs_random"] == pytest.approx(result.scores.vs_random)
     assert score["random_deletion_auc"] == pytest.approx(
@@ -128,5 +129,5 @@ def test_findings_report_carries_applicability_and_map_scores(qtbot, monkeypatch
     probs = [r for r in table if r["record"] == "probability"]
     maps = [r for r in table if r["record"] == "map_score"]
     assert len(probs) == 8 and {r["applicable"] for r in probs} == {"no"}
-    assert len(maps) == 1 and maps[0]["method"] == "gradcam" and maps[0]["slice"] == "3"
+    assert len(maps) == 1 and maps[0]["method"] == "gradcam" and maps[0]["slice"] == "2"
     assert float(maps[0]["deletion_auc"]) == pytest.approx(result.scores.deletion_auc, rel=1e-5)

@@ -108,9 +108,10 @@ def test_occlusion_arrives_coarse_then_refined(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
-    ai.set_target("")   # Predicted class: a map deletion can score on a healthy slice
+    ai.set_target("")   # Predicted class
     ai.set_method("occlusion")
     win.show_volume(brain_volume(n=4, size=64))
+    win.state.set_slice(1)   # the tumour: blurring a healthy slice takes no evidence away to score
     seen = []
     ai.maps_changed.connect(lambda: seen.append(
         (ai.maps["occlusion"].final, ai.maps["occlusion"].pass_index) if "occlusion" in ai.maps else None))
