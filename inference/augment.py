@@ -108,6 +108,11 @@ def as_trained(kind: str, x: Any, mean: float, std: float, seed: int = 0) -> Any
     return sharpness_only(x, torch.Generator().manual_seed(seed), mean, std)
 
 
+def as_trained_note(kind: str) -> str:
+    """What :func:`as_trained` did, for the manifest's ``fitted_on`` ("" when nothing)."""
+    return "; items given the sharpness changes of training" if kind == "sharpness" else ""
+
+
 def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,
             std: float = 1.0) -> torch.Tensor:
     """Apply augmentation ``kind`` (one of :data:`KINDS`) to a training batch."""

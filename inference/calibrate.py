@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from inference import recipes
-from inference.augment import as_trained
+from inference.augment import as_trained, as_trained_note
 from inference.models import build_model
 from inference.registry import ALIASES, ModelSpec, get_spec, load_state
 from inference.train import phantom_tensors
@@ -53,7 +53,7 @@ def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
     fitted_on = (f"SliceWise synthetic phantoms ({spec.task}, {generator!r} generator): statistics "
                  f"on training seeds [{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature "
                  f"on validation seeds [{val_seeds.start}, {val_seeds.stop})"
-                 + ("; items given the sharpness changes of training" if kind == "sharpness" else "")
+                 + as_trained_note(kind)
                  + "; by python -m inference.calibrate")
     new = write_trust(spec, tensors, ood, cal, fitted_on)
     return new, {"model": spec.name, "thresholds": ood["thresholds"], "temperature": cal["temperature"],

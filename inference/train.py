@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
-from inference.augment import MASK_SAFE, as_trained, augment, sharpness_only
+from inference.augment import MASK_SAFE, as_trained, as_trained_note, augment, sharpness_only
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
 from inference.focus import logits_and_shares, near
@@ -345,10 +345,9 @@ def train(args: argparse.Namespace) -> Path:
         demo_statement=DEMO_STATEMENT if demo else "",
         planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
     manifest = write_manifest(spec, out / f"{name}.json")
-    if kind == "sharpness":     # what the model learned to ignore is in its domain
-        data_desc += "; items given the sharpness changes of training"
+    # what the model learned to ignore is in its domain
     store_trust(task, model, manifest, as_trained(kind, x, mean, std), y, as_trained(kind, xv, mean, std, 1),
-                yv, data_desc)
+                yv, data_desc + as_trained_note(kind))
     return manifest
 
 
