@@ -52,20 +52,22 @@ def held_out_seeds(seed: int, n: int) -> range:
     return range(start, start + n)
 
 
-def _classification(clf: Classifier, samples: list[recipes.Sample]) -> tuple[dict, np.ndarray, np.ndarray]:
+def _classification(clf: Classifier, samples: list[recipes.Sample]
+                    ) -> tuple[dict, np.ndarray, np.ndarray, list[Any]]:
+    """(metrics, targets, class probabilities, the predictions themselves)."""
     spec = clf.spec
     if spec.task == "knee":
         preds = [clf.predict(s.image) for s in samples]
         probs = np.array([[p.probabilities[c] for c in spec.classes] for p in preds])
         y = np.stack([s.target for s in samples])
-        return multilabel_metrics(y, probs, spec.classes), y, probs
+        return multilabel_metrics(y, probs, spec.classes), y, probs, preds
     preds = clf.predict_batch([s.image for s in samples])
     probs = np.array([[p.probabilities[c] for c in spec.classes] for p in preds])
     y = np.array([int(s.target) for s in samples])
     metrics = binary_metrics(y, probs[:, 1]) if len(spec.classes) == 2 else multiclass_metrics(
         y, probs, spec.classes)
     metrics["reader_view"] = reader_view(preds, probs, y)
-    return metrics, y, probs
+    return metrics, y, probs, preds
 
 
 #: A call at or above this probability reads as confident.
@@ -315,13 +317,13 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     seeds = held_out_seeds(args.seed, args.n)
     draw = args.image_size or int(clf.spec.input["size"])
     samples = [recipes.phantom_sample(args.task, s, draw, generator=args.generator) for s in seeds]
-    result, y, probs = _classification(clf, samples)
+    result, y, probs, preds = _classification(clf, samples)
     called = probs.argmax(1) == 1           # detectors: the model called the finding
     if args.task in ("tumour", "ct-lesion"):
         result["sensitivity_by_size"] = sensitivity_by_size(samples, called)
         result["sensitivity_by_look"] = sensitivity_by_look(samples, called)
         if args.robustness:
-            result["robustness"] = robustness_report(clf, samples)
+            result["robustness"] = robustness_report(clf, samples, drawn=preds)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps, called=called)
         result["maps"]["reference"] = map_reference(clf, samples, args.maps)

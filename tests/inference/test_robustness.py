@@ -21,7 +21,7 @@ class _SmoothLover:
     """A 'detector' that calls a finding wherever the image is smooth: the shortcut the report
     is there to expose; it refuses images whose maximum is over 1.2 (its 'domain')."""
 
-    spec = SimpleNamespace(input={"size": 32}, task="tumour")
+    spec = SimpleNamespace(input={"size": 32}, task="tumour", classes=("no tumour", "tumour"))
 
     def predict_batch(self, images):
         out = []
@@ -53,3 +53,18 @@ def test_changes_keep_shape_and_dtype(change):
     img = np.ones((50, 70), np.uint16)
     out = change(img, 96)
     assert out.shape == img.shape and out.dtype == np.float32
+
+
+def test_as_drawn_row_reuses_the_callers_predictions():
+    """inference.evaluate has classified the samples already: the report does not do it twice."""
+    rng = np.random.default_rng(2)
+    samples = [SimpleNamespace(image=rng.random((32, 32)).astype(np.float32), target=k % 2)
+               for k in range(10)]
+    clf = _SmoothLover()
+    drawn = clf.predict_batch([s.image for s in samples])
+    calls = []
+    clf.predict_batch = lambda images: calls.append(len(images)) or _SmoothLover.predict_batch(clf, images)
+    with_drawn = robustness_report(clf, samples, drawn=drawn)
+    assert calls == [10, 10]                                   # blurred and edge-enhanced only
+    plain = robustness_report(_SmoothLover(), samples)
+    assert with_drawn["changes"]["as drawn"] == plain["changes"]["as drawn"]
