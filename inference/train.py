@@ -345,25 +345,29 @@ def train(args: argparse.Namespace) -> Path:
         demo_statement=DEMO_STATEMENT if demo else "",
         planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
     manifest = write_manifest(spec, out / f"{name}.json")
-    # what the model learned to ignore is in its domain
-    store_trust(task, model, manifest, as_trained(kind, x, mean, std), y, as_trained(kind, xv, mean, std, 1),
-                yv, data_desc + as_trained_note(kind))
+    store_trust(task, model, manifest, x, y, xv, yv, data_desc, (kind, mean, std))
     return manifest
 
 
 def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: torch.Tensor,
-                xv: Any, yv: torch.Tensor, data_desc: str) -> None:
+                xv: Any, yv: torch.Tensor, data_desc: str,
+                augmentation: tuple[str, float, float] = ("basic", 0.0, 1.0)) -> None:
     """Fit the out-of-distribution statistics (training data) and the temperature and thresholds
     (validation data) of the trained ``model`` and store them with its weights
-    (``inference.trust``): every model this command trains, a user's own included, gets them."""
+    (``inference.trust``): every model this command trains, a user's own included, gets them.
+    ``augmentation`` (kind, mean, std): what the model learned to ignore is in its domain, so
+    the items get those changes first (``augment.as_trained``)."""
     from inference.registry import read_manifest
     from inference.trust import fit_trust, write_trust
 
+    kind, mean, std = augmentation
     n_fit = min(_n(x), 2000)
-    tensors, ood, cal = fit_trust(task, model.eval(), _take(x, torch.arange(n_fit)), y[:n_fit], xv, yv)
+    x_fit = as_trained(kind, _take(x, torch.arange(n_fit)), mean, std)
+    xv_fit = as_trained(kind, xv, mean, std, 1)
+    tensors, ood, cal = fit_trust(task, model.eval(), x_fit, y[:n_fit], xv_fit, yv)
     write_trust(read_manifest(manifest), tensors, ood, cal,
-                f"{data_desc}; statistics on the first {n_fit} training items, thresholds and "
-                "temperature on the validation items")
+                f"{data_desc}{as_trained_note(kind)}; statistics on the first {n_fit} training items, "
+                "thresholds and temperature on the validation items")
 
 
 _GENERATOR_TEXT = {
