@@ -63,6 +63,11 @@ def skip_reason() -> str | None:
     return None
 
 
+#: Set (to anything) for Orthanc's verbose log in each server's ``orthanc.log``; the session
+#: server's folder is then kept after the run (a pytest tmp folder keeps the others).
+VERBOSE = "SLICEWISE_ORTHANC_VERBOSE"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -131,8 +136,10 @@ class OrthancServer:
         cfg.write_text(json.dumps(self.config(), indent=2))
         log = open(self.log_path, "ab")
         env = {**os.environ, "TCP_NODELAY": "1"}  # DCMTK: no Nagle (40 ms per DIMSE answer)
-        self.process = subprocess.Popen([orthanc_binary(), str(cfg)], stdout=log, env=env,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        verbose = ["--verbose"] if os.environ.get(VERBOSE) else []
+        self.process = subprocess.Popen([orthanc_binary(), *verbose, str(cfg)], stdout=log,
+                                        env=env, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -337,7 +344,8 @@ def orthanc() -> SeededOrthanc:
         yield seed(server, folder / "seed")
     finally:
         server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        if not os.environ.get(VERBOSE):  # keep the log for whoever chases a flake
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()
