@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -79,6 +80,50 @@ def _status_text(status: Dataset | None) -> tuple[int, str]:
     return code, comment
 
 
+def _answers_to_the_caller(assoc) -> None:
+    """Leave every DIMSE message of this (requestor) association to the ``send_*`` call that
+    waits for it. pynetdicom's reactor thread also takes messages off the queue; it pauses
+    while a ``send_*`` waits, but the pause handshake has a window (the reactor may read a stale
+    "paused" flag), and a response it takes is dropped as "Received unexpected C-STORE service
+    message" while the caller waits out the whole timeout. A requestor needs the reactor for no
+    DIMSE message: C-STORE requests of a C-GET are served inside ``send_c_get``'s generator."""
+    original = assoc.dimse.get_msg
+
+    def get_msg(block: bool = False):
+        if threading.current_thread() is assoc:
+            return None, None
+        return original(block)
+
+    assoc.dimse.get_msg = get_msg
+
+
+def _unread_answers(assoc) -> list:
+    """Answers to the association request that pynetdicom left unread. Under load it can see
+    the connection already closed by a server that rejected the request (the rejection arrives
+    and the server hangs up before pynetdicom checks the socket); it then gives up as if the
+    connection had failed, and the A-ASSOCIATE-RJ stays in its queue: read it, so that the
+    reader learns why (e.g. "Calling AE title not recognised") instead of a timeout."""
+    answers = []
+    while (primitive := assoc.dul.receive_pdu(wait=False)) is not None:
+        answers.append(primitive)
+    return answers
+
+
+class _Arrivals:
+    """What a retrieve's storage handler saved (paths, or the error that stopped a save), in
+    order. ``close()`` (cancel) stops further saves: pynetdicom may still hand over an image
+    while the association is being aborted, and it must not land in the cache after the
+    retrieve has returned (its caller then lists what was kept)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+
 class DimseClient:
     """DIMSE services on one server (see module docstring). Each call opens its own association."""
 
@@ -110,10 +155,13 @@ class DimseClient:
         assoc = ae.associate(s.host, s.port, ae_title=s.ae_title, ext_neg=ext_neg,
                              evt_handlers=handlers)
         if assoc.is_established:
+            _answers_to_the_caller(assoc)
             return assoc
         where = s.address
-        if assoc.is_rejected:
-            rj = next((p for p in received if getattr(p, "result", None) in (1, 2)), None)
+        received.extend(_unread_answers(assoc))
+        rj = next((p for p in received if type(p).__name__ == "A_ASSOCIATE"
+                   and getattr(p, "result", None) in (1, 2)), None)
+        if assoc.is_rejected or rj is not None:
             reason = f": {rj.reason_str} ({rj.result_str.lower()}, by the {rj.source_str})" \
                 if rj is not None else ""
             hint = ""
@@ -232,37 +280,47 @@ class DimseClient:
                 yield from self._get(ident, study_uid, series_uid, cache, cancelled)
 
     def _store_handler(self, study_uid: str, series_uid: str, cache: RetrieveCache,
-                       arrived: queue.Queue):
+                       arrived: _Arrivals):
         def handle(event) -> int:
-            try:
-                sop = str(event.request.AffectedSOPInstanceUID)
-                path = cache.write_dataset_bytes(study_uid, series_uid, sop, event.file_meta,
-                                                 event.request.DataSet.getvalue())
-            except (PacsError, OSError) as exc:
-                arrived.put(exc)
-                return 0xA700  # out of resources: the server counts it as failed
-            arrived.put(path)
+            with arrived.lock:
+                if arrived.closed:  # cancelled: nothing lands after the retrieve returned
+                    return 0xA700
+                try:
+                    sop = str(event.request.AffectedSOPInstanceUID)
+                    path = cache.write_dataset_bytes(study_uid, series_uid, sop,
+                                                     event.file_meta,
+                                                     event.request.DataSet.getvalue())
+                except (PacsError, OSError) as exc:
+                    arrived.queue.put(exc)
+                    return 0xA700  # out of resources: the server counts it as failed
+                arrived.queue.put(path)
             return 0x0000
         return handle
 
-    def _drain(self, arrived: queue.Queue) -> Iterator[Path]:
+    def _drain(self, arrived: _Arrivals) -> Iterator[Path]:
         while True:
             try:
-                item = arrived.get_nowait()
+                item = arrived.queue.get_nowait()
             except queue.Empty:
                 return
             if isinstance(item, Exception):
                 raise PacsError(f"An image could not be saved in the cache: {item}")
             yield item
 
-    def _run(self, assoc, responses, arrived: queue.Queue, cancelled: Callable[[], bool],
+    def _stop(self, assoc, arrived: _Arrivals) -> None:
+        """Cancel: no further image is saved (one being written finishes first), then abort."""
+        arrived.close()
+        assoc.abort()
+
+    def _run(self, assoc, responses, arrived: _Arrivals, cancelled: Callable[[], bool],
              what: str) -> Iterator[Path]:
         last: Dataset | None = None
         try:
             for status, _ident in responses:
                 yield from self._drain(arrived)
                 if cancelled():
-                    assoc.abort()
+                    self._stop(assoc, arrived)
+                    yield from self._drain(arrived)
                     return
                 if status is None or not hasattr(status, "Status"):
                     yield from self._drain(arrived)
@@ -270,7 +328,7 @@ class DimseClient:
                                     f"{what} (server stopped, connection lost or timeout).")
                 last = status
         except GeneratorExit:  # the caller stopped (cancel): do not wait for the server
-            assoc.abort()
+            self._stop(assoc, arrived)
             raise
         finally:
             if assoc.is_established:
@@ -308,7 +366,7 @@ class DimseClient:
         for cx in GET_STORAGE:
             ae.add_requested_context(cx.abstract_syntax, _TS)
             roles.append(build_role(cx.abstract_syntax, scp_role=True))
-        arrived: queue.Queue = queue.Queue()
+        arrived = _Arrivals()
         handler = self._store_handler(study_uid, series_uid, cache, arrived)
         assoc = self._associate(ae, roles, [(evt.EVT_C_STORE, handler)])
         responses = assoc.send_c_get(ident, StudyRootQueryRetrieveInformationModelGet)
@@ -316,7 +374,7 @@ class DimseClient:
 
     def _move(self, ident: Dataset, study_uid: str, series_uid: str, cache: RetrieveCache,
               cancelled: Callable[[], bool]) -> Iterator[Path]:
-        arrived: queue.Queue = queue.Queue()
+        arrived = _Arrivals()
         scp_ae = self._ae()
         scp_ae.supported_contexts = [cx for cx in AllStoragePresentationContexts]
         for cx in scp_ae.supported_contexts:
