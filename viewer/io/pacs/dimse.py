@@ -124,6 +124,7 @@ class _Arrivals:
         with self.lock:
             self.closed = True
 
+
 class DimseClient:
     """DIMSE services on one server (see module docstring). Each call opens its own association."""
 
