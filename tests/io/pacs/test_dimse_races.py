@@ -44,10 +44,13 @@ def _event(sop: str):
                                                      + MR.encode() + b"\0")))
 
 
+def _client() -> DimseClient:
+    """A client of a server that is never contacted: its handlers are tested alone."""
+    return DimseClient(PacsServer("p", kind="dimse", ae_title="A", host="127.0.0.1", port=104))
+
+
 def _handler(cache, arrived):
-    client = DimseClient(PacsServer("p", kind="dimse", ae_title="A", host="127.0.0.1",
-                                    port=104))
-    return client._store_handler("1.2", "1.2.3", cache, arrived)
+    return _client()._store_handler("1.2", "1.2.3", cache, arrived)
 
 
 def test_no_image_is_saved_once_the_retrieve_is_cancelled(tmp_path):
@@ -88,8 +91,7 @@ def test_cancel_waits_for_the_image_being_written(tmp_path):
 
 
 def _drain(arrived):
-    return list(DimseClient(PacsServer("p", kind="dimse", ae_title="A", host="127.0.0.1",
-                                       port=104))._drain(arrived))
+    return list(_client()._drain(arrived))
 
 
 class _Dimse:
