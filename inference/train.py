@@ -6,7 +6,8 @@ PNG or DICOM files for 2D tasks, or an MRNet-style folder for knee (``<plane>/<i
 (S, H, W) plus ``labels.csv`` with columns id,abnormal,acl,meniscus).
 Recipe: Adam, weight decay, augmentation (``inference.augment``: flip and shift; ``--augment
 appearance`` adds rotation, zoom, gamma, contrast, blur and noise; ``sharpness`` blur or edge
-enhancement, whatever the label), early stopping on the
+enhancement, whatever the label; ``regional`` the same, lesion and surroundings changed apart),
+early stopping on the
 validation loss (best weights kept). Writes ``<out>/<name>.safetensors`` and ``<name>.json``.
 """
 from __future__ import annotations
@@ -25,7 +26,16 @@ from safetensors.torch import save_file
 
 from inference import recipes
 from inference.augment import KINDS as AUGMENTATIONS
-from inference.augment import MASK_SAFE, as_trained, as_trained_note, augment, sharpness_only
+from inference.augment import (
+    MASK_SAFE,
+    NEEDS_REGIONS,
+    as_trained,
+    as_trained_note,
+    augment,
+    feathered,
+    regional_sharpness,
+    sharpness_only,
+)
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
 from inference.focus import logits_and_shares, near
@@ -85,6 +95,20 @@ def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: 
         x = {p: torch.stack([e[p] for e in xs]) for p in PLANES}
         return x, torch.as_tensor(np.stack(ys), dtype=torch.float32)
     return torch.stack(xs), torch.as_tensor(np.stack(ys), dtype=torch.long)
+
+
+def _regions(regions: torch.Tensor, idx: torch.Tensor, y: torch.Tensor,
+             gen: torch.Generator) -> torch.Tensor:
+    """The region of each image in a batch for ``--augment regional``: its own lesion mask, or for
+    a healthy slice the lesion mask of a training phantom drawn at random (a lesion-sized patch
+    where lesions lie, with nothing there)."""
+    own = regions[idx].float()
+    with_lesion = torch.nonzero(regions.flatten(1).any(1)).flatten()
+    if with_lesion.numel() == 0:
+        return own
+    borrowed = regions[with_lesion[torch.randint(with_lesion.numel(), (len(idx),), generator=gen)]].float()
+    healthy = (y[idx] == 0).view(-1, 1, 1, 1)
+    return torch.where(healthy, borrowed, own)
 
 
 def _read_2d(path: Path) -> np.ndarray:
@@ -240,10 +264,13 @@ def train(args: argparse.Namespace) -> Path:
     if (focus or point) and (task not in FOCUS_TASKS or args.data or kind not in MASK_SAFE):
         raise SystemExit(f"--focus and --point apply to {' and '.join(FOCUS_TASKS)} trained on phantoms "
                          "(they carry body and lesion masks) with --augment basic or sharpness")
+    if kind in NEEDS_REGIONS and (task not in FOCUS_TASKS or args.data):
+        raise SystemExit(f"--augment {kind} applies to {' and '.join(FOCUS_TASKS)} trained on phantoms "
+                         "(it needs their lesion masks)")
     n_train = args.n_train or recipe.n_train
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
-    body = lesion = None
+    body = lesion = regions = None
     if args.data:
         x, y = folder_tensors(task, Path(args.data), spec_input, classes)
         perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
@@ -255,12 +282,14 @@ def train(args: argparse.Namespace) -> Path:
         base = args.seed * 10_000
         generator = _training_generator(task, args.generator)
         bodies = [] if focus or point else None
-        lesions = [] if point else None
+        lesions = [] if point or kind in NEEDS_REGIONS else None
         x, y = phantom_tensors(task, range(base, base + n_train), spec_input, args.quiet, generator,
                                bodies, lesions)
         if bodies:
             body = torch.stack(bodies)
-        if lesions:         # where a map's maximum is a hit: within the pointing tolerance
+        if lesions and kind in NEEDS_REGIONS:
+            regions = torch.stack(lesions).bool()
+        if lesions and point:   # where a map's maximum is a hit: within the pointing tolerance
             lesion = near(torch.stack(lesions), pointing_tolerance((size, size)))
         xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
                                              recipes.VAL_SEED_START + base + n_val), spec_input, args.quiet,
@@ -286,15 +315,23 @@ def train(args: argparse.Namespace) -> Path:
         for i in _progress(batches, len(batches), f"epoch {epoch + 1}/{epochs}", args.quiet):
             idx = perm[i:i + bs]
             xb = _take(x, idx)
-            if body is not None:       # the masks move with their image (flip, shift)
-                masks = [body[idx]] + ([lesion[idx]] if lesion is not None else [])
-                xb, bb, *lb = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
-                if kind == "sharpness":    # the image only: its masks keep their edges
+            if body is not None or regions is not None:   # masks move with their image (flip, shift)
+                masks = ([body[idx]] if body is not None else []) + (
+                    [lesion[idx]] if lesion is not None else []) + (
+                    [_regions(regions, idx, y, gen)] if regions is not None else [])
+                xb, *moved = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
+                if regions is not None:    # the image only: its masks keep their edges
+                    xb = regional_sharpness(xb, feathered(moved.pop() > 0.5), gen, mean, std)
+                elif kind == "sharpness":
                     xb = sharpness_only(xb, gen, mean, std)
-                logits, outside, away = logits_and_shares(model, xb, bb, lb[0] if lb else None)
-                loss = F.cross_entropy(logits, y[idx]) + focus * outside + point * away
-                outside_shares.append(float(outside.detach()))
-                away_shares.append(float(away.detach()))
+                if body is None:
+                    loss = _loss(task, model, xb, y[idx])
+                else:
+                    bb, lb = moved[0], moved[1:]
+                    logits, outside, away = logits_and_shares(model, xb, bb, lb[0] if lb else None)
+                    loss = F.cross_entropy(logits, y[idx]) + focus * outside + point * away
+                    outside_shares.append(float(outside.detach()))
+                    away_shares.append(float(away.detach()))
             else:
                 xb = ({p: augment("basic", v, gen) for p, v in xb.items()} if isinstance(xb, dict)
                       else augment(kind, xb, gen, mean, std))

@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from inference import recipes
-from inference.augment import KINDS, as_trained, augment, sharpness_only
+from inference.augment import (
+    KINDS,
+    NEEDS_REGIONS,
+    as_trained,
+    augment,
+    feathered,
+    regional_sharpness,
+    sharpness_only,
+)
 from inference.preprocess import blur, to_tensor
 
 MEAN, STD = 0.5, 0.25
@@ -17,7 +25,7 @@ def batch() -> torch.Tensor:
                                   spec)[0] for s in range(8)])
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in NEEDS_REGIONS])
 def test_shape_range_and_seed(batch, kind):
     a = augment(kind, batch, torch.Generator().manual_seed(3), MEAN, STD)
     b = augment(kind, batch, torch.Generator().manual_seed(3), MEAN, STD)
@@ -74,6 +82,44 @@ def test_domain_fit_sees_what_training_changed(batch):
     assert as_trained("appearance", batch, MEAN, STD) is batch
     stacks = {"sagittal": batch}
     assert as_trained("sharpness", stacks, MEAN, STD) is stacks
+
+
+def _disk(n: int, size: int = 96, centre: tuple[int, int] = (30, 60), radius: int = 10) -> torch.Tensor:
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    one = ((yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 <= radius ** 2).float()
+    return one.expand(n, 1, size, size).clone()
+
+
+def test_regional_changes_a_region_and_its_surroundings_apart(batch):
+    """With the split always on, the pixels well inside the region get one sharpness change and
+    those well outside another, drawn independently: in some images the region is softened while
+    the rest is not (a lesion softer than its surroundings), in others the reverse."""
+    many = batch.repeat(20, 1, 1, 1)                            # 160 images
+    region = _disk(len(many))
+    w = feathered(region > 0.5)
+    # grown by 2 px and feathered: full weight inside, a soft seam, nothing a few px outside
+    assert float(w[0, 0, 30, 60]) == pytest.approx(1.0) and float(w[0, 0, 30, 77]) < 1e-6
+    assert 0.0 < float(w[0, 0, 30, 72]) < 1.0
+    out = regional_sharpness(many, w, torch.Generator().manual_seed(2), MEAN, STD, p=1.0)
+    again = regional_sharpness(many, w, torch.Generator().manual_seed(2), MEAN, STD, p=1.0)
+    assert torch.equal(out, again)
+    u, v = many * STD + MEAN, out * STD + MEAN
+    assert float(v.min()) >= -1e-6 and float(v.max()) <= 1 + 1e-6
+    inside = (slice(None), 0, slice(24, 37), slice(54, 67))
+    outside = (slice(None), 0, slice(60, 90), slice(10, 40))
+    changed_in = (v[inside] - u[inside]).abs().flatten(1).amax(1) > 1e-6
+    changed_out = (v[outside] - u[outside]).abs().flatten(1).amax(1) > 1e-6
+    assert int((changed_in & ~changed_out).sum()) >= 10 and int((changed_out & ~changed_in).sum()) >= 10
+    # without the split the whole slice gets one change, as with --augment sharpness
+    whole = regional_sharpness(many, w, torch.Generator().manual_seed(2), MEAN, STD, p=0.0)
+    same_in = (whole[inside] - many[inside]).abs().flatten(1).amax(1) < 1e-6
+    same_out = (whole[outside] - many[outside]).abs().flatten(1).amax(1) < 1e-6
+    assert torch.equal(same_in, same_out)
+
+
+def test_regional_needs_regions():
+    with pytest.raises(ValueError, match="needs each image's region"):
+        augment("regional", torch.zeros(1, 1, 8, 8), torch.Generator())
 
 
 def test_unknown_kind():

@@ -208,6 +208,26 @@ def test_sharpness_augmentation_trains_with_the_focus_penalty(tmp_path: Path, ca
     assert "inference.calibrate" in again.ood["fitted_on"] and again.ood["thresholds"]["slice"] > 0
 
 
+@pytest.mark.parametrize("task,extra", [("tumour", []), ("ct-lesion", ["--focus", "1"])])
+def test_regional_augmentation_trains_with_and_without_the_focus_penalty(tmp_path: Path, task: str,
+                                                                          extra: list[str]) -> None:
+    """``--augment regional`` takes the phantoms' lesion masks along with their images (and the
+    body masks when the penalty needs them); the manifest says what the model was trained with
+    and its domain is fitted on the sharpness changes."""
+    train.main(["--task", task, "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
+                "--seed", "3", *extra, "--augment", "regional", "--out", str(tmp_path), "--quiet",
+                "--threads", "1"])
+    spec = read_manifest(tmp_path / f"{task}.json")
+    assert spec.training["augment"] == "regional"
+    assert "sharpness changes of training" in spec.ood["fitted_on"]
+
+
+def test_regional_augmentation_needs_lesion_masks(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="needs their lesion masks"):
+        train.main(["--task", "contrast", "--epochs", "1", "--n-train", "8", "--augment", "regional",
+                    "--out", str(tmp_path), "--quiet"])
+
+
 def test_focus_penalty_needs_phantom_body_masks(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--focus and --point apply to"):
         train.main(["--task", "contrast", "--epochs", "1", "--n-train", "8", "--focus", "1",
