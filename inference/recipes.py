@@ -125,11 +125,14 @@ class Sample:
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
 GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso",
-              "varied-looks", "mixed", "varied-physics", "independent")
+              "varied-looks", "varied-kidneys", "mixed", "varied-physics", "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
 #: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
 #: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
 #: "varied-small" (ct-lesion): "varied" with lesion radii log-uniform from 3 mm (ct.SMALL_RADII).
+#: "varied-kidneys" (ct-lesion): "varied-small" with the kidneys drawn freely (ct.py, free_kidneys):
+#: any position, size, tilt and enhancement phase, absent at some levels, the right one half the
+#: time behind the liver.
 #: "varied-iso" (tumour): "varied" with a share of the tumours (ISO_SHARE) homogeneous, grey-matter
 #: isointense and without oedema (many metastases and lymphoma look so; the varied generator draws
 #: few, and the model trained on it misses most of them).
@@ -150,7 +153,8 @@ DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "va
 
 
 #: Generators drawn by brain.py / ct.py / knee.py here: "classic" and the varied family.
-_VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso", "varied-looks")
+_VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso", "varied-looks",
+           "varied-kidneys")
 _DRAWN_HERE = ("classic", *_VARIED)
 
 
@@ -186,7 +190,8 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial, s.look)
     if task == "ct-lesion":   # varied: lesions and anatomy of varied appearance (ct.py)
         c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic",
-                              small_lesions=generator == "varied-small",
+                              small_lesions=generator in ("varied-small", "varied-kidneys"),
+                              free_kidneys=generator == "varied-kidneys",
                               free_looks=generator == "varied-looks")
         return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body, c.look)
     if task == "contrast":

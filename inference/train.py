@@ -429,6 +429,10 @@ _GENERATOR_TEXT = {
     "varied-small": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too "
                      "(inference.phantoms.ct, small_lesions): as 'varied', lesion radius log-uniform "
                      "3-39 mm (a quarter under 11 mm across)"),
+    "varied-kidneys": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too and kidneys "
+                       "drawn freely (inference.phantoms.ct, small_lesions, free_kidneys): kidney position, "
+                       "size, tilt and enhancement phase varied, absent at some levels, the right one half "
+                       "the time behind the liver"),
     "physics": ("SliceWise physics phantoms: MR = 3-D analytic head sliced in axial, coronal and sagittal "
                 "planes, rendered through spin-echo / spoiled-GRE / IR-GRE / FLAIR signal equations with "
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
@@ -453,8 +457,8 @@ def _training_generator(task: str, choice: str | None) -> str:
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
     if generator in ("varied-head", "varied-anatomy", "varied-iso") and task != "tumour":
         raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")
-    if generator == "varied-small" and task != "ct-lesion":
-        raise SystemExit("--generator varied-small draws liver lesions: ct-lesion only")
+    if generator in ("varied-small", "varied-kidneys") and task != "ct-lesion":
+        raise SystemExit(f"--generator {generator} draws liver lesions: ct-lesion only")
     return generator
 
 

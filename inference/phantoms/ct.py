@@ -9,6 +9,13 @@ and "varied" (training data: homogeneous, rim-enhancing, cystic or ill-defined; 
 hyperdense by 15-70 HU; 5-40 mm; textured; field of view, body and liver size, a liver touching
 the abdominal wall, portal vessels, visceral fat and noise varied more; lobulated, notched livers
 with left lobes of any size, and bowel with positive oral contrast).
+``free_kidneys`` (generator "varied-kidneys", with ``small_lesions``) draws each kidney freely:
+present or not at the slice's level, its position, size and tilt, cortex and medulla densities
+from unenhanced to corticomedullary and nephrographic phases, and the right one half the time
+behind the liver, showing only as a crescent beside it (the hepatorenal interface; the fixed
+kidneys of "varied" always lie on top of the liver as whole ovals, and a lesion detector
+trained on them took the cut kidney rim beside the independent generator's livers for a rim
+lesion).
 ``small_lesions`` (generator "varied-small") draws the varied lesion's radius log-uniformly from
 3 to 39 mm instead of uniformly from 5 to 39 mm: a quarter of its lesions are under 11 mm across,
 where the varied generator has almost none; everything else is the varied slice of that seed.
@@ -75,6 +82,8 @@ class _Look:
     noise: float | None = None
     #: the liver's outline and the bowel beside it (None: one ellipse, as in "classic")
     outline: _Outline | None = None
+    #: kidneys drawn freely (``free_kidneys``), one per side; None: the fixed pair
+    kidneys: tuple[_Kidney | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,43 @@ def _outline(rng: np.random.Generator) -> _Outline:
                    for _ in range(int(rng.integers(0, 4))))
     return _Outline(left, float(rng.uniform(0.0, 0.15)), int(rng.integers(2, 7)), bulges,
                     float(rng.uniform(150, 320)) if rng.random() < 0.4 else 0.0)
+
+
+@dataclass(frozen=True)
+class _Kidney:
+    """One kidney drawn freely: centre and radii (frame units), tilt (degrees), cortex and medulla
+    density (HU), medulla size relative to the kidney, and whether the liver covers it."""
+
+    y: float
+    x: float
+    ry: float
+    rx: float
+    angle: float
+    cortex: float
+    medulla: float
+    medulla_size: float
+    behind_liver: bool
+
+
+def _kidneys(rng: np.random.Generator) -> tuple[_Kidney | None, ...]:
+    """Right then left kidney, each absent at this level 15 % of the time."""
+    out: list[_Kidney | None] = []
+    for sx in (-1, 1):
+        present = rng.random() >= 0.15
+        phase = rng.random()
+        cortex = float(rng.uniform(120, 230)) if phase >= 0.15 else float(rng.uniform(25, 45))
+        if phase < 0.15:          # unenhanced: cortex and medulla alike
+            medulla = cortex + float(rng.uniform(-5, 5))
+        elif phase < 0.45:        # nephrographic: the medulla enhances too
+            medulla = cortex - float(rng.uniform(0, 40))
+        else:                     # corticomedullary
+            medulla = float(rng.uniform(20, 70))
+        k = _Kidney(float(rng.uniform(0.16, 0.36)), sx * float(rng.uniform(0.2, 0.4)),
+                    float(rng.uniform(0.09, 0.16)), float(rng.uniform(0.06, 0.1)),
+                    sx * float(rng.uniform(0, 50)), cortex, medulla, float(rng.uniform(0.4, 0.7)),
+                    sx < 0 and rng.random() < 0.5)
+        out.append(k if present else None)
+    return tuple(out)
 
 
 STYLES = ("classic", "varied")
@@ -176,10 +222,19 @@ def _render(a: _Abdomen, shape: tuple[int, int], z: float,
     liver &= (body < 1 - a.fat) if look is not None and look.touches_wall else inner
     img[liver] = a.liver_hu
     img[(sh.ellipse(v, u, 0.12, 0.45, 0.2, 0.12, angle_deg=30) < 1) & inner] = 48.0   # spleen
-    for sx in (-1, 1):                                     # kidneys, enhancing cortex
-        k = sh.ellipse(v, u, 0.28, sx * 0.3, 0.13, 0.08, angle_deg=sx * 25)
-        img[k < 1] = 160.0
-        img[k < 0.55] = 30.0
+    kidneys = None if look is None else look.kidneys
+    if kidneys is None:
+        for sx in (-1, 1):                                 # kidneys, enhancing cortex
+            k = sh.ellipse(v, u, 0.28, sx * 0.3, 0.13, 0.08, angle_deg=sx * 25)
+            img[k < 1] = 160.0
+            img[k < 0.55] = 30.0
+    for kid in kidneys or ():
+        if kid is None:
+            continue
+        k = sh.ellipse(v, u, kid.y, kid.x, kid.ry, kid.rx, angle_deg=kid.angle)
+        shown = inner & ~liver if kid.behind_liver else inner
+        img[(k < 1) & shown] = kid.cortex
+        img[(k < kid.medulla_size) & shown] = kid.medulla
     img[sh.ellipse(v, u, 0.15, 0.06, 0.055, 0.055) < 1] = 180.0   # aorta
     img[sh.ellipse(v, u, 0.12, -0.1, 0.05, 0.07) < 1] = 130.0     # IVC
     vert = sh.ellipse(v, u, 0.36, 0, 0.11, 0.11)
@@ -246,12 +301,13 @@ SMALL_RADII = (0.0155, 0.2)
 
 def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None = None,
              hard: bool = True, style: str = "classic", small_lesions: bool = False,
-             free_looks: bool = False) -> CTSlice:
+             free_looks: bool = False, free_kidneys: bool = False) -> CTSlice:
     """A seeded axial abdominal CT slice in HU (H, W) with lesion mask; lesion=None draws it.
     ``style`` "varied" draws the lesion's appearance at random (see the module docstring);
     ``small_lesions`` (varied only) draws its radius log-uniformly over :data:`SMALL_RADII`;
     ``free_looks`` (varied only) the core and rim densities (hypo or hyper, 15-70 HU from the
-    liver) and the rim width independently."""
+    liver) and the rim width independently; ``free_kidneys`` (varied only) the kidneys (see the
+    module docstring), from a stream of their own: the rest of the slice is the seed's varied one."""
     if style not in STYLES:
         raise ValueError(f"unknown lesion style {style!r}; choose one of {STYLES}")
     rng = sh.sub_rng(seed, 11)
@@ -268,6 +324,8 @@ def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None =
             sign = lambda: 1 if frng.random() < 0.5 else -1   # noqa: E731
             look = replace(look, offset=float(frng.uniform(15, 70)) * sign(),
                            rim=float(frng.uniform(15, 70)) * sign(), rim_width=float(frng.uniform(0.1, 0.5)))
+        if free_kidneys:
+            look = replace(look, kidneys=_kidneys(sh.sub_rng(seed, 23)))
     a = _abdomen(rng, lesion, hard, look)
     if look is not None:     # varied: a wider field of view and body size
         f = sh.sub_rng(seed, 15).uniform(0.85, 1.25)

@@ -266,6 +266,31 @@ def test_varied_small_changes_only_the_lesion_size() -> None:
     assert np.array_equal(negative.image, plain_negative.image)
 
 
+def test_varied_kidneys_moves_only_the_kidneys() -> None:
+    """``--generator varied-kidneys`` (ct-lesion): the "varied-small" slice of the same seed with
+    the kidneys drawn freely; lesion, body and label stay, and the image changes only locally."""
+    from inference.phantoms import ct
+
+    moved = 0
+    for seed in range(0, 30):
+        a = recipes.phantom_sample("ct-lesion", seed, 96, generator="varied-small")
+        b = recipes.phantom_sample("ct-lesion", seed, 96, generator="varied-kidneys")
+        assert np.array_equal(a.mask, b.mask) and np.array_equal(a.region, b.region)
+        assert int(a.target) == int(b.target) and a.look == b.look
+        changed = np.abs(a.image - b.image) > 5
+        moved += bool(changed.any())
+        assert changed.sum() < 0.15 * a.region.sum()
+    assert moved >= 27
+    kidneys = [ct._kidneys(np.random.default_rng(i)) for i in range(400)]
+    right = [k[0] for k in kidneys if k[0] is not None]
+    left = [k[1] for k in kidneys if k[1] is not None]
+    assert 0.75 < (len(right) + len(left)) / 800 < 0.95           # absent at some levels
+    assert all(k.x < 0 for k in right) and all(k.x > 0 for k in left)
+    assert 0.35 < np.mean([k.behind_liver for k in right]) < 0.65 and not any(k.behind_liver for k in left)
+    cortex = np.array([k.cortex for k in right + left])
+    assert cortex.min() < 45 and cortex.max() > 200                # unenhanced to arterial phase
+
+
 def test_varied_iso_draws_isointense_tumours_and_leaves_the_rest_of_the_slice() -> None:
     """``--generator varied-iso`` (tumour): a share of the tumours homogeneous, grey-matter
     isointense and without oedema; every other slice is the varied one, pixel for pixel, and an

@@ -265,6 +265,8 @@ def test_init_fine_tunes_from_weights_and_records_them(tmp_path: Path) -> None:
 def test_varied_small_is_for_liver_lesions_only(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="varied-small draws liver lesions"):
         train.main(["--task", "tumour", "--generator", "varied-small", "--out", str(tmp_path), "--quiet"])
+    with pytest.raises(SystemExit, match="varied-kidneys draws liver lesions"):
+        train.main(["--task", "tumour", "--generator", "varied-kidneys", "--out", str(tmp_path), "--quiet"])
     with pytest.raises(SystemExit, match="varied-iso draws brain tumours"):
         train.main(["--task", "ct-lesion", "--generator", "varied-iso", "--out", str(tmp_path), "--quiet"])
     with pytest.raises(SystemExit, match="varied-looks draws lesions"):
