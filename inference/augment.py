@@ -18,9 +18,12 @@ another phantom's lesion mask) and the rest of the slice each get their own chan
 images: a lesion sharper or softer than the tissue around it, and a healthy patch softer or
 sharper than its surroundings, so that neither is a hint. The tumour detector found its own
 training lesions pasted into the independent generator's sharper heads 0.58 of the time against
-0.87 at home, and 0.75 once those heads were softened by a pixel: it had learnt the lesion's edge
-against a softer background (README, "Where the transfer gap lies"). It needs the phantoms'
-lesion masks (``inference.train`` on phantoms).
+0.87 at home, and 0.75 once those heads were softened by a pixel, which read as "it learnt the
+lesion's edge against a softer background". Measured, that reading was wrong: the shipped tumour
+model fine-tuned with ``regional`` still found its lesions in the independent heads 0.58 of the
+time and called the independent generator no better (README, "Where the transfer gap lies"), so
+the demo recipes do not use it. It needs the phantoms' lesion masks (``inference.train`` on
+phantoms).
 
 Inputs are model tensors (N, C, H, W) normalised as ``(u - mean) / std`` with ``u`` in [0, 1]
 (``inference.preprocess.to_tensor``); the appearance changes work on ``u`` and keep it in [0, 1].
