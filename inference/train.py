@@ -97,13 +97,13 @@ def phantom_tensors(task: str, seeds: range, spec_input: dict[str, Any], quiet: 
     return torch.stack(xs), torch.as_tensor(np.stack(ys), dtype=torch.long)
 
 
-def _regions(regions: torch.Tensor, idx: torch.Tensor, y: torch.Tensor,
+def _regions(regions: torch.Tensor, with_lesion: torch.Tensor, idx: torch.Tensor, y: torch.Tensor,
              gen: torch.Generator) -> torch.Tensor:
     """The region of each image in a batch for ``--augment regional``: its own lesion mask, or for
-    a healthy slice the lesion mask of a training phantom drawn at random (a lesion-sized patch
-    where lesions lie, with nothing there)."""
+    a healthy slice the lesion mask of a training phantom drawn at random from ``with_lesion``
+    (indices of the masks that hold a lesion): a lesion-sized patch where lesions lie, with
+    nothing there."""
     own = regions[idx].float()
-    with_lesion = torch.nonzero(regions.flatten(1).any(1)).flatten()
     if with_lesion.numel() == 0:
         return own
     borrowed = regions[with_lesion[torch.randint(with_lesion.numel(), (len(idx),), generator=gen)]].float()
@@ -263,14 +263,14 @@ def train(args: argparse.Namespace) -> Path:
         0.0 if args.data or kind not in MASK_SAFE else recipe.point)
     if (focus or point) and (task not in FOCUS_TASKS or args.data or kind not in MASK_SAFE):
         raise SystemExit(f"--focus and --point apply to {' and '.join(FOCUS_TASKS)} trained on phantoms "
-                         "(they carry body and lesion masks) with --augment basic or sharpness")
+                         f"(they carry body and lesion masks) with --augment {' or '.join(MASK_SAFE)}")
     if kind in NEEDS_REGIONS and (task not in FOCUS_TASKS or args.data):
         raise SystemExit(f"--augment {kind} applies to {' and '.join(FOCUS_TASKS)} trained on phantoms "
                          "(it needs their lesion masks)")
     n_train = args.n_train or recipe.n_train
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
-    body = lesion = regions = None
+    body = lesion = regions = with_lesion = None
     if args.data:
         x, y = folder_tensors(task, Path(args.data), spec_input, classes)
         perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
@@ -289,6 +289,7 @@ def train(args: argparse.Namespace) -> Path:
             body = torch.stack(bodies)
         if lesions and kind in NEEDS_REGIONS:
             regions = torch.stack(lesions).bool()
+            with_lesion = torch.nonzero(regions.flatten(1).any(1)).flatten()
         if lesions and point:   # where a map's maximum is a hit: within the pointing tolerance
             lesion = near(torch.stack(lesions), pointing_tolerance((size, size)))
         xv, yv = phantom_tensors(task, range(recipes.VAL_SEED_START + base,
@@ -318,7 +319,7 @@ def train(args: argparse.Namespace) -> Path:
             if body is not None or regions is not None:   # masks move with their image (flip, shift)
                 masks = ([body[idx]] if body is not None else []) + (
                     [lesion[idx]] if lesion is not None else []) + (
-                    [_regions(regions, idx, y, gen)] if regions is not None else [])
+                    [_regions(regions, with_lesion, idx, y, gen)] if regions is not None else [])
                 xb, *moved = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
                 if regions is not None:    # the image only: its masks keep their edges
                     xb = regional_sharpness(xb, feathered(moved.pop() > 0.5), gen, mean, std)
