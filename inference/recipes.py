@@ -5,6 +5,7 @@ held-out evaluation [1 000 000, ...) = ``inference.phantoms.HELD_OUT_SEED_START`
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,29 @@ EXPLAIN: dict[str, dict[str, Any]] = {
     "ct-lesion": {"occlusion": {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0},
                   "target": "lesion"},
 }
+#: The input size (model px) each task's :data:`EXPLAIN` occlusion numbers are set for: the size its
+#: shipped demo model reads.
+EXPLAIN_SIZE = {"tumour": 96, "contrast": 96, "knee": 64, "ct-lesion": 128}
+
+
+def explain_settings(task: str, size: int) -> dict[str, Any]:
+    """:data:`EXPLAIN` for a ``task`` model reading ``size`` px: occlusion patches, strides and
+    baseline blur scaled with the grid, so that a patch covers the same share of the field (and
+    costs the same number of forward passes) at any input size."""
+    conf = copy.deepcopy(EXPLAIN[task])
+    scale = size / EXPLAIN_SIZE[task]
+    occ = conf.get("occlusion", {})
+    if scale != 1.0 and occ:
+        def px(v: float) -> int:
+            return max(1, int(round(v * scale)))
+        if "passes" in occ:
+            occ["passes"] = [[px(p), px(s)] for p, s in occ["passes"]]
+        for key in ("patch", "stride"):
+            if key in occ:
+                occ[key] = px(occ[key])
+        if "blur_sigma" in occ:
+            occ["blur_sigma"] = round(float(occ["blur_sigma"]) * scale, 2)
+    return conf
 INTENDED_USE = {
     "tumour": "Flags axial brain MR slices that may contain a tumour (homogeneous, ring-enhancing, "
               "cystic or infiltrative, any MR contrast), for teaching and triage research.",

@@ -381,7 +381,7 @@ def train(args: argparse.Namespace) -> Path:
                      if args.init else {})},
         metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
         demo_statement=DEMO_STATEMENT if demo else "",
-        planes=PLANES if task == "knee" else (), explain=recipes.EXPLAIN[task])
+        planes=PLANES if task == "knee" else (), explain=recipes.explain_settings(task, size))
     manifest = write_manifest(spec, out / f"{name}.json")
     store_trust(task, model, manifest, x, y, xv, yv, data_desc, (kind, mean, std))
     return manifest

@@ -355,3 +355,17 @@ def test_classifier_occlusion_is_smooth_by_default_and_raw_on_request() -> None:
     jump = lambda a: float(np.abs(np.diff(a, axis=1)).max())  # noqa: E731
     assert jump(smooth) < 0.5 * jump(raw)
     assert abs(float(smooth.mean()) - float(raw.mean())) < 0.05 * float(np.abs(raw).max())
+
+
+def test_occlusion_settings_scale_with_the_input_grid() -> None:
+    """A model trained at another input size gets patches covering the same share of the field
+    (same number of forward passes), not the shipped grid's pixel numbers."""
+    from inference import recipes
+    for task, size in recipes.EXPLAIN_SIZE.items():
+        assert recipes.explain_settings(task, size) == recipes.EXPLAIN[task]
+    doubled = recipes.explain_settings("ct-lesion", 2 * recipes.EXPLAIN_SIZE["ct-lesion"])["occlusion"]
+    base = recipes.EXPLAIN["ct-lesion"]["occlusion"]
+    assert doubled["passes"] == [[2 * p, 2 * s] for p, s in base["passes"]]
+    assert doubled["blur_sigma"] == 2 * base["blur_sigma"]
+    assert recipes.explain_settings("knee", 32)["occlusion"] == {"patch": 8, "stride": 4}
+    assert recipes.EXPLAIN["ct-lesion"]["occlusion"] == base    # the table itself is not changed
