@@ -10,8 +10,8 @@ appearance (:func:`sensitivity_by_look`) and with the slices blurred and edge-en
 trained vs randomised Grad-CAM maps; near 0 is good), expected calibration error before / after
 temperature scaling (``--reliability PNG`` draws the diagram) and out-of-domain detection ROC AUC
 (``--ood N`` items per group; see ``inference.evaluate_trust``). ``--json`` prints one JSON object.
-For detectors ``--maps`` also fits the maps' colour reference (:func:`map_reference`), which
-``--write-manifest`` stores with the model (``explain.reference``).
+For detectors, ``--maps`` with ``--write-manifest`` also fits the maps' colour reference
+(:func:`map_reference`) and stores it with the model (``explain.reference``).
 """
 from __future__ import annotations
 
@@ -326,7 +326,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             result["robustness"] = robustness_report(clf, samples, drawn=preds)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps, called=called)
-        result["maps"]["reference"] = map_reference(clf, samples, args.maps)
+        if args.write_manifest:   # the colour reference is fitted for the manifest only (it
+            # runs every method again, occlusion included: half the time of a maps run)
+            result["maps"]["reference"] = map_reference(clf, samples, args.maps)
     elif args.task == "knee" and args.maps > 0:
         result["maps"] = {"per_label_plane": knee_map_scores(clf, samples, args.maps),
                           "trust_aim": TRUST_AIM, "tolerance": f"{POINTING_TOLERANCE_RULE}, on the "
