@@ -8,9 +8,8 @@ The shipped manifests carry each method's reference (``explain.reference``, fitt
 checks it on the independent generator, which no model was trained or fitted on. Measured on
 40 phantoms each: called-negative Grad-CAM maps reach 0.08 (CT) and 0.31 (tumour) of full colour
 (median; at most 0.37 and 0.85), called findings 0.90 and 1.3 times the reference (median).
-The CT model at 128 px calls more of the independent generator's small lesions, with less
-certainty, so its called maps are less often saturated (24 phantoms: median 0.69 of full
-colour, against 0.07 for its negative calls)."""
+The CT model at 256 px (40 phantoms): negative calls a median 0.11 of full colour (at most
+0.76), called lesions a median 1.14 times the reference."""
 from __future__ import annotations
 
 import numpy as np
