@@ -301,6 +301,7 @@ class Classifier:
         else:
             passes, sigma = self.occlusion_settings(options)
             options.setdefault("blur_sigma", sigma)
+            options.setdefault("refine", str(self.spec.explain.get("occlusion", {}).get("refine", "full")))
             smooth = bool(options.pop("smooth", True))
             steps = (((smooth_to_stride(st.map, st.stride) if smooth else st.map), st.final, st.pass_index)
                      for st in iter_occlusion(self.forward_scores(), xb, k, passes=passes,

@@ -367,5 +367,6 @@ def test_occlusion_settings_scale_with_the_input_grid() -> None:
     base = recipes.EXPLAIN["ct-lesion"]["occlusion"]
     assert doubled["passes"] == [[2 * p, 2 * s] for p, s in base["passes"]]
     assert doubled["blur_sigma"] == 2 * base["blur_sigma"]
+    assert doubled["refine"] == "adaptive" and "refine" not in base    # a costlier grid refines
     assert recipes.explain_settings("knee", 32)["occlusion"] == {"patch": 8, "stride": 4}
     assert recipes.EXPLAIN["ct-lesion"]["occlusion"] == base    # the table itself is not changed

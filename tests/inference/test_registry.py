@@ -6,6 +6,7 @@ import pickle
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import inference
@@ -242,3 +243,21 @@ def test_manifest_that_does_not_parse_is_reported_not_fatal(tiny_model, monkeypa
     assert all(isinstance(b.error, str) and b.error for b in broken.values())
     assert str(folder / "garbled.json") in broken["garbled"].error
     assert load_model("good-one", device="cpu").spec.name == "good-one"
+
+
+def test_occlusion_refinement_comes_from_the_manifest(tiny_model) -> None:
+    """A manifest's ``explain.occlusion.refine`` reaches the occlusion run (a 256 px CT model
+    refines adaptively); without it every window of every pass is evaluated."""
+    manifest = tiny_model("ct-lesion")
+    data = json.loads(manifest.read_text())
+    image = np.random.default_rng(0).normal(40, 10, (48, 48)).astype(np.float32)
+    for refine in (None, "adaptive"):
+        occ = {"passes": [[16, 8], [8, 4]], "blur_sigma": 3.0}
+        if refine:
+            occ["refine"] = refine
+        data["explain"] = {"occlusion": occ}
+        manifest.write_text(json.dumps(data))
+        clf = load_model("x", device="cpu", manifest_path=str(manifest))
+        e = clf.explain(image, "occlusion", target=0, faithfulness=False)
+        assert e.options["refine"] == (refine or "full")
+        assert np.isfinite(e.map).all()
