@@ -155,7 +155,7 @@ class Sample:
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
 GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso",
-              "varied-looks", "varied-kidneys", "mixed", "varied-physics", "independent")
+              "varied-looks", "varied-kidneys", "varied-mix", "mixed", "varied-physics", "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
 #: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
 #: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
@@ -175,6 +175,9 @@ ISO_SHARE = {"varied-iso": 0.3, "varied-looks": 0.15}
 #: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
 #: others (drawn per seed): two drawing styles of the same finding.
 VARIED_PHYSICS_SHARE = 0.5
+#: "varied-mix" (tumour): each seed drawn by one of these generators, in equal shares: every way
+#: the varied family randomises the head, the brain and the lesion, side by side in one set.
+VARIED_MIX = ("varied", "varied-head", "varied-anatomy", "varied-looks")
 #: The generator each shipped model was trained on. ct-lesion and tumour: "varied" (independent
 #: generator 0.745 and 0.79 accuracy against 0.61 and 0.55 for the classic-trained weights; lesion
 #: maps of positive calls 0-3 % outside the body). The sample study's healthy anatomy follows
@@ -197,6 +200,8 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         generator = "classic" if sub_rng(seed, 95).random() < MIXED_CLASSIC_SHARE else "physics"
     elif generator == "varied-physics":
         generator = "physics" if sub_rng(seed, 94).random() < VARIED_PHYSICS_SHARE else "varied"
+    elif generator == "varied-mix":
+        generator = VARIED_MIX[int(sub_rng(seed, 93).integers(0, len(VARIED_MIX)))]
     if generator not in _DRAWN_HERE and task != "knee":
         return _generated_sample(task, seed, size, generator)
     rng = sub_rng(seed, 99)

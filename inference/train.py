@@ -238,6 +238,14 @@ def train(args: argparse.Namespace) -> Path:
         if task == "contrast":
             raise SystemExit("--pool applies to the tumour, ct-lesion and knee models")
         arch["head"] = {**arch["head"], "pool": args.pool}
+    if args.convs:
+        if backbone != "vgg-narrow":
+            raise SystemExit("--convs applies to the vgg-narrow demo backbone")
+        convs = [int(c) for c in args.convs.split(",")]
+        if len(convs) != len(arch["backbone_options"]["widths"]) or min(convs) < 1:
+            raise SystemExit(f"--convs {args.convs}: one count (>= 1) per stage, "
+                             f"{len(arch['backbone_options']['widths'])} stages")
+        arch["backbone_options"] = {**arch["backbone_options"], "convs": convs}
     model = build_model(task, arch, classes)
     if args.pretrained:
         trunks = [model.backbone] if task != "knee" else [m.cnn for m in model.planes.values()]
@@ -439,6 +447,8 @@ _GENERATOR_TEXT = {
                 "1.5 T and 3 T relaxation times, randomised TR/TE/TI/flip, gadolinium, slice thickness, "
                 "resolution, bias field, Rician noise and field of view (inference.phantoms.mr_sim); "
                 "CT = randomised abdomen and liver lesions (inference.phantoms.ct_sim)"),
+    "varied-mix": ("SliceWise synthetic phantoms, each seed drawn by one of 'varied', 'varied-head', "
+                   "'varied-anatomy' and 'varied-looks' in equal shares (inference.recipes.VARIED_MIX)"),
     "mixed": ("SliceWise physics phantoms (3 of 4 seeds, as 'physics') and fixed-grey-level phantoms "
               "(1 of 4, as 'classic': the look of the sample study and the teaching cases)"),
     "varied-physics": ("SliceWise physics phantoms (half the seeds, as 'physics') and 'varied' "
@@ -456,7 +466,7 @@ def _training_generator(task: str, choice: str | None) -> str:
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
     if generator in ("varied", "varied-physics", "varied-looks") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
-    if generator in ("varied-head", "varied-anatomy", "varied-iso") and task != "tumour":
+    if generator in ("varied-head", "varied-anatomy", "varied-iso", "varied-mix") and task != "tumour":
         raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")
     if generator in ("varied-small", "varied-kidneys") and task != "ct-lesion":
         raise SystemExit(f"--generator {generator} draws liver lesions: ct-lesion only")
@@ -494,6 +504,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "manifest's input block and applied wherever the model reads an image; "
                          "default 0: none)")
     ap.add_argument("--pool", choices=["avg", "max"], help="global pooling before the classifier head")
+    ap.add_argument("--convs", help="vgg-narrow: convolutions per stage, comma-separated "
+                    "(default per task in inference.recipes.DEMO_OPTIONS, e.g. 1,1,1,1)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--name", help="model name (default: the task)")
     ap.add_argument("--version", default="0.1.0")

@@ -279,3 +279,34 @@ def test_input_smoothing_is_trained_with_and_kept_in_the_manifest(tmp_path: Path
     spec = json.loads((tmp_path / "tumour.json").read_text())
     assert spec["input"]["smooth"] == 0.7
     assert "--smooth 0.7" in spec["training"]["command"]
+
+
+def test_convs_per_stage_are_trained_and_kept_in_the_manifest(tmp_path: Path) -> None:
+    """``--convs`` sets the demo backbone's convolutions per stage; the manifest carries them, so
+    the app builds the same net; a wrong count is refused with the reason."""
+    train.main(["--task", "tumour", "--epochs", "1", "--n-train", "8", "--n-val", "4", "--size", "48",
+                "--convs", "2,2,2,2", "--out", str(tmp_path), "--quiet", "--threads", "1"])
+    spec = json.loads((tmp_path / "tumour.json").read_text())
+    assert spec["architecture"]["backbone_options"]["convs"] == [2, 2, 2, 2]
+    clf = load_model("tumour", device="cpu", manifest_path=str(tmp_path / "tumour.json"))
+    convs = [m for m in clf.module.modules() if m.__class__.__name__ == "Conv2d"]
+    assert len(convs) == 8
+    with pytest.raises(SystemExit, match="one count"):
+        train.main(["--task", "tumour", "--convs", "2,2", "--out", str(tmp_path), "--quiet"])
+
+
+def test_varied_mix_draws_each_seed_from_one_varied_generator() -> None:
+    """``--generator varied-mix`` (tumour): each seed is exactly that seed's slice from one of
+    ``recipes.VARIED_MIX``, and every one of them is used."""
+    from inference import recipes
+
+    used = set()
+    for seed in range(40):
+        mixed = recipes.phantom_sample("tumour", seed, 48, generator="varied-mix")
+        same = [g for g in recipes.VARIED_MIX
+                if np.array_equal(recipes.phantom_sample("tumour", seed, 48, generator=g).image, mixed.image)]
+        assert same, seed
+        used.update(same)
+    assert used == set(recipes.VARIED_MIX)
+    with pytest.raises(SystemExit, match="varied-mix draws brain tumours"):
+        train.main(["--task", "ct-lesion", "--generator", "varied-mix", "--quiet"])
