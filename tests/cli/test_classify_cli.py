@@ -17,7 +17,7 @@ SAGITTAL = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])   # co
 
 @pytest.fixture(scope="module")
 def brain(tmp_path_factory) -> dict[str, Path]:
-    vol = phantoms.brain_mr_volume(1_234_567, n_slices=4, size=96, tumour=True)[0]
+    vol = phantoms.brain_mr_volume(1_234_567, n_slices=6, size=96, tumour=True)[0]   # slice 4: the tumour, 56 px
     root = tmp_path_factory.mktemp("brain")
     write_series(root / "axial", vol, spacing=(5.0, 2.0, 2.0), modality="MR", series_description="ax")
     write_series(root / "sagittal", vol, spacing=(5.0, 2.0, 2.0), modality="MR", direction=SAGITTAL,
@@ -44,8 +44,8 @@ def test_sagittal_series_not_applicable_per_slice_and_series(brain, capsys) -> N
 
 
 def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
-    doc = _classify(capsys, str(brain["axial"]), "--slices", "3", "--explain", "gradcam",
-                    "--out", str(tmp_path))                    # slice 3 holds the tumour
+    doc = _classify(capsys, str(brain["axial"]), "--slices", "4", "--explain", "gradcam",
+                    "--out", str(tmp_path))                    # slice 4 holds the tumour
     assert doc["series"]["orientation"] == "axial"
     (row,) = doc["slices"]
     for key in ("applicable", "reasons", "ood_distance", "ood_threshold", "temperature",
@@ -63,16 +63,16 @@ def test_axial_series_fields_and_map_scores(brain, capsys, tmp_path) -> None:
 
 
 def test_explain_hirescam_writes_scored_maps(brain, capsys, tmp_path) -> None:
-    doc = _classify(capsys, str(brain["axial"]), "--slices", "2-3", "--explain", "hirescam",
+    doc = _classify(capsys, str(brain["axial"]), "--slices", "3-4", "--explain", "hirescam",
                     "--out", str(tmp_path))
-    assert [r["slice"] for r in doc["slices"]] == [2, 3]
+    assert [r["slice"] for r in doc["slices"]] == [3, 4]
     for row in doc["slices"]:
         heat = np.load(row["map"])
         assert heat.shape == (96, 96) and heat.dtype == np.float32 and np.isfinite(heat).all()
         assert Path(row["overlay"]).is_file() and "hirescam" in Path(row["map"]).name
         scores = row["scores"]
         assert 0.0 <= scores["deletion_auc"] <= 1.0 and scores["random_note"]
-        if row["slice"] == 3:                                  # the tumour: scored against chance
+        if row["slice"] == 4:                                  # the tumour: scored against chance
             assert len(scores["random_deletion_aucs"]) == 5
             assert isinstance(scores["better_than_random"], bool)
         else:       # no tumour: blurring the whole slice raises P(tumour), nothing to delete

@@ -9,7 +9,10 @@ checks it on the independent generator, which no model was trained or fitted on.
 40 phantoms each: called-negative Grad-CAM maps reach 0.08 (CT) and 0.31 (tumour) of full colour
 (median; at most 0.37 and 0.85), called findings 0.90 and 1.3 times the reference (median).
 The CT model at 256 px (40 phantoms): negative calls a median 0.11 of full colour (at most
-0.76), called lesions a median 1.14 times the reference."""
+0.76), called lesions a median 1.14 times the reference. The tumour model with two
+convolutions per stage (24 phantoms): negative calls a median 0.26 (at most 0.44), called tumours
+1.58 times the reference; the display clips that at full colour, so the ratio is taken before
+it."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +37,15 @@ def test_maps_of_negative_calls_stay_faint_and_findings_reach_full_colour(task, 
                         target=clf.spec.map_target)
         assert e.reference == clf.spec.map_reference("gradcam", finding) > 0
         strength = float(normalise_map(e.map, e.reference).max())   # 1.0 = full colour
-        (positive if e.prediction.probabilities[finding] >= 0.5 else negative).append(strength)
+        evidence = float(np.clip(e.map, 0, None).max()) / e.reference  # the same, not clipped at 1
+        assert strength == pytest.approx(min(evidence, 1.0), abs=1e-5)
+        if e.prediction.probabilities[finding] >= 0.5:
+            positive.append(evidence)
+        else:
+            negative.append(evidence)
     assert len(negative) >= 6 and len(positive) >= 6
     assert max(negative) < 1.0 and float(np.median(negative)) < 0.5, negative
-    assert float(np.median(positive)) >= max(0.6, 4 * float(np.median(negative))), positive
+    # most called findings at full colour, and their evidence several times a negative call's
+    # (measured before the display clips it at full colour)
+    assert float(np.median(np.minimum(positive, 1.0))) >= 0.6, positive
+    assert float(np.median(positive)) >= 4 * float(np.median(negative)), (positive, negative)
