@@ -61,9 +61,9 @@ def test_one_map_one_style_same_pixels_everywhere(qtbot, monkeypatch, tmp_path):
     ai.set_colormap("turbo")
     ai.set_opacity(0.7)
     ai.set_threshold(0.3)
-    vol = brain_volume(n=5, size=64)
+    vol = brain_volume(n=6, size=64)
     win.show_volume(vol)
-    k = 2
+    k = 2                                      # the slice with the tumour (12 px of it)
     win.state.set_slice(k)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
