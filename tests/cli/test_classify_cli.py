@@ -17,7 +17,8 @@ SAGITTAL = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])   # co
 
 @pytest.fixture(scope="module")
 def brain(tmp_path_factory) -> dict[str, Path]:
-    vol = phantoms.brain_mr_volume(1_234_567, n_slices=6, size=96, tumour=True)[0]   # slice 4: the tumour, 56 px
+    # slice 4 holds the tumour (a 56 px cross-section)
+    vol = phantoms.brain_mr_volume(1_234_567, n_slices=6, size=96, tumour=True)[0]
     root = tmp_path_factory.mktemp("brain")
     write_series(root / "axial", vol, spacing=(5.0, 2.0, 2.0), modality="MR", series_description="ax")
     write_series(root / "sagittal", vol, spacing=(5.0, 2.0, 2.0), modality="MR", direction=SAGITTAL,
