@@ -25,6 +25,15 @@ time and called the independent generator no better (README, "Where the transfer
 the demo recipes do not use it. It needs the phantoms' lesion masks (``inference.train`` on
 phantoms).
 
+``random-conv``: ``sharpness`` plus, in half of the images, the grey levels remapped by a small
+convolutional net with random weights drawn afresh for each image (global intensity non-linear
+augmentation, GIN: Ouyang et al., "Causality-inspired single-source domain generalization for
+medical image segmentation", IEEE TMI 2023), mixed with the image in a random share: shapes and
+edges stay where they are while how bright each tissue is, and how it relates to its
+neighbours, changes; the lesion stays a lesion, its grey level relative to the tissue around it
+no longer identifies it. Air stays air (what the net makes of a black image is taken away).
+Mask-safe: it moves nothing.
+
 Inputs are model tensors (N, C, H, W) normalised as ``(u - mean) / std`` with ``u`` in [0, 1]
 (``inference.preprocess.to_tensor``); the appearance changes work on ``u`` and keep it in [0, 1].
 """
@@ -38,13 +47,13 @@ import torch.nn.functional as F
 
 from inference.preprocess import blur
 
-KINDS = ("basic", "appearance", "sharpness", "regional")
+KINDS = ("basic", "appearance", "sharpness", "regional", "random-conv")
 #: kinds whose non-geometric part leaves masks alone (usable with the focus penalty's masks)
-MASK_SAFE = ("basic", "sharpness", "regional")
+MASK_SAFE = ("basic", "sharpness", "regional", "random-conv")
 #: kinds that need each training image's region (:func:`regional_sharpness`)
 NEEDS_REGIONS = ("regional",)
 #: kinds whose models are fitted and checked on the global sharpness changes (:func:`as_trained`)
-SHARPNESS_KINDS = ("sharpness", "regional")
+SHARPNESS_KINDS = ("sharpness", "regional", "random-conv")
 
 
 def basic(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -119,6 +128,49 @@ def sharpness_only(x: torch.Tensor, gen: torch.Generator, mean: float, std: floa
     return (_sharpness_change(u, gen).clamp(0.0, 1.0) - mean) / std
 
 
+def random_conv(u: torch.Tensor, gen: torch.Generator, p: float = 0.5, hidden: int = 4,
+                layers: int = 3) -> torch.Tensor:
+    """Per image of ``u`` (N, 1, H, W, values in [0, 1]), with probability ``p``: ``a |g(u) - g(0)|
+    + (1 - a) u`` where ``g`` is a net of ``layers`` 3x3 convolutions (``hidden`` channels, leaky
+    ReLU between them, edges replicated) whose weights and biases are drawn from normal
+    distributions for each image, ``|g(u) - g(0)|`` scaled to the image's own norm, ``a`` uniform
+    in [0, 1]. The biases make it remap flat tissue's grey level too (a bias-free net of this
+    kind is positively homogeneous: it would scale every flat region alike and change edges
+    only); taking ``g(0)`` away keeps air black. Values kept in [0, 1]."""
+    n, c, h, w = u.shape
+    widths = [c] + [hidden] * (layers - 1) + [c]
+    params = [(torch.randn((n * cout, cin, 3, 3), generator=gen) / math.sqrt(cin * 9),
+               0.5 * torch.randn(n * cout, generator=gen)) for cin, cout in zip(widths[:-1], widths[1:])]
+
+    def net(v: torch.Tensor) -> torch.Tensor:
+        v = v.reshape(1, n * c, h, w)
+        for i, (weight, bias) in enumerate(params):
+            v = F.conv2d(F.pad(v, (1, 1, 1, 1), mode="replicate"), weight, bias, groups=n)
+            if i < layers - 1:
+                v = F.leaky_relu(v, 0.2)
+        return v.reshape(n, c, h, w)
+
+    g = (net(u) - net(torch.zeros_like(u))).abs()
+    view = (-1, 1, 1, 1)
+    g = g * (u.flatten(1).norm(dim=1) / g.flatten(1).norm(dim=1).clamp_min(1e-6)).view(view)
+    a = _uniform(n, 0.0, 1.0, gen).view(view)
+    mixed = (a * g + (1.0 - a) * u).clamp(0.0, 1.0)
+    return torch.where(_chance(n, p, gen).view(view), mixed, u)
+
+
+def global_changes(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float,
+                   std: float) -> torch.Tensor:
+    """The whole-slice appearance changes of a mask-safe ``kind`` (none for ``basic``):
+    :func:`sharpness_only` for ``sharpness``, and :func:`random_conv` after it for
+    ``random-conv``."""
+    if kind not in ("sharpness", "random-conv"):
+        return x
+    x = sharpness_only(x, gen, mean, std)
+    if kind == "random-conv":
+        x = (random_conv((x * std + mean).clamp(0.0, 1.0), gen) - mean) / std
+    return x
+
+
 def feathered(region: torch.Tensor, grow: int = 2, sigma: float = 1.0) -> torch.Tensor:
     """A binary region (N, 1, H, W) grown by ``grow`` px and softened by a Gaussian of ``sigma``
     px: where a regional change blends into the rest of the slice, so the seam is no edge."""
@@ -164,8 +216,8 @@ def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,
         return basic(x, gen)
     if kind == "appearance":
         return appearance(x, gen, mean, std)
-    if kind == "sharpness":
-        return basic(sharpness_only(x, gen, mean, std), gen)
+    if kind in ("sharpness", "random-conv"):
+        return basic(global_changes(kind, x, gen, mean, std), gen)
     if kind in NEEDS_REGIONS:
         raise ValueError(f"augmentation {kind!r} needs each image's region: use regional_sharpness")
     raise ValueError(f"unknown augmentation {kind!r}; choose one of {KINDS}")

@@ -6,8 +6,9 @@ PNG or DICOM files for 2D tasks, or an MRNet-style folder for knee (``<plane>/<i
 (S, H, W) plus ``labels.csv`` with columns id,abnormal,acl,meniscus).
 Recipe: Adam, weight decay, augmentation (``inference.augment``: flip and shift; ``--augment
 appearance`` adds rotation, zoom, gamma, contrast, blur and noise; ``sharpness`` blur or edge
-enhancement, whatever the label; ``regional`` the same, lesion and surroundings changed apart),
-early stopping on the
+enhancement, whatever the label; ``regional`` the same, lesion and surroundings changed apart;
+``random-conv`` sharpness plus grey levels remapped by a random convolutional net), early
+stopping on the
 validation loss (best weights kept). Writes ``<out>/<name>.safetensors`` and ``<name>.json``.
 """
 from __future__ import annotations
@@ -33,8 +34,8 @@ from inference.augment import (
     as_trained_note,
     augment,
     feathered,
+    global_changes,
     regional_sharpness,
-    sharpness_only,
 )
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
@@ -331,8 +332,8 @@ def train(args: argparse.Namespace) -> Path:
                 xb, *moved = augment("basic", torch.cat([xb, *masks], 1), gen).split(1, 1)
                 if regions is not None:    # the image only: its masks keep their edges
                     xb = regional_sharpness(xb, feathered(moved.pop() > 0.5), gen, mean, std)
-                elif kind == "sharpness":
-                    xb = sharpness_only(xb, gen, mean, std)
+                else:
+                    xb = global_changes(kind, xb, gen, mean, std)
                 if body is None:
                     loss = _loss(task, model, xb, y[idx])
                 else:

@@ -10,6 +10,7 @@ from inference.augment import (
     as_trained,
     augment,
     feathered,
+    random_conv,
     regional_sharpness,
     sharpness_only,
 )
@@ -71,6 +72,24 @@ def test_sharpness_blurs_or_sharpens_about_as_often_as_it_says(batch):
     k = int(torch.nonzero(ratio < 0.9)[0])
     errs = [float((blur(u[k:k + 1], s) - v[k:k + 1]).abs().max()) for s in torch.linspace(0.3, 1.6, 131)]
     assert min(errs) < 2e-3
+
+
+def test_random_conv_remaps_grey_levels_in_about_half_and_leaves_air_dark(batch):
+    """``random-conv`` changes about half of the images' grey levels (p 0.5), the same ones for the
+    same generator; air farther from the head than the net's reach (7 px) stays black, so no
+    image gains a glowing background; with p 0 nothing changes."""
+    u = (batch.repeat(20, 1, 1, 1) * STD + MEAN).clamp(0, 1)           # 160 images
+    u = torch.nn.functional.pad(u, (12, 12, 12, 12))      # the phantoms' air has noise: add black air
+    out = random_conv(u, torch.Generator().manual_seed(2))
+    changed = (out - u).abs().flatten(1).amax(1) > 1e-4
+    assert 0.35 < float(changed.float().mean()) < 0.65
+    assert torch.equal(out, random_conv(u, torch.Generator().manual_seed(2)))
+    far_air = torch.nn.functional.max_pool2d((u > 0).float(), 7, stride=1, padding=3) == 0
+    assert far_air.any() and float(out[far_air].abs().max()) == 0.0
+    # the changed images are not just brighter or darker: their tissues' order changes somewhere
+    k = int(torch.nonzero(changed)[0])
+    assert float(torch.corrcoef(torch.stack([u[k].flatten(), out[k].flatten()]))[0, 1]) < 0.999
+    assert torch.equal(random_conv(u, torch.Generator().manual_seed(2), p=0.0), u)
 
 
 def test_domain_fit_sees_what_training_changed(batch):

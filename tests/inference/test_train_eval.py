@@ -189,15 +189,17 @@ def test_focus_penalty_trains_and_is_on_record(tmp_path: Path, capsys) -> None:
     assert "--focus 1 --point 0.5" in spec.training["command"]
 
 
-def test_sharpness_augmentation_trains_with_the_focus_penalty(tmp_path: Path, capsys) -> None:
-    """``--augment sharpness`` changes the image only, so the penalty's masks still fit it."""
+@pytest.mark.parametrize("kind", ["sharpness", "random-conv"])
+def test_sharpness_augmentation_trains_with_the_focus_penalty(tmp_path: Path, capsys, kind: str) -> None:
+    """``--augment sharpness`` (and ``random-conv``, which adds grey-level changes to it) changes
+    the image only, so the penalty's masks still fit it."""
     train.main(["--task", "ct-lesion", "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
-                "--seed", "3", "--focus", "1", "--augment", "sharpness", "--out", str(tmp_path),
+                "--seed", "3", "--focus", "1", "--augment", kind, "--out", str(tmp_path),
                 "--quiet", "--threads", "1"])
     assert "finding map outside the body" in capsys.readouterr().err
     spec = read_manifest(tmp_path / "ct-lesion.json")
-    assert "--focus 1 --augment sharpness" in spec.training["command"]
-    assert spec.training["augment"] == "sharpness"
+    assert f"--focus 1 --augment {kind}" in spec.training["command"]
+    assert spec.training["augment"] == kind
     assert "sharpness changes of training" in spec.ood["fitted_on"]
     # python -m inference.calibrate refits the statistics on the same changes, from the manifest
     from inference import calibrate
