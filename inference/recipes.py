@@ -155,7 +155,7 @@ class Sample:
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
 GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso",
-              "varied-looks", "varied-kidneys", "varied-mix", "mixed", "varied-physics", "independent")
+              "varied-looks", "varied-kidneys", "varied-faint", "varied-mix", "mixed", "varied-physics", "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
 #: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
 #: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
@@ -169,9 +169,12 @@ GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "
 #: "varied-looks" (lesion detectors): "varied" with each lesion's core level, rim level (hypo- or
 #: hyperintense / -dense) and rim width drawn independently, SynthSeg-style; brain: ISO_SHARE of
 #: the tumours isointense as in "varied-iso" and oedema in a quarter instead of a half.
+#: "varied-faint" (tumour): "varied-head" with FAINT_SHARE of the tumours faint (core and rim within
+#: 8-25 % of white matter, brain.FAINT_STEP).
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
 ISO_SHARE = {"varied-iso": 0.3, "varied-looks": 0.15}
+FAINT_SHARE = {"varied-faint": 0.5}
 #: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
 #: others (drawn per seed): two drawing styles of the same finding.
 VARIED_PHYSICS_SHARE = 0.5
@@ -187,7 +190,7 @@ DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "va
 
 #: Generators drawn by brain.py / ct.py / knee.py here: "classic" and the varied family.
 _VARIED = ("varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso", "varied-looks",
-           "varied-kidneys")
+           "varied-kidneys", "varied-faint")
 _DRAWN_HERE = ("classic", *_VARIED)
 
 
@@ -216,10 +219,11 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         if varied:
             contrast = phantoms.CONTRASTS[int(sub_rng(seed, 96).integers(0, len(phantoms.CONTRASTS)))]
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2), contrast=contrast, style="varied",
-                                     free_head=generator == "varied-head",
+                                     free_head=generator in ("varied-head", "varied-faint"),
                                      anatomy=generator == "varied-anatomy",
                                      iso_share=ISO_SHARE.get(generator, 0.0),
-                                     free_looks=generator == "varied-looks")
+                                     free_looks=generator == "varied-looks",
+                                     faint_share=FAINT_SHARE.get(generator, 0.0))
         else:
             s = phantoms.brain_slice(seed, shape, tumour=bool(seed % 2))
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial, s.look)
