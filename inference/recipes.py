@@ -155,7 +155,8 @@ class Sample:
 #: appearance and size, randomised anatomy and tissue grey levels: brain.py / ct.py style
 #: "varied"), "independent" (inference.phantoms_check: validation only, never used for training).
 GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "varied-small", "varied-iso",
-              "varied-looks", "varied-kidneys", "varied-faint", "varied-mix", "mixed", "varied-physics", "independent")
+              "varied-looks", "varied-kidneys", "varied-faint", "varied-mix", "mixed", "varied-physics",
+              "independent")
 #: "varied-head" (tumour): "varied" with the scalp, skull and head outline drawn freely too.
 #: "varied-anatomy" (tumour): "varied-head" with a folded grey/white boundary, straight vessels
 #: and sulci, wider tissue grey levels, sharper slices and lobulated lesions (brain.ANATOMY_*).
