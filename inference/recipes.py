@@ -170,8 +170,9 @@ GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "
 #: "varied-looks" (lesion detectors): "varied" with each lesion's core level, rim level (hypo- or
 #: hyperintense / -dense) and rim width drawn independently, SynthSeg-style; brain: ISO_SHARE of
 #: the tumours isointense as in "varied-iso" and oedema in a quarter instead of a half.
-#: "varied-faint" (tumour): "varied-head" with FAINT_SHARE of the tumours faint (core and rim within
-#: 8-25 % of white matter, brain.FAINT_STEP).
+#: "varied-faint" (lesion detectors): tumour "varied-head", ct-lesion "varied-kidneys", with
+#: FAINT_SHARE of the lesions faint (core and rim within 8-25 % of white matter, brain.FAINT_STEP;
+#: 5-15 HU from the liver, ct.FAINT_HU).
 #: "mixed": physics phantoms for 3 of 4 seeds, classic ones for the others (drawn per seed).
 MIXED_CLASSIC_SHARE = 0.25
 ISO_SHARE = {"varied-iso": 0.3, "varied-looks": 0.15}
@@ -230,9 +231,10 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         return Sample(s.image, np.array(int(s.tumour)), s.mask, s.intracranial, s.look)
     if task == "ct-lesion":   # varied: lesions and anatomy of varied appearance (ct.py)
         c = phantoms.ct_slice(seed, shape, lesion=bool(seed % 2), style="varied" if varied else "classic",
-                              small_lesions=generator in ("varied-small", "varied-kidneys"),
-                              free_kidneys=generator == "varied-kidneys",
-                              free_looks=generator == "varied-looks")
+                              small_lesions=generator in ("varied-small", "varied-kidneys", "varied-faint"),
+                              free_kidneys=generator in ("varied-kidneys", "varied-faint"),
+                              free_looks=generator == "varied-looks",
+                              faint_share=FAINT_SHARE.get(generator, 0.0))
         return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body, c.look)
     if task == "contrast":
         k = seed % len(phantoms.CONTRASTS)

@@ -436,8 +436,10 @@ _GENERATOR_TEXT = {
     "varied-looks": ("SliceWise synthetic phantoms, 'varied' style with lesion looks drawn freely: core "
                      "and rim levels (hypo or hyper) and rim width drawn independently; brain: 15 % "
                      "homogeneous grey-matter isointense, oedema in a quarter"),
-    "varied-faint": ("SliceWise synthetic phantoms, 'varied-head' with half of the tumours faint: core and "
-                     "rim within 8-25 % of white matter (inference.phantoms.brain, faint_share)"),
+    "varied-faint": ("SliceWise synthetic phantoms with half of the lesions faint: tumour 'varied-head' with "
+                     "core and rim within 8-25 % of white matter (inference.phantoms.brain, faint_share); "
+                     "ct-lesion 'varied-kidneys' with core and rim 5-15 HU from the liver "
+                     "(inference.phantoms.ct, faint_share)"),
     "varied-small": ("SliceWise synthetic phantoms, 'varied' style with smaller lesions too "
                      "(inference.phantoms.ct, small_lesions): as 'varied', lesion radius log-uniform "
                      "3-39 mm (a quarter under 11 mm across)"),
@@ -467,10 +469,10 @@ def _training_generator(task: str, choice: str | None) -> str:
                          "the independent generator is kept for validation")
     if generator in ("physics", "mixed") and task == "knee":
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
-    if generator in ("varied", "varied-physics", "varied-looks") and task not in ("tumour", "ct-lesion"):
+    if generator in ("varied", "varied-physics", "varied-looks", "varied-faint") and task not in ("tumour",
+                                                                                                "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
-    if generator in ("varied-head", "varied-anatomy", "varied-iso", "varied-faint",
-                     "varied-mix") and task != "tumour":
+    if generator in ("varied-head", "varied-anatomy", "varied-iso", "varied-mix") and task != "tumour":
         raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")
     if generator in ("varied-small", "varied-kidneys") and task != "ct-lesion":
         raise SystemExit(f"--generator {generator} draws liver lesions: ct-lesion only")

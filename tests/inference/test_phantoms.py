@@ -342,3 +342,52 @@ def test_varied_looks_draw_core_and_rim_levels_independently() -> None:
         a = recipes.phantom_sample(task, 4, 64, generator="varied")
         b = recipes.phantom_sample(task, 4, 64, generator="varied-looks")
         assert int(a.target) == 0 and np.array_equal(a.image, b.image)
+
+
+def test_varied_faint_draws_tumours_a_few_percent_from_white_matter() -> None:
+    """tumour ``--generator varied-faint``: a faint tumour's core lies 8-25 % above or below white
+    matter (hypo and hyper both drawn), where the varied generator keeps at least 20 %; the slice
+    is otherwise the varied-head one, and healthy slices are unchanged."""
+    from inference.phantoms.brain import FAINT_STEP, _look
+    from inference.phantoms.shapes import sub_rng
+
+    steps = []
+    for seed in range(1, 160, 2):
+        faint = phantoms.brain_slice(seed, 64, tumour=True, style="varied", free_head=True, faint_share=1.0)
+        plain = phantoms.brain_slice(seed, 64, tumour=True, style="varied", free_head=True)
+        if "core_vs_grey_matter" in plain.look:   # the core against white matter (x tissue gains)
+            core = _look(sub_rng(seed, 5)).core
+            steps.append(core * faint.look["core_vs_grey_matter"] / plain.look["core_vs_grey_matter"] - 1)
+    assert len(steps) > 20
+    assert all(FAINT_STEP[0] - 1e-6 <= abs(d) <= FAINT_STEP[1] + 1e-6 for d in steps)
+    assert min(steps) < 0 < max(steps)
+    a = recipes.phantom_sample("tumour", 4, 64, generator="varied-head")
+    b = recipes.phantom_sample("tumour", 4, 64, generator="varied-faint")
+    assert int(a.target) == 0 and np.array_equal(a.image, b.image)
+
+
+def test_varied_faint_draws_liver_lesions_a_few_hu_from_the_liver() -> None:
+    """ct-lesion ``varied-faint``: a faint homogeneous lesion's core lies 5-15 HU above or below
+    the liver around it (the varied generator keeps 15-70 HU); otherwise the slice is the
+    varied-kidneys one."""
+    from scipy import ndimage as ndi
+
+    from inference.phantoms.ct import FAINT_HU
+
+    steps = []
+    for seed in range(1, 200, 2):
+        c = phantoms.ct_slice(seed, 128, lesion=True, style="varied", small_lesions=True, free_kidneys=True,
+                              faint_share=1.0)
+        if c.look["kind"] != "homogeneous" or c.mask.sum() < 30:
+            continue
+        inner = ndi.binary_erosion(c.mask, iterations=2)
+        ring = ndi.binary_dilation(c.mask, iterations=4) & ~ndi.binary_dilation(c.mask, iterations=1)
+        liver = ring & (np.abs(c.image - np.median(c.image[ring])) < 40)
+        if inner.sum() >= 5 and liver.sum() >= 20:
+            steps.append(float(np.median(c.image[inner]) - np.median(c.image[liver])))
+    assert len(steps) >= 5
+    assert all(FAINT_HU[0] - 8 <= abs(d) <= FAINT_HU[1] + 8 for d in steps), steps   # noise, texture
+    assert min(steps) < 0 < max(steps)
+    a = recipes.phantom_sample("ct-lesion", 4, 64, generator="varied-kidneys")
+    b = recipes.phantom_sample("ct-lesion", 4, 64, generator="varied-faint")
+    assert int(a.target) == 0 and np.array_equal(a.image, b.image)

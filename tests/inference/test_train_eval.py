@@ -273,6 +273,8 @@ def test_varied_small_is_for_liver_lesions_only(tmp_path: Path) -> None:
         train.main(["--task", "ct-lesion", "--generator", "varied-iso", "--out", str(tmp_path), "--quiet"])
     with pytest.raises(SystemExit, match="varied-looks draws lesions"):
         train.main(["--task", "contrast", "--generator", "varied-looks", "--out", str(tmp_path), "--quiet"])
+    with pytest.raises(SystemExit, match="varied-faint draws lesions"):
+        train.main(["--task", "knee", "--generator", "varied-faint", "--out", str(tmp_path), "--quiet"])
 
 
 def test_input_smoothing_is_trained_with_and_kept_in_the_manifest(tmp_path: Path) -> None:
