@@ -409,8 +409,8 @@ def brain_slice(seed: int, size: int | tuple[int, int] = 128, tumour: bool | Non
                        rim_width=float(frng.uniform(0.1, 0.5)), oedema=look.oedema and frng.random() < 0.5)
     if look is not None and faint_share > 0 and sh.sub_rng(seed, 22).random() < faint_share:
         frng = sh.sub_rng(seed, 23)
-        step = lambda: float(1 + frng.uniform(*FAINT_STEP) * (1 if frng.random() < 0.5 else -1))  # noqa: E731
-        look = replace(look, core=step(), rim=step())
+        look = replace(look, core=1 + sh.signed_uniform(frng, *FAINT_STEP),
+                       rim=1 + sh.signed_uniform(frng, *FAINT_STEP))
     anat = _anatomy(rng, tumour, hard, look,
                     _folds(sh.sub_rng(seed, 8), free_head or anatomy) if varied else None)
     if varied and anatomy and anat.folds is not None:

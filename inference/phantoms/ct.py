@@ -328,15 +328,14 @@ def ct_slice(seed: int, size: int | tuple[int, int] = 128, lesion: bool | None =
             look = replace(look, radius=float(np.exp(sh.sub_rng(seed, 17).uniform(lo, hi))))
         if free_looks:   # core and rim density (hypo or hyper) and rim width drawn independently
             frng = sh.sub_rng(seed, 21)
-            sign = lambda: 1 if frng.random() < 0.5 else -1   # noqa: E731
-            look = replace(look, offset=float(frng.uniform(15, 70)) * sign(),
-                           rim=float(frng.uniform(15, 70)) * sign(), rim_width=float(frng.uniform(0.1, 0.5)))
+            look = replace(look, offset=sh.signed_uniform(frng, 15, 70), rim=sh.signed_uniform(frng, 15, 70),
+                           rim_width=float(frng.uniform(0.1, 0.5)))
         if free_kidneys:
             look = replace(look, kidneys=_kidneys(sh.sub_rng(seed, 23)))
         if faint_share > 0 and sh.sub_rng(seed, 24).random() < faint_share:
             frng = sh.sub_rng(seed, 25)
-            step = lambda: float(frng.uniform(*FAINT_HU)) * (1 if frng.random() < 0.5 else -1)  # noqa: E731
-            look = replace(look, offset=step(), rim=step())
+            look = replace(look, offset=sh.signed_uniform(frng, *FAINT_HU),
+                           rim=sh.signed_uniform(frng, *FAINT_HU))
     a = _abdomen(rng, lesion, hard, look)
     if look is not None:     # varied: a wider field of view and body size
         f = sh.sub_rng(seed, 15).uniform(0.85, 1.25)

@@ -130,6 +130,13 @@ def rician_noise(rng: np.random.Generator, img: np.ndarray, sigma: float) -> np.
     return np.sqrt((img + n1) ** 2 + n2 ** 2).astype(np.float32)
 
 
+def signed_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """A magnitude uniform in [lo, hi), then above or below zero with equal chance (in that order
+    of draws): a lesion level above or below the tissue around it."""
+    value = float(rng.uniform(lo, hi))
+    return value if rng.random() < 0.5 else -value
+
+
 def sub_rng(seed: int, *keys: int) -> np.random.Generator:
     """A generator derived deterministically from ``seed`` and integer keys."""
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, *[int(k) for k in keys]]))
