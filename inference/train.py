@@ -37,6 +37,7 @@ from inference.augment import (
     global_changes,
     regional_sharpness,
 )
+from inference.deepen import deepen_state, fit_identity_norms, shallower_convs
 from inference.explain.faithfulness import pointing_tolerance
 from inference.focus import TASKS as FOCUS_TASKS
 from inference.focus import logits_and_shares, near
@@ -219,6 +220,32 @@ def fit_fusion(model: torch.nn.Module, x: dict[str, torch.Tensor], y: torch.Tens
     model.set_fusion(w.detach(), b.detach())
 
 
+def _load_init(model: torch.nn.Module, init: Path, task: str, arch: dict[str, Any]) -> tuple[list[int], str]:
+    """Load ``--init`` weights into ``model``; weights of a vgg-narrow with fewer convolutions per
+    stage start a deeper one (:mod:`inference.deepen`). Returns the added convolutions' indices
+    and a line saying what was deepened ("" when the weights fit as they are)."""
+    from safetensors.torch import load_file
+    try:
+        state = load_file(str(init))
+    except OSError as exc:
+        raise SystemExit(f"{init}: cannot start from these weights: {str(exc).splitlines()[0]}") from None
+    try:
+        model.load_state_dict(state)
+        return [], ""
+    except RuntimeError as exc:
+        options = dict(arch.get("backbone_options") or {})
+        convs = options.pop("convs", None)
+        shallow = (shallower_convs(state, options, convs)
+                   if task != "knee" and arch.get("backbone") == "vgg-narrow" and convs
+                   and options.get("norm", "batch") == "batch" else None)
+        if shallow is None:
+            raise SystemExit(f"{init}: cannot start from these weights: "
+                             f"{str(exc).splitlines()[0]}") from None
+    added = deepen_state(state, shallow, model, options, convs)
+    return added, (f"convolutions per stage {','.join(map(str, shallow))} -> {','.join(map(str, convs))}; "
+                   "each added one started as the identity (inference.deepen)")
+
+
 def train(args: argparse.Namespace) -> Path:
     """Run training per the CLI arguments; returns the manifest path."""
     task = args.task
@@ -253,16 +280,13 @@ def train(args: argparse.Namespace) -> Path:
         from inference.models.backbones import Backbone
         for trunk in trunks:
             load_imagenet_backbone(Backbone(trunk, 0, ""), backbone, Path(args.pretrained))
+    added: list[int] = []
+    init_note = ""
     if args.init:
         init = Path(args.init)
         if init.suffix != ".safetensors":
             raise SystemExit(f"{init}: --init takes a .safetensors file (pickles are refused)")
-        from safetensors.torch import load_file
-        try:
-            model.load_state_dict(load_file(str(init)))
-        except (OSError, RuntimeError) as exc:
-            raise SystemExit(f"{init}: cannot start from these weights: "
-                             f"{str(exc).splitlines()[0]}") from None
+        added, init_note = _load_init(model, init, task, arch)
     kind = args.augment or recipe.augment
     if args.focus is not None:
         focus = float(args.focus)
@@ -308,6 +332,8 @@ def train(args: argparse.Namespace) -> Path:
                      f"validation seeds [{recipes.VAL_SEED_START + base}, "
                      f"{recipes.VAL_SEED_START + base + n_val}); "
                      f"held-out evaluation seeds start at {recipes.HELD_OUT_SEED_START}")
+    if added:   # a deepened start: its identity blocks pass what they receive unchanged
+        fit_identity_norms(model, added, x[:512])
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=args.lr or recipe.lr, weight_decay=recipe.weight_decay)
     epochs = args.epochs or recipe.epochs
@@ -386,7 +412,8 @@ def train(args: argparse.Namespace) -> Path:
         training={"command": "python -m inference.train " + shlex.join(args.argv), "seed": args.seed,
                   "epochs_run": len(history), "validation_loss": history, "n_train": _n(x),
                   "n_val": _n(xv), "seconds": round(time.time() - t0, 1), "augment": kind,
-                  **({"init": {"file": Path(args.init).name, "sha256": sha256_file(Path(args.init))}}
+                  **({"init": {"file": Path(args.init).name, "sha256": sha256_file(Path(args.init)),
+                               **({"deepened": init_note} if init_note else {})}}
                      if args.init else {})},
         metrics={}, intended_use=recipes.INTENDED_USE[task], demo=demo,
         demo_statement=DEMO_STATEMENT if demo else "",
