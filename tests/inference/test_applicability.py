@@ -48,6 +48,21 @@ def test_ct_image_not_applicable_with_its_reason(tumour) -> None:
     assert any(r.startswith("CT image") for r in without.applicability.reasons)
 
 
+def test_slice_enlarged_beyond_the_limit_is_not_applicable(tumour) -> None:
+    """A 64 x 64 slice (an EPI mosaic tile) would be enlarged 1.5 times onto the 96 px grid:
+    refused with the reason; a 72 px one (4/3) is not refused for its size."""
+    from PIL import Image
+
+    img = _volume(HELD_OUT)[20]
+    small = np.asarray(Image.fromarray(img.astype(np.float32)).resize((64, 64), Image.BILINEAR))
+    pred = tumour.predict(small, spacing=(3.6, 3.6))
+    assert not pred.applicable
+    assert any("at least 72 pixels along the longer side" in r for r in pred.applicability.reasons)
+    edge = np.asarray(Image.fromarray(img.astype(np.float32)).resize((72, 54), Image.BILINEAR))
+    reasons = tumour.predict(edge).applicability.reasons
+    assert not any("longer side" in r or "pixels a side" in r for r in reasons)
+
+
 def test_in_domain_phantoms_are_applicable(tumour) -> None:
     for seed in range(HELD_OUT, HELD_OUT + 6):
         s = recipes.phantom_sample("tumour", seed, 96)

@@ -53,7 +53,7 @@ def test_gradcam_maps_reformat_into_the_plane_views(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
     ctl.ai.set_threshold(0.2)
-    vol = brain_volume(n=8, size=64)
+    vol = brain_volume(n=8, size=96)
     win.show_volume(vol)
     heat3 = _gradcam(qtbot, win, ctl, 3)
     ref = ctl.ai.maps["gradcam"].reference
@@ -101,7 +101,7 @@ def test_plane_view_maps_come_from_the_cache_and_drop_with_the_series(qtbot, mon
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
-    vol = brain_volume(n=6, size=64, uid="1.2.3.one")
+    vol = brain_volume(n=6, size=96, uid="1.2.3.one")
     win.show_volume(vol)
     _gradcam(qtbot, win, ctl, 2)
     ai.follow = False
@@ -112,7 +112,7 @@ def test_plane_view_maps_come_from_the_cache_and_drop_with_the_series(qtbot, mon
     assert not layouts.views["coronal"].overlay.isVisible()
     ai.set_method("gradcam")            # reassembled from the map cache
     assert layouts.views["coronal"].overlay.isVisible() and ctl.map_volume.known[2]
-    win.show_volume(brain_volume(n=6, size=64, seed=5, uid="1.2.3.two"))
+    win.show_volume(brain_volume(n=6, size=96, seed=5, uid="1.2.3.two"))
     assert not ctl.map_volume.known.any()
     assert all(not v.overlay.isVisible() for v in layouts.views.values())
     assert win.modules["workspace"].heat_volume is None and not win.modules["workspace"].act_nifti.isEnabled()
@@ -122,7 +122,7 @@ def test_heat_map_nifti_export_of_the_assembled_maps(qtbot, monkeypatch, tmp_pat
     sitk = pytest.importorskip("SimpleITK")
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    vol = brain_volume(n=5, size=64, spacing=(4.0, 0.9, 0.8))
+    vol = brain_volume(n=5, size=96, spacing=(4.0, 0.9, 0.8))
     win.show_volume(vol)
     heat = _gradcam(qtbot, win, ctl, 1)
     ctl.ai.follow = False
@@ -229,7 +229,7 @@ def test_growing_sweep_redraws_the_profile_at_most_every_interval(qtbot, monkeyp
 
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    win.show_volume(brain_volume(n=10, size=64))
+    win.show_volume(brain_volume(n=10, size=96))
     clock = [100.0]
     ctl.series_sweep.clock = lambda: clock[0]
     drawn = []

@@ -54,7 +54,7 @@ def test_map_cache_is_lru_within_its_memory_bound():
 def test_overlay_aligns_with_non_square_pixels_and_follows_zoom(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    win.show_volume(brain_volume(n=4, size=64, spacing=(5.0, 1.5, 0.6)))
+    win.show_volume(brain_volume(n=4, size=96, spacing=(5.0, 1.5, 0.6)))
     show_maps_anyway(ctl)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
@@ -64,7 +64,7 @@ def test_overlay_aligns_with_non_square_pixels_and_follows_zoom(qtbot, monkeypat
     ovl = view.overlay.mapRectToParent(view.overlay.boundingRect())
     assert (ovl.x(), ovl.y(), ovl.width(), ovl.height()) == pytest.approx(
         (img.x(), img.y(), img.width(), img.height()))
-    assert img.width() == pytest.approx(64 * 0.6) and img.height() == pytest.approx(64 * 1.5)
+    assert img.width() == pytest.approx(96 * 0.6) and img.height() == pytest.approx(96 * 1.5)
     view.zoom_by(2.0)
     assert view.overlay.mapRectToParent(view.overlay.boundingRect()) == \
         view.image.mapRectToParent(view.image.boundingRect())
@@ -74,7 +74,7 @@ def test_display_options_keys_and_probe(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ai, view = ctl.ai, win.slice_view
     ai.set_model("tumour")
-    win.show_volume(brain_volume(n=4, size=64))
+    win.show_volume(brain_volume(n=4, size=96))
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     ai.set_opacity(0.5)
@@ -110,7 +110,7 @@ def test_occlusion_arrives_coarse_then_refined(qtbot, monkeypatch):
     ai.set_model("tumour")
     ai.set_target("")   # Predicted class
     ai.set_method("occlusion")
-    win.show_volume(brain_volume(n=4, size=64))
+    win.show_volume(brain_volume(n=4, size=96))
     win.state.set_slice(1)   # the tumour: blurring a healthy slice takes no evidence away to score
     seen = []
     ai.maps_changed.connect(lambda: seen.append(
@@ -127,7 +127,7 @@ def test_both_methods_in_linked_views_and_cache_on_scroll_back(qtbot, monkeypatc
     ai = ctl.ai
     ai.set_model("tumour")
     ai.set_method("both")
-    win.show_volume(brain_volume(n=4, size=64))
+    win.show_volume(brain_volume(n=4, size=96))
     win.state.set_slice(1)
     ctl.run_slice()
     wait_maps(qtbot, ctl)
@@ -194,7 +194,7 @@ def test_status_line_speaks_of_the_slice_on_screen_after_fast_scrolling(qtbot, m
     ai = ctl.ai
     ai.set_model("tumour")
     ai.set_method("gradcam")
-    win.show_volume(brain_volume(n=4, size=64))
+    win.show_volume(brain_volume(n=4, size=96))
     win.state.set_slice(1)
     ctl.run_slice()                                    # follows the reader from now on
     wait_maps(qtbot, ctl)

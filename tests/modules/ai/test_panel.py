@@ -114,7 +114,7 @@ def test_contrast_labels_appear_in_series_browser(qtbot, monkeypatch, tmp_path):
     from viewer.io import write_series
 
     for n, (contrast, words) in enumerate([("T2", "AX T1 SE"), ("T2-FLAIR", "AX FLAIR")]):
-        vox, _ = brain_mr_volume(seed=5, n_slices=5, size=64, contrast=contrast)
+        vox, _ = brain_mr_volume(seed=5, n_slices=5, size=96, contrast=contrast)
         write_series(tmp_path / f"s{n}", vox, spacing=(5.0, 1.0, 1.0), series_description=words,
                      study_uid="1.2.826.0.1.3680043.8.498.55", series_number=n + 1)
     win, ctl = ai_window(qtbot, monkeypatch, ("tumour", "contrast"))
@@ -123,11 +123,17 @@ def test_contrast_labels_appear_in_series_browser(qtbot, monkeypatch, tmp_path):
     browser = win.series_browser
     uids = [s.uid for s in browser.series_list()]
     qtbot.waitUntil(lambda: all(browser.note(u) for u in uids), timeout=60000)
+    labelled = 0
     for row in range(browser.count()):
         item = browser.item(row)
         note = browser.note(item.data(256))
         assert note.startswith("AI (demo): ") and note in item.text()   # demo weights say so
         header = "T1" if "T1" in item.text() else "T2-FLAIR"
         says = note.split()[2]
+        if says == "?":        # out of the model's domain: no label, so nothing to compare
+            assert "header says" not in note
+            continue
+        labelled += 1
         model = {"T1c": "T1 post-contrast", "FLAIR": "T2-FLAIR"}.get(says, says)
         assert ("header says" in note) == (model != header)
+    assert labelled >= 1

@@ -14,7 +14,7 @@ from tests.modules.ai.support import ai_window, brain_volume, wait_maps
 def test_sweep_then_findings_report_holds_its_probabilities(qtbot, monkeypatch, tmp_path):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    vol = brain_volume(n=6, size=64)
+    vol = brain_volume(n=6, size=96)
     win.show_volume(vol)
     ctl.act_run_series.trigger()                       # the menu action a reader uses
     qtbot.waitUntil(lambda: ctl.ai.sweep is not None and ctl.ai.sweep.complete, timeout=60000)
@@ -36,7 +36,7 @@ def test_sweep_then_findings_report_holds_its_probabilities(qtbot, monkeypatch, 
 def test_png_caption_names_model_method_and_class(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    win.show_volume(brain_volume(n=4, size=64))
+    win.show_volume(brain_volume(n=4, size=96))
     ws = win.modules["workspace"]
     assert "Grad-CAM" not in ws.caption()                # no map yet: no model claim
     ctl.run_slice()
@@ -61,7 +61,7 @@ def test_one_map_one_style_same_pixels_everywhere(qtbot, monkeypatch, tmp_path):
     ai.set_colormap("turbo")
     ai.set_opacity(0.7)
     ai.set_threshold(0.3)
-    vol = brain_volume(n=6, size=64)
+    vol = brain_volume(n=6, size=96)
     win.show_volume(vol)
     k = 2                                      # the slice with the tumour (12 px of it)
     win.state.set_slice(k)

@@ -20,7 +20,7 @@ def test_sweep_draws_profile_marks_slider_and_jumps(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
-    vol = brain_volume(n=10, size=64)
+    vol = brain_volume(n=10, size=96)
     win.show_volume(vol)
     # before a sweep: the slice axis spans the series (not a fraction around the current slice)
     # and a line says how to fill it
@@ -54,7 +54,7 @@ def test_sweep_draws_profile_marks_slider_and_jumps(qtbot, monkeypatch):
 def test_profile_click_maps_to_nearest_slice(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch)
     ctl.ai.set_model("tumour")
-    win.show_volume(brain_volume(n=10, size=64))
+    win.show_volume(brain_volume(n=10, size=96))
     _sweep(qtbot, win, ctl)
     plot = ctl.profile
     plot.resize(600, 200)
@@ -72,7 +72,7 @@ def test_rapid_slice_changes_during_sweep_never_show_stale_maps(qtbot, monkeypat
     win, ctl = ai_window(qtbot, monkeypatch)
     ai = ctl.ai
     ai.set_model("tumour")
-    win.show_volume(brain_volume(n=40, size=64))
+    win.show_volume(brain_volume(n=40, size=96))
     ctl.run_slice()
     wait_maps(qtbot, ctl)
     ctl.run_series()
@@ -95,10 +95,10 @@ def test_switching_series_and_model_mid_job_drops_results(qtbot, monkeypatch):
     win, ctl = ai_window(qtbot, monkeypatch, ("tumour", "contrast"))
     ai = ctl.ai
     ai.set_model("tumour")
-    win.show_volume(brain_volume(n=20, size=64, uid="1.2.3.first"))
+    win.show_volume(brain_volume(n=20, size=96, uid="1.2.3.first"))
     ctl.run_series()
     ctl.run_slice()
-    other = brain_volume(n=6, size=64, seed=4, uid="1.2.3.second")
+    other = brain_volume(n=6, size=96, seed=4, uid="1.2.3.second")
     win.show_volume(other)  # series switch while both jobs run
     assert ai.sweep is None and not ai.maps
     wait_maps(qtbot, ctl)
