@@ -33,7 +33,8 @@ def test_tumour_model_calls_most_healthy_slices_healthy() -> None:
 def test_epi_mosaic_tiles_are_too_small_for_the_brain_models() -> None:
     """The real EPI mosaic's tiles are 64 x 64 pixels: enlarged 1.5 times onto the 96 px grid they
     would be blurred (the tumour model called 25 of 35 healthy tiles "tumour", 7 at p >= 0.8),
-    so both brain models refuse every tile, saying why."""
+    so both brain models refuse every tile from its pixels alone, saying why (the app's
+    acquisition check refuses EPI too, but only where the header keeps TR and TE)."""
     import numpy as np
 
     from inference.predict import load_model
