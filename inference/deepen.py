@@ -52,25 +52,21 @@ def deepen_state(state: Mapping[str, torch.Tensor], shallow: Sequence[int], mode
     old = _layout(vgg_narrow(**{**options, "convs": list(shallow)}).module, shallow)  # type: ignore[arg-type]
     seq: nn.Sequential = model.backbone   # type: ignore[assignment]
     new = _layout(seq, convs)
-    target = model.state_dict()
+    moved: dict[str, str] = {}       # old module index -> new: each kept convolution and its BatchNorm
     added: list[int] = []
     for old_stage, new_stage in zip(old, new):
-        for j, n in enumerate(new_stage):
-            if j < len(old_stage):
-                o = old_stage[j]
-                for part in (f"{n}.", f"{n + 1}."):       # the convolution and its BatchNorm
-                    src = f"{o}." if part == f"{n}." else f"{o + 1}."
-                    for key in [k for k in target if k.startswith("backbone." + part)]:
-                        target[key] = state["backbone." + src + key[len("backbone." + part):]].clone()
-                continue
-            weight = torch.zeros_like(target[f"backbone.{n}.weight"])
-            for c in range(weight.shape[0]):
-                weight[c, c, 1, 1] = 1.0
-            target[f"backbone.{n}.weight"] = weight
-            added.append(n)
+        for o, n in zip(old_stage, new_stage):
+            moved.update({str(o): str(n), str(o + 1): str(n + 1)})
+        added += new_stage[len(old_stage):]
+    target = model.state_dict()
     for key, value in state.items():
-        if not key.startswith("backbone."):
-            target[key] = value.clone()
+        head, _, rest = key.partition(".")
+        index, _, name = rest.partition(".")
+        target[f"backbone.{moved[index]}.{name}" if head == "backbone" else key] = value.clone()
+    for n in added:
+        target[f"backbone.{n}.weight"] = torch.zeros_like(target[f"backbone.{n}.weight"])
+        for c in range(target[f"backbone.{n}.weight"].shape[0]):
+            target[f"backbone.{n}.weight"][c, c, 1, 1] = 1.0
     model.load_state_dict(target)
     return added
 
