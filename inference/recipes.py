@@ -177,9 +177,16 @@ GENERATORS = ("physics", "classic", "varied", "varied-head", "varied-anatomy", "
 MIXED_CLASSIC_SHARE = 0.25
 ISO_SHARE = {"varied-iso": 0.3, "varied-looks": 0.15}
 FAINT_SHARE = {"varied-faint": 0.5}
-#: "varied-physics" (lesion detectors): physics phantoms for half the seeds, varied ones for the
-#: others (drawn per seed): two drawing styles of the same finding.
+#: "varied-physics" (lesion detectors and contrast): physics phantoms for half the seeds, varied
+#: ones for the others (drawn per seed): two drawing styles of the same finding. For contrast the
+#: varied half is brain.py's varied head (scalp, skull, folds and each tissue's grey level drawn
+#: afresh, x0.75-1.25, so that each contrast's tissue order mostly holds): a label learnt from
+#: tissue order, not from one simulator's look (the physics-only weights called the independent
+#: generator's slices right 0.34 of the time and its fixed-grey T1 phantoms "T2" at p 1.0).
 VARIED_PHYSICS_SHARE = 0.5
+#: contrast, varied generators: the share of slices that carry a tumour (a contrast label must
+#: not hang on one; most slices of a real series show none)
+CONTRAST_TUMOUR_SHARE = 0.25
 #: "varied-mix" (tumour): each seed drawn by one of these generators, in equal shares: every way
 #: the varied family randomises the head, the brain and the lesion, side by side in one set.
 VARIED_MIX = ("varied", "varied-head", "varied-anatomy", "varied-looks")
@@ -238,7 +245,12 @@ def phantom_sample(task: str, seed: int, size: int, vary_shape: bool = True,
         return Sample(c.image, np.array(int(c.lesion)), c.mask, c.body, c.look)
     if task == "contrast":
         k = seed % len(phantoms.CONTRASTS)
-        s = phantoms.brain_slice(seed, shape, contrast=phantoms.CONTRASTS[k])
+        if varied:   # the varied head: tissue grey levels, scalp, skull and folds drawn afresh
+            s = phantoms.brain_slice(seed, shape, contrast=phantoms.CONTRASTS[k], style="varied",
+                                     tumour=bool(sub_rng(seed, 97).random() < CONTRAST_TUMOUR_SHARE),
+                                     free_head=True)
+        else:
+            s = phantoms.brain_slice(seed, shape, contrast=phantoms.CONTRASTS[k])
         return Sample(s.image, np.array(k), s.mask)
     if task == "knee":
         images, labels = phantoms.knee_exam(seed, size=size)

@@ -484,7 +484,9 @@ _GENERATOR_TEXT = {
     "mixed": ("SliceWise physics phantoms (3 of 4 seeds, as 'physics') and fixed-grey-level phantoms "
               "(1 of 4, as 'classic': the look of the sample study and the teaching cases)"),
     "varied-physics": ("SliceWise physics phantoms (half the seeds, as 'physics') and 'varied' "
-                       "phantoms (the other half, as 'varied'): two drawing styles of the finding"),
+                       "phantoms (the other half, as 'varied'; contrast: the varied head, its tissue "
+                       "grey levels drawn afresh within each contrast's order, a tumour on a quarter): "
+                       "two drawing styles of the same anatomy and finding"),
 }
 
 
@@ -496,8 +498,9 @@ def _training_generator(task: str, choice: str | None) -> str:
                          "the independent generator is kept for validation")
     if generator in ("physics", "mixed") and task == "knee":
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
-    if generator in ("varied", "varied-physics", "varied-looks", "varied-faint") and task not in ("tumour",
-                                                                                                "ct-lesion"):
+    if generator in ("varied", "varied-physics") and task == "knee":
+        raise SystemExit(f"--generator {generator} has no knee exams; use classic")
+    if generator in ("varied-looks", "varied-faint") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
     if generator in ("varied-head", "varied-anatomy", "varied-iso", "varied-mix") and task != "tumour":
         raise SystemExit(f"--generator {generator} draws brain tumours: tumour only")

@@ -136,9 +136,24 @@ def test_varied_physics_draws_each_seed_from_one_of_the_two_styles() -> None:
     assert 10 <= sum(styles) <= 30                                   # about half each
 
 
-def test_varied_physics_is_for_lesion_detectors_only() -> None:
+def test_varied_physics_has_no_knee_exams() -> None:
     from inference.train import _training_generator
 
     assert _training_generator("ct-lesion", "varied-physics") == "varied-physics"
-    with pytest.raises(SystemExit, match="tumour and ct-lesion only"):
-        _training_generator("contrast", "varied-physics")
+    assert _training_generator("contrast", "varied-physics") == "varied-physics"
+    with pytest.raises(SystemExit, match="has no knee exams"):
+        _training_generator("knee", "varied-physics")
+
+
+def test_varied_contrast_slices_keep_their_label_and_mostly_no_tumour() -> None:
+    """The contrast task's varied slices: label by seed as for every generator, the head drawn
+    afresh (no two alike in shape), a tumour in about CONTRAST_TUMOUR_SHARE of them."""
+    from inference import recipes
+
+    samples = [recipes.phantom_sample("contrast", seed, 64, generator="varied") for seed in range(40)]
+    assert [int(s.target) for s in samples] == [seed % 4 for seed in range(40)]
+    with_tumour = sum(bool(s.mask.any()) for s in samples)
+    assert 2 <= with_tumour <= 20
+    classic = recipes.phantom_sample("contrast", 3, 64, generator="classic")
+    assert not (samples[3].image.shape == classic.image.shape
+                and np.array_equal(samples[3].image, classic.image))
