@@ -77,6 +77,32 @@ def test_parametric_map_valid_float_values_and_frame_references(series, tmp_path
     np.testing.assert_allclose(pm.pixel_array, maps[order], atol=1e-6)
 
 
+@pytest.mark.parametrize("method", ["gradcam", "hirescam", "occlusion"])
+def test_content_labels_of_every_shipped_class_are_valid_code_strings(method: str) -> None:
+    """"GRADCAM_T1_POST_" (from "T1 post-contrast" cut at 16) once made highdicom refuse every
+    T1 post-contrast map; each label is now a valid CS as highdicom checks it."""
+    import json
+    import re
+
+    from viewer.io.results.parametric_map import content_label
+
+    models = Path(__file__).resolve().parents[3] / "resources" / "models"
+    classes = {c for m in models.glob("*.json") if "classes" in (d := json.loads(m.read_text()))
+               for c in d["classes"]}
+    assert "T1 post-contrast" in classes
+    for target in sorted(classes):
+        label = content_label(method, target)
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]{0,14}[A-Z0-9]|[A-Z]", label), (target, label)
+
+
+def test_parametric_map_of_a_long_class_name(series, tmp_path) -> None:
+    maps = maps_for(len(series), 24, 32)
+    path = write_parametric_map(tmp_path / "pm.dcm", maps, read_sources(series), DEMO, "gradcam",
+                                "T1 post-contrast")
+    assert_valid(path)
+    assert pydicom.dcmread(path).ContentLabel == "GRADCAM_T1_POST"
+
+
 def test_fractional_segmentation_valid_probabilities(series, tmp_path) -> None:
     maps = maps_for(len(series), 24, 32)
     frac = np.clip(maps / maps.max(axis=(1, 2), keepdims=True), 0, 1)

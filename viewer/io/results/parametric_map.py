@@ -34,9 +34,12 @@ PM_SERIES_NUMBER = 9001
 
 
 def content_label(method: str, target: str) -> str:
-    """A Content Label (CS, 16 characters: A-Z, 0-9, _): "GRADCAM_TUMOUR"."""
-    text = re.sub(r"[^A-Z0-9_]", "_", f"{method}_{target}".upper())
-    return text[:16] or "MAP"
+    """A Content Label (CS, at most 16 characters of A-Z, 0-9 and _, starting with a letter and
+    not ending with _, as highdicom checks): "GRADCAM_TUMOUR", "GRADCAM_T1_POST" (from "T1
+    post-contrast": cut at 16, then the trailing "_" dropped)."""
+    text = re.sub(r"_+", "_", re.sub(r"[^A-Z0-9_]", "_", f"{method}_{target}".upper()))
+    text = text.lstrip("_0123456789")[:16].rstrip("_")
+    return text or "MAP"
 
 
 def parametric_map(maps: np.ndarray, sources: Sequence[Dataset], algorithm: AlgorithmInfo,
