@@ -35,26 +35,29 @@ def _module(spec: ModelSpec) -> torch.nn.Module:
 
 
 def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
-              quiet: bool = True) -> tuple[ModelSpec, dict[str, Any]]:
-    """Fit and store the statistics and temperature of ``spec``'s weights on its task's phantoms;
-    returns (the updated spec, a summary)."""
+              quiet: bool = True, generator: str | None = None) -> tuple[ModelSpec, dict[str, Any]]:
+    """Fit and store the statistics and temperature of ``spec``'s weights on its task's phantoms
+    from ``generator`` (default: the task's, :data:`inference.recipes.DEFAULT_GENERATOR`; give the
+    one the weights were trained on); returns (the updated spec, a summary)."""
+    generator = generator or recipes.DEFAULT_GENERATOR[spec.task]
+    if generator == "independent":
+        raise SystemExit("--generator independent is kept for validation; fit on a training generator")
     t0 = time.time()
     module = _module(spec)
     base = int(spec.training.get("seed", 0) or 0) * 10_000
     fit_seeds = range(base, base + n_fit)
     val_seeds = range(recipes.VAL_SEED_START + base, recipes.VAL_SEED_START + base + n_val)
-    x, y = phantom_tensors(spec.task, fit_seeds, spec.input, quiet)
-    xv, yv = phantom_tensors(spec.task, val_seeds, spec.input, quiet)
+    x, y = phantom_tensors(spec.task, fit_seeds, spec.input, quiet, generator)
+    xv, yv = phantom_tensors(spec.task, val_seeds, spec.input, quiet, generator)
     kind = str(spec.training.get("augment", "basic"))     # what the model learned to ignore is in domain
     mean, std = float(spec.input.get("mean", 0.0)), float(spec.input.get("std", 1.0))
     tensors, ood, cal = fit_trust(spec.task, module, as_trained(kind, x, mean, std), y,
                                   as_trained(kind, xv, mean, std, 1), yv, percentile)
-    generator = recipes.DEFAULT_GENERATOR[spec.task]
     fitted_on = (f"SliceWise synthetic phantoms ({spec.task}, {generator!r} generator): statistics "
                  f"on training seeds [{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature "
                  f"on validation seeds [{val_seeds.start}, {val_seeds.stop})"
                  + as_trained_note(kind)
-                 + "; by python -m inference.calibrate")
+                 + f"; threshold at the {percentile:g}th percentile; by python -m inference.calibrate")
     new = write_trust(spec, tensors, ood, cal, fitted_on)
     return new, {"model": spec.name, "thresholds": ood["thresholds"], "temperature": cal["temperature"],
                  "ece_before": cal["ece_before"], "ece_after": cal["ece_after"],
@@ -74,6 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="validation phantoms for the thresholds and the temperature")
     ap.add_argument("--percentile", type=float, default=99.0,
                     help="percentile of validation distances used as the threshold")
+    ap.add_argument("--generator", choices=[g for g in recipes.GENERATORS if g != "independent"],
+                    help="phantom generator (default: the task's; give the one the weights were trained on)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = get_spec(args.task or "", args.manifest)
     if spec.task not in recipes.CLASSES:
         raise SystemExit(f"{spec.name}: task {spec.task!r} has no phantoms; use inference.train --data")
-    new, summary = calibrate(spec, args.n_fit, args.n_val, args.percentile, args.quiet)
+    new, summary = calibrate(spec, args.n_fit, args.n_val, args.percentile, args.quiet, args.generator)
     print(summary)
     print(Path(str(new.manifest_path)))
     return 0

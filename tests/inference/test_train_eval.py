@@ -314,3 +314,25 @@ def test_varied_mix_draws_each_seed_from_one_varied_generator() -> None:
     assert used == set(recipes.VARIED_MIX)
     with pytest.raises(SystemExit, match="varied-mix draws brain tumours"):
         train.main(["--task", "ct-lesion", "--generator", "varied-mix", "--quiet"])
+
+
+def test_calibrate_fits_on_the_generator_the_weights_were_trained_on(tmp_path: Path) -> None:
+    """``--generator`` picks the phantoms the statistics and thresholds are fitted on (the shipped
+    contrast weights were fine-tuned on ``varied-physics``), recorded in ``fitted_on`` with the
+    percentile; a lower percentile gives a lower threshold on the same validation distances; the
+    independent generator is refused (it is for validation only)."""
+    from inference import calibrate
+
+    train.main(["--task", "contrast", "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
+                "--generator", "varied", "--out", str(tmp_path), "--quiet", "--threads", "1"])
+    manifest = str(tmp_path / "contrast.json")
+    args = ["--manifest", manifest, "--n-fit", "16", "--n-val", "24", "--generator", "varied", "--quiet"]
+    assert calibrate.main(args) == 0
+    high = read_manifest(tmp_path / "contrast.json")
+    assert "'varied' generator" in high.ood["fitted_on"] and "99th percentile" in high.ood["fitted_on"]
+    assert calibrate.main([*args, "--percentile", "50"]) == 0
+    low = read_manifest(tmp_path / "contrast.json")
+    assert low.ood["percentile"] == 50 and "50th percentile" in low.ood["fitted_on"]
+    assert low.ood["thresholds"]["slice"] < high.ood["thresholds"]["slice"]
+    with pytest.raises(SystemExit):
+        calibrate.main(["--manifest", manifest, "--generator", "independent", "--quiet"])
