@@ -496,9 +496,7 @@ def _training_generator(task: str, choice: str | None) -> str:
     if generator not in _GENERATOR_TEXT:
         raise SystemExit(f"--generator {generator}: training uses {sorted(_GENERATOR_TEXT)}; "
                          "the independent generator is kept for validation")
-    if generator in ("physics", "mixed") and task == "knee":
-        raise SystemExit(f"--generator {generator} has no knee exams; use classic")
-    if generator in ("varied", "varied-physics") and task == "knee":
+    if generator in ("physics", "mixed", "varied", "varied-physics") and task == "knee":
         raise SystemExit(f"--generator {generator} has no knee exams; use classic")
     if generator in ("varied-looks", "varied-faint") and task not in ("tumour", "ct-lesion"):
         raise SystemExit(f"--generator {generator} draws lesions: tumour and ct-lesion only")
