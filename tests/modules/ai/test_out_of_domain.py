@@ -261,3 +261,25 @@ def test_model_card_shows_lesions_found_by_appearance():
     card = ModelCard("tumour", "tumour", ("no tumour", "tumour"), "vgg-narrow", "MR", "slice",
                      metrics=metrics)
     assert "Lesions found, by appearance" in card_html(card)
+
+
+def test_model_card_says_how_the_model_transfers_to_an_independent_generator():
+    """The card gives the independent generator's accuracy, ROC AUC and confident wrong calls
+    (manifest ``metrics.independent_generator``) beside the own-phantom metrics; nothing for a
+    model without them; the shipped contrast model's card carries its own figures."""
+    from inference.registry import get_spec
+    from viewer.modules.ai.panel_text import card_html, transfer_text
+    from viewer.modules.ai.records import ModelCard
+
+    metrics = {"accuracy": 0.9, "independent_generator": {
+        "accuracy": 0.7333, "roc_auc": 0.9242, "n": 300,
+        "reader_view": {"confident_wrong_unflagged": 0.0433}}}
+    assert transfer_text(metrics) == ("On an independent phantom generator (never trained on, n 300): "
+                                      "accuracy 0.733, ROC AUC 0.924, confident wrong calls without a "
+                                      "notice 4.3 %")
+    assert transfer_text({}) == "" and transfer_text({"independent_generator": "junk"}) == ""
+    assert transfer_text({"independent_generator": {"n": 3}}) == ""
+    card = ModelCard("contrast", "contrast", ("T1", "T2"), "vgg-narrow", "MR", "slice", metrics=metrics)
+    assert "On an independent phantom generator" in card_html(card)
+    shipped = get_spec("contrast").metrics
+    assert f"accuracy {shipped['independent_generator']['accuracy']:.3f}" in transfer_text(shipped)
