@@ -23,7 +23,7 @@ from inference import recipes
 from inference.augment import as_trained, as_trained_note
 from inference.models import build_model
 from inference.registry import ALIASES, ModelSpec, get_spec, load_state
-from inference.train import phantom_tensors
+from inference.train import _training_generator, phantom_tensors
 from inference.trust import fit_trust, write_trust
 
 
@@ -39,9 +39,7 @@ def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
     """Fit and store the statistics and temperature of ``spec``'s weights on its task's phantoms
     from ``generator`` (default: the task's, :data:`inference.recipes.DEFAULT_GENERATOR`; give the
     one the weights were trained on); returns (the updated spec, a summary)."""
-    generator = generator or recipes.DEFAULT_GENERATOR[spec.task]
-    if generator == "independent":
-        raise SystemExit("--generator independent is kept for validation; fit on a training generator")
+    generator = _training_generator(spec.task, generator)   # the independent one is refused
     t0 = time.time()
     module = _module(spec)
     base = int(spec.training.get("seed", 0) or 0) * 10_000
@@ -77,8 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="validation phantoms for the thresholds and the temperature")
     ap.add_argument("--percentile", type=float, default=99.0,
                     help="percentile of validation distances used as the threshold")
-    ap.add_argument("--generator", choices=[g for g in recipes.GENERATORS if g != "independent"],
-                    help="phantom generator (default: the task's; give the one the weights were trained on)")
+    ap.add_argument("--generator", help="phantom generator of training (default: the task's; give the "
+                    "one the weights were trained on)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)
