@@ -209,7 +209,8 @@ def as_trained(kind: str, x: Any, mean: float, std: float, seed: int = 0) -> Any
 
 def as_trained_note(kind: str) -> str:
     """What :func:`as_trained` did, for the manifest's ``fitted_on`` ("" when nothing)."""
-    return "; items given the sharpness changes of training" if kind in SHARPNESS_KINDS else ""
+    return ("; items given the sharpness changes of training (the temperature: the validation items "
+            "as drawn)" if kind in SHARPNESS_KINDS else "")
 
 
 def augment(kind: str, x: torch.Tensor, gen: torch.Generator, mean: float = 0.0,

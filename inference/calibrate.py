@@ -37,9 +37,10 @@ def _module(spec: ModelSpec) -> torch.nn.Module:
 def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
               quiet: bool = True, generator: str | None = None) -> tuple[ModelSpec, dict[str, Any]]:
     """Fit and store the statistics and temperature of ``spec``'s weights on its task's phantoms
-    from ``generator`` (default: the task's, :data:`inference.recipes.DEFAULT_GENERATOR`; give the
-    one the weights were trained on); returns (the updated spec, a summary)."""
-    generator = _training_generator(spec.task, generator)   # the independent one is refused
+    from ``generator`` (default: the one the weights were trained on, as their manifest says, see
+    :func:`inference.recipes.trained_generator`); returns (the updated spec, a summary)."""
+    generator = _training_generator(   # the independent generator is refused
+        spec.task, generator or recipes.trained_generator(spec.task, spec.training))
     t0 = time.time()
     module = _module(spec)
     base = int(spec.training.get("seed", 0) or 0) * 10_000
@@ -50,7 +51,7 @@ def calibrate(spec: ModelSpec, n_fit: int, n_val: int, percentile: float = 99.0,
     kind = str(spec.training.get("augment", "basic"))     # what the model learned to ignore is in domain
     mean, std = float(spec.input.get("mean", 0.0)), float(spec.input.get("std", 1.0))
     tensors, ood, cal = fit_trust(spec.task, module, as_trained(kind, x, mean, std), y,
-                                  as_trained(kind, xv, mean, std, 1), yv, percentile)
+                                  as_trained(kind, xv, mean, std, 1), yv, percentile, x_temperature=xv)
     fitted_on = (f"SliceWise synthetic phantoms ({spec.task}, {generator!r} generator): statistics "
                  f"on training seeds [{fit_seeds.start}, {fit_seeds.stop}), thresholds and temperature "
                  f"on validation seeds [{val_seeds.start}, {val_seeds.stop})"
@@ -75,8 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="validation phantoms for the thresholds and the temperature")
     ap.add_argument("--percentile", type=float, default=99.0,
                     help="percentile of validation distances used as the threshold")
-    ap.add_argument("--generator", help="phantom generator of training (default: the task's; give the "
-                    "one the weights were trained on)")
+    ap.add_argument("--generator", help="phantom generator of training (default: the one the "
+                    "manifest says the weights were trained on, else the task's)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)

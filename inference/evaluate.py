@@ -316,7 +316,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     clf = _load(args)
     seeds = held_out_seeds(args.seed, args.n)
     draw = args.image_size or int(clf.spec.input["size"])
-    samples = [recipes.phantom_sample(args.task, s, draw, generator=args.generator) for s in seeds]
+    generator = args.generator or recipes.trained_generator(args.task, clf.spec.training)
+    samples = [recipes.phantom_sample(args.task, s, draw, generator=generator) for s in seeds]
     result, y, probs, preds = _classification(clf, samples)
     called = probs.argmax(1) == 1           # detectors: the model called the finding
     if args.task in ("tumour", "ct-lesion"):
@@ -343,7 +344,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     examples = sane.pop("_examples", [])
     result["sanity"] = sane
     result["held_out_seeds"] = [seeds.start, seeds.stop]
-    result["generator"] = args.generator or recipes.DEFAULT_GENERATOR[args.task]
+    result["generator"] = generator
     result["image_size"] = draw
     result["model"] = clf.spec.name
     result["command"] = "python -m inference.evaluate " + shlex.join(args.argv)
@@ -394,7 +395,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "default: the model's input size); scanners' 256-512 px matrices reach the "
                          "model resized")
     ap.add_argument("--generator", choices=recipes.GENERATORS,
-                    help="phantoms to evaluate on: the training generator (default per task), the classic "
+                    help="phantoms to evaluate on: the one the weights were trained on (default: the "
+                         "manifest's training generator, else the task's), the classic "
                          "one, or 'independent' (drawn by separate code, never used for training)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)

@@ -190,11 +190,21 @@ CONTRAST_TUMOUR_SHARE = 0.25
 #: "varied-mix" (tumour): each seed drawn by one of these generators, in equal shares: every way
 #: the varied family randomises the head, the brain and the lesion, side by side in one set.
 VARIED_MIX = ("varied", "varied-head", "varied-anatomy", "varied-looks")
-#: The generator each shipped model was trained on. ct-lesion and tumour: "varied" (independent
-#: generator 0.745 and 0.79 accuracy against 0.61 and 0.55 for the classic-trained weights; lesion
-#: maps of positive calls 0-3 % outside the body). The sample study's healthy anatomy follows
-#: the varied truth (vessel-sized distractors, ``brain_mr_volume``), so the two agree.
+#: Each task's base generator: what ``inference.train`` draws without ``--generator``.
+#: ct-lesion and tumour: "varied" (independent generator 0.745 and 0.79 accuracy against 0.61 and
+#: 0.55 for the classic-trained weights; lesion maps of positive calls 0-3 % outside the body).
+#: The sample study's healthy anatomy follows the varied truth (vessel-sized distractors,
+#: ``brain_mr_volume``), so the two agree. The generator a model was last trained on (its
+#: own-generator figures and calibration use it) is in its manifest: :func:`trained_generator`.
 DEFAULT_GENERATOR = {"tumour": "varied", "contrast": "physics", "ct-lesion": "varied", "knee": "classic"}
+
+
+def trained_generator(task: str, training: dict[str, Any]) -> str:
+    """The generator a model's weights were last trained on, from its manifest's ``training``
+    block ("generator"), else :data:`DEFAULT_GENERATOR`: the phantoms its held-out "own
+    generator" figures and its calibration come from."""
+    generator = training.get("generator") if isinstance(training, dict) else None
+    return generator if generator in GENERATORS and generator != "independent" else DEFAULT_GENERATOR[task]
 
 
 #: Generators drawn by brain.py / ct.py / knee.py here: "classic" and the varied family.

@@ -304,6 +304,7 @@ def train(args: argparse.Namespace) -> Path:
     n_val = args.n_val or recipe.n_val
     t0 = time.time()
     body = lesion = regions = with_lesion = None
+    generator = None
     if args.data:
         x, y = folder_tensors(task, Path(args.data), spec_input, classes)
         perm = torch.randperm(_n(x), generator=torch.Generator().manual_seed(args.seed))
@@ -412,6 +413,7 @@ def train(args: argparse.Namespace) -> Path:
         training={"command": "python -m inference.train " + shlex.join(args.argv), "seed": args.seed,
                   "epochs_run": len(history), "validation_loss": history, "n_train": _n(x),
                   "n_val": _n(xv), "seconds": round(time.time() - t0, 1), "augment": kind,
+                  **({"generator": generator} if generator else {}),
                   **({"init": {"file": Path(args.init).name, "sha256": sha256_file(Path(args.init)),
                                **({"deepened": init_note} if init_note else {})}}
                      if args.init else {})},
@@ -430,7 +432,9 @@ def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: to
     (validation data) of the trained ``model`` and store them with its weights
     (``inference.trust``): every model this command trains, a user's own included, gets them.
     ``augmentation`` (kind, mean, std): what the model learned to ignore is in its domain, so
-    the items get those changes first (``augment.as_trained``)."""
+    the statistics' and thresholds' items get those changes first (``augment.as_trained``); the
+    temperature is fitted on the validation items as drawn: fitted on changed items it softened
+    every call (tumour: T 1.38, held-out ECE 0.023 -> 0.056)."""
     from inference.registry import read_manifest
     from inference.trust import fit_trust, write_trust
 
@@ -438,7 +442,7 @@ def store_trust(task: str, model: torch.nn.Module, manifest: Path, x: Any, y: to
     n_fit = min(_n(x), 2000)
     x_fit = as_trained(kind, _take(x, torch.arange(n_fit)), mean, std)
     xv_fit = as_trained(kind, xv, mean, std, 1)
-    tensors, ood, cal = fit_trust(task, model.eval(), x_fit, y[:n_fit], xv_fit, yv)
+    tensors, ood, cal = fit_trust(task, model.eval(), x_fit, y[:n_fit], xv_fit, yv, x_temperature=xv)
     write_trust(read_manifest(manifest), tensors, ood, cal,
                 f"{data_desc}{as_trained_note(kind)}; statistics on the first {n_fit} training items, "
                 "thresholds and temperature on the validation items")

@@ -181,13 +181,16 @@ def calibration_errors(logits: Tensor, y: Tensor, temperature: float, multilabel
 
 # ------------------------------------------------------------------------------ fitting
 def fit_trust(task: str, model: nn.Module, x_fit: Any, y_fit: Tensor, x_val: Any, y_val: Tensor,
-              percentile: float = PERCENTILE) -> tuple[dict[str, Tensor], dict[str, Any], dict[str, Any]]:
+              percentile: float = PERCENTILE, x_temperature: Any = None,
+              ) -> tuple[dict[str, Tensor], dict[str, Any], dict[str, Any]]:
     """Out-of-distribution statistics and temperature of a trained ``model``.
 
     x_fit / x_val: model inputs (N, 1, h, w), knee {plane: (N, S, 1, h, w)}; y: class indices
     (knee: (N, L) 0/1). Statistics come from the fitting (training) data, the thresholds and
-    the temperature from the validation data. Returns (tensors for the statistics file,
-    the manifest's ``ood`` block without file / sha256, its ``calibration`` block).
+    the temperature from the validation data; ``x_temperature``: the same validation items for
+    the temperature where ``x_val`` carries appearance changes that only the domain check should
+    see (default ``x_val``). Returns (tensors for the statistics file, the manifest's ``ood``
+    block without file / sha256, its ``calibration`` block).
     """
     knee = task == "knee"
     tensors: dict[str, Tensor] = {}
@@ -207,6 +210,9 @@ def fit_trust(task: str, model: nn.Module, x_fit: Any, y_fit: Tensor, x_val: Any
         dist = mahalanobis(fv, means, precision).numpy()
         thresholds[group] = float(np.percentile(dist, percentile))
         val_q[group] = {"median": float(np.median(dist)), "max": float(dist.max())}
+    if x_temperature is not None:
+        features = knee_features if knee else slice_features
+        logits_val = features(model, x_temperature)[0]
     temperature = fit_temperature(logits_val, y_val, multilabel=knee)
     before, after = calibration_errors(logits_val, y_val, temperature, multilabel=knee)
     ood = {"method": "Mahalanobis distance of the pooled penultimate features (averaged over the "

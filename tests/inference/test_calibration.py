@@ -81,3 +81,39 @@ def test_max_pooling_heads_get_image_averaged_statistics() -> None:
     with torch.no_grad(), pooled_features(avg_net, "pool") as seen_pool:
         avg_net(x)
     torch.testing.assert_close(seen_pool[-1], seen[-1])
+
+
+def test_temperature_is_fitted_on_validation_items_as_drawn() -> None:
+    """The domain check's thresholds come from validation items with the appearance changes a
+    model was trained to ignore; its temperature from the same items as drawn: fitted on the
+    changed items, it softened every call of the shipped tumour model (T 1.38; ECE on held-out
+    phantoms 0.023 before, 0.056 after)."""
+    from torch import nn
+
+    from inference.trust import fit_trust
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = nn.Conv2d(1, 4, 3, padding=1)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.pool(self.backbone(x)).flatten(1))
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    with torch.no_grad():   # class 1: brighter images; a confident, mostly right model
+        net.backbone.weight.fill_(0.1)
+        net.fc.weight.copy_(torch.tensor([[-40.0] * 4, [40.0] * 4]))
+    y = torch.arange(64) % 2
+    x = torch.randn(64, 1, 8, 8) * 0.3 + (y.float() - 0.5)[:, None, None, None]
+    changed = x.clone()                                  # what only the domain check should see:
+    changed[::4] = -changed[::4]                         # a change that fools the model on a quarter
+    _, ood_changed, cal_changed = fit_trust("tumour", net, x, y, changed, y)
+    _, ood_clean, cal_clean = fit_trust("tumour", net, x, y, x, y)
+    _, ood_split, cal_split = fit_trust("tumour", net, x, y, changed, y, x_temperature=x)
+    assert cal_split["temperature"] == cal_clean["temperature"]
+    assert cal_split["temperature"] != cal_changed["temperature"]
+    assert ood_split["thresholds"] == ood_changed["thresholds"] != ood_clean["thresholds"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import evaluate, train
+from inference import evaluate, recipes, train
 from inference.metrics import binary_metrics, multiclass_metrics, multilabel_metrics
 from inference.predict import load_model
 from inference.registry import read_manifest, sha256_file
@@ -32,6 +32,7 @@ def test_tiny_training_writes_loadable_model(trained: Path) -> None:
     assert spec.demo and "not for clinical use" in spec.demo_statement
     assert "--task tumour" in spec.training["command"] and spec.training["seed"] == 3
     assert "training seeds [30000, 30024)" in spec.training_data
+    assert spec.training["generator"] == "varied"      # the task's base generator, on record
     clf = load_model("tumour", device="cpu", manifest_path=str(trained))
     assert clf.spec.input["size"] == 48
     pred = clf.predict(np.random.default_rng(0).normal(500, 50, (60, 70)).astype(np.float32))
@@ -318,15 +319,17 @@ def test_varied_mix_draws_each_seed_from_one_varied_generator() -> None:
 
 def test_calibrate_fits_on_the_generator_the_weights_were_trained_on(tmp_path: Path) -> None:
     """``--generator`` picks the phantoms the statistics and thresholds are fitted on (the shipped
-    contrast weights were fine-tuned on ``varied-physics``), recorded in ``fitted_on`` with the
-    percentile; a lower percentile gives a lower threshold on the same validation distances; the
-    independent generator is refused (it is for validation only)."""
+    contrast weights were fine-tuned on ``varied-physics``); without it, the one the manifest says
+    the weights were trained on (here "varied", not the task's "physics"); recorded in
+    ``fitted_on`` with the percentile; a lower percentile gives a lower threshold on the same
+    validation distances; the independent generator is refused (it is for validation only)."""
     from inference import calibrate
 
     train.main(["--task", "contrast", "--epochs", "1", "--n-train", "16", "--n-val", "8", "--size", "48",
                 "--generator", "varied", "--out", str(tmp_path), "--quiet", "--threads", "1"])
     manifest = str(tmp_path / "contrast.json")
-    args = ["--manifest", manifest, "--n-fit", "16", "--n-val", "24", "--generator", "varied", "--quiet"]
+    assert read_manifest(tmp_path / "contrast.json").training["generator"] == "varied"
+    args = ["--manifest", manifest, "--n-fit", "16", "--n-val", "24", "--quiet"]
     assert calibrate.main(args) == 0
     high = read_manifest(tmp_path / "contrast.json")
     assert "'varied' generator" in high.ood["fitted_on"] and "99th percentile" in high.ood["fitted_on"]
@@ -336,3 +339,24 @@ def test_calibrate_fits_on_the_generator_the_weights_were_trained_on(tmp_path: P
     assert low.ood["thresholds"]["slice"] < high.ood["thresholds"]["slice"]
     with pytest.raises(SystemExit):
         calibrate.main(["--manifest", manifest, "--generator", "independent", "--quiet"])
+
+
+def test_own_generator_figures_use_the_generator_the_weights_were_trained_on() -> None:
+    """``inference.evaluate`` (without ``--generator``) and ``inference.calibrate`` draw a model's
+    own held-out phantoms from the generator its manifest says it was last trained on: the
+    shipped tumour and CT weights were fine-tuned on "varied-faint" and "varied-kidneys", whose
+    lesions are fainter and smaller than the base "varied" ones. A manifest without it, or one
+    naming the independent generator (never trained on), falls back to the task's base."""
+    import re
+
+    from inference.registry import get_spec
+
+    assert recipes.trained_generator("tumour", {"generator": "varied-faint"}) == "varied-faint"
+    assert recipes.trained_generator("tumour", {}) == recipes.DEFAULT_GENERATOR["tumour"]
+    assert recipes.trained_generator("ct-lesion", {"generator": "independent"}) == "varied"
+    assert recipes.trained_generator("ct-lesion", {"generator": "no such"}) == "varied"
+    for name in ("tumour", "ct-lesion", "contrast", "knee"):
+        spec = get_spec(name)
+        said = re.search(r"--generator (\S+)", spec.training["command"])
+        assert recipes.trained_generator(spec.task, spec.training) == (
+            said.group(1) if said else recipes.DEFAULT_GENERATOR[spec.task]), name
