@@ -283,3 +283,19 @@ def test_model_card_says_how_the_model_transfers_to_an_independent_generator():
     assert "On an independent phantom generator" in card_html(card)
     shipped = get_spec("contrast").metrics
     assert f"accuracy {shipped['independent_generator']['accuracy']:.3f}" in transfer_text(shipped)
+
+
+def test_model_card_names_the_phantoms_its_metrics_come_from() -> None:
+    """The card's metrics line says which phantoms they were measured on (the generator the
+    weights were trained on, n), so the independent generator's line beside it reads as the
+    leave-one-generator-out comparison it is; a manifest that does not say gets no claim."""
+    from viewer.modules.ai.panel_text import card_html
+    from viewer.modules.ai.records import ModelCard
+
+    def card(metrics: dict) -> str:
+        return card_html(ModelCard("tumour", "tumour", ("no tumour", "tumour"), "vgg-narrow", "MR", "slice",
+                                   metrics=metrics))
+
+    assert ("Metrics (held-out phantoms of its training generator, varied-faint, n 400): accuracy 0.9,"
+            in card({"accuracy": 0.9, "sensitivity": 0.8, "generator": "varied-faint", "n": 400}))
+    assert "Metrics: accuracy 0.9" in card({"accuracy": 0.9, "generator": 3})

@@ -119,6 +119,16 @@ def domain_text(card: ModelCard) -> str:
     return "Reads: " + " · ".join(parts) if parts else ""
 
 
+def _own_phantoms(metrics: Mapping[str, Any]) -> str:
+    """" (held-out phantoms of its training generator, varied-faint, n 400)" from the manifest's
+    ``metrics.generator`` and ``n``; "" when the manifest does not say."""
+    gen, n = metrics.get("generator"), metrics.get("n")
+    if not isinstance(gen, str) or not gen:
+        return ""
+    size = f", n {n}" if isinstance(n, int) else ""
+    return f" (held-out phantoms of its training generator, {gen}{size})"
+
+
 def card_html(card: ModelCard) -> str:
     """The model card as rich text: task, classes, backbone, metrics, intended use."""
     e = html.escape
@@ -136,7 +146,7 @@ def card_html(card: ModelCard) -> str:
             elif isinstance(value, (int, str)):
                 shown.append(f"{e(str(key))} {e(str(value))}")
         if shown:
-            rows.append("Metrics: " + ", ".join(shown))
+            rows.append(f"Metrics{e(_own_phantoms(card.metrics))}: " + ", ".join(shown))
     else:
         rows.append("Metrics: not measured")
     rows.append(e(calibration_text(card)))
