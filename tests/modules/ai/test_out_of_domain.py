@@ -286,9 +286,10 @@ def test_model_card_says_how_the_model_transfers_to_an_independent_generator():
 
 
 def test_model_card_names_the_phantoms_its_metrics_come_from() -> None:
-    """The card's metrics line says which phantoms they were measured on (the generator the
-    weights were trained on, n), so the independent generator's line beside it reads as the
-    leave-one-generator-out comparison it is; a manifest that does not say gets no claim."""
+    """The card's metrics line says which phantoms they were measured on (generator, n; for the
+    detectors the one the weights were trained on), so the independent generator's line beside
+    it reads as the leave-one-generator-out comparison it is; a manifest that does not say gets
+    no claim."""
     from viewer.modules.ai.panel_text import card_html
     from viewer.modules.ai.records import ModelCard
 
@@ -296,6 +297,6 @@ def test_model_card_names_the_phantoms_its_metrics_come_from() -> None:
         return card_html(ModelCard("tumour", "tumour", ("no tumour", "tumour"), "vgg-narrow", "MR", "slice",
                                    metrics=metrics))
 
-    assert ("Metrics (held-out phantoms of its training generator, varied-faint, n 400): accuracy 0.9,"
+    assert ("Metrics (held-out phantoms, varied-faint generator, n 400): accuracy 0.9,"
             in card({"accuracy": 0.9, "sensitivity": 0.8, "generator": "varied-faint", "n": 400}))
     assert "Metrics: accuracy 0.9" in card({"accuracy": 0.9, "generator": 3})

@@ -32,7 +32,7 @@ def test_panel_shows_model_card_and_demo_badge(qtbot, monkeypatch):
     assert card is not None and card.task == "tumour"
     text = panel.card_label.text()
     assert "tumour" in text and "Classes:" in text and "Backbone:" in text
-    assert "Intended use" in text and "Metrics (held-out phantoms of its training generator, " in text
+    assert "Intended use" in text and "Metrics (held-out phantoms, " in text
     assert panel.badge.isVisibleTo(panel) == card.demo
     if card.demo:
         assert "NOT FOR CLINICAL USE" in panel.badge.text()

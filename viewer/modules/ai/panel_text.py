@@ -120,13 +120,13 @@ def domain_text(card: ModelCard) -> str:
 
 
 def _own_phantoms(metrics: Mapping[str, Any]) -> str:
-    """" (held-out phantoms of its training generator, varied-faint, n 400)" from the manifest's
+    """" (held-out phantoms, varied-faint generator, n 400)" from the manifest's
     ``metrics.generator`` and ``n``; "" when the manifest does not say."""
     gen, n = metrics.get("generator"), metrics.get("n")
     if not isinstance(gen, str) or not gen:
         return ""
     size = f", n {n}" if isinstance(n, int) else ""
-    return f" (held-out phantoms of its training generator, {gen}{size})"
+    return f" (held-out phantoms, {gen} generator{size})"
 
 
 def card_html(card: ModelCard) -> str:
