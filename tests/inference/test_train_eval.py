@@ -360,3 +360,5 @@ def test_own_generator_figures_use_the_generator_the_weights_were_trained_on() -
         said = re.search(r"--generator (\S+)", spec.training["command"])
         assert recipes.trained_generator(spec.task, spec.training) == (
             said.group(1) if said else recipes.DEFAULT_GENERATOR[spec.task]), name
+        if spec.task in ("tumour", "ct-lesion"):   # its own-generator figures are on that generator
+            assert spec.metrics["generator"] == spec.training["generator"], name
