@@ -308,15 +308,11 @@ def _save_sanity(path: str, examples: list) -> None:
     plt.close(fig)
 
 
-def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the evaluation; returns the result dict (the ``--json`` object)."""
-    torch.manual_seed(0)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    clf = _load(args)
+def _scores(clf: Classifier, args: argparse.Namespace, generator: str, draw: int,
+            reference: bool = False) -> tuple[dict[str, Any], np.ndarray, np.ndarray, list[recipes.Sample]]:
+    """Classification, size / look / robustness figures and map scores of ``clf`` on the held-out
+    phantoms of ``generator``; returns (result, targets, probabilities, samples)."""
     seeds = held_out_seeds(args.seed, args.n)
-    draw = args.image_size or int(clf.spec.input["size"])
-    generator = args.generator or recipes.trained_generator(args.task, clf.spec.training)
     samples = [recipes.phantom_sample(args.task, s, draw, generator=generator) for s in seeds]
     result, y, probs, preds = _classification(clf, samples)
     called = probs.argmax(1) == 1           # detectors: the model called the finding
@@ -327,8 +323,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             result["robustness"] = robustness_report(clf, samples, drawn=preds)
     if args.task in ("tumour", "ct-lesion") and args.maps > 0:
         result["maps"] = map_scores(clf, samples, args.maps, called=called)
-        if args.write_manifest:   # the colour reference is fitted for the manifest only (it
-            # runs every method again, occlusion included: half the time of a maps run)
+        if reference:   # the colour reference is fitted for the manifest only (it runs every
+            # method again, occlusion included: half the time of a maps run)
             result["maps"]["reference"] = map_reference(clf, samples, args.maps)
     elif args.task == "knee" and args.maps > 0:
         result["maps"] = {"per_label_plane": knee_map_scores(clf, samples, args.maps),
@@ -337,15 +333,62 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result["maps"] = {"gradcam": None, "occlusion": None,
                           "note": "no ground-truth location for this task's classes"}
-    result["calibration"] = calibration_report(clf, samples, args.reliability)
+    result["calibration"] = calibration_report(clf, samples, None if generator == "independent"
+                                               else args.reliability)
+    result["held_out_seeds"] = [seeds.start, seeds.stop]
+    result["generator"] = generator
+    result["image_size"] = draw
+    return result, y, probs, samples
+
+
+#: The leave-one-generator-out aim of the detectors: accuracy and ROC AUC on the independent
+#: generator within this of the training generator's, and Grad-CAM pointing at least
+#: :data:`TRANSFER_POINTING` on both.
+TRANSFER_GAP = 0.05
+TRANSFER_POINTING = 0.85
+
+
+def transfer_report(own: dict[str, Any], other: dict[str, Any], task: str) -> dict[str, Any]:
+    """How far the figures on the independent generator fall short of those on the training
+    generator: accuracy and ROC AUC gaps, pointing per method on both, and whether the aim
+    (detectors only) is met."""
+    out: dict[str, Any] = {"accuracy_gap": own["accuracy"] - other["accuracy"],
+                           "roc_auc_gap": own["roc_auc"] - other["roc_auc"], "pointing": {}}
+    for method in ("gradcam", "occlusion"):
+        pair = [(r.get("maps") or {}).get(method) or {} for r in (own, other)]
+        if all(isinstance(m.get("pointing_game"), float) for m in pair):
+            out["pointing"][method] = {"own": pair[0]["pointing_game"],
+                                       "independent": pair[1]["pointing_game"]}
+    if task in ("tumour", "ct-lesion"):
+        grad = out["pointing"].get("gradcam")
+        out["aim"] = (f"accuracy and ROC AUC within {TRANSFER_GAP} of the training generator's, Grad-CAM "
+                      f"pointing >= {TRANSFER_POINTING} on both")
+        out["met"] = (out["accuracy_gap"] <= TRANSFER_GAP and out["roc_auc_gap"] <= TRANSFER_GAP
+                      and grad is not None and min(grad.values()) >= TRANSFER_POINTING)
+    return out
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the evaluation; returns the result dict (the ``--json`` object)."""
+    torch.manual_seed(0)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    clf = _load(args)
+    draw = args.image_size or int(clf.spec.input["size"])
+    generator = args.generator or recipes.trained_generator(args.task, clf.spec.training)
+    if args.independent and (args.task == "knee" or generator == "independent"):
+        raise SystemExit("--independent: the independent generator draws brain MR and abdominal CT "
+                         "slices, and is compared with the generator the model was trained on")
+    result, y, probs, samples = _scores(clf, args, generator, draw, reference=args.write_manifest)
     if args.ood > 0:
         result["out_of_domain"] = ood_report(clf, [s.image for s in samples[:max(args.ood, 60)]], args.ood)
     sane = sanity(clf, samples, args.sanity) if args.sanity > 0 else {"gradcam_rank_correlation": None}
     examples = sane.pop("_examples", [])
     result["sanity"] = sane
-    result["held_out_seeds"] = [seeds.start, seeds.stop]
-    result["generator"] = generator
-    result["image_size"] = draw
+    if args.independent:
+        other, *_ = _scores(clf, args, "independent", draw)
+        result["independent_generator"] = other
+        result["transfer"] = transfer_report(result, other, args.task)
     result["model"] = clf.spec.name
     result["command"] = "python -m inference.evaluate " + shlex.join(args.argv)
     if args.roc:
@@ -384,6 +427,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--roc", help="write the ROC plot to this PNG")
     ap.add_argument("--sanity-png", dest="sanity_png", help="write the randomisation figure to this PNG")
     ap.add_argument("--write-manifest", action="store_true", help="store the figures in the model's manifest")
+    ap.add_argument("--independent", action="store_true",
+                    help="also score the model on the same number of the independent generator's phantoms "
+                         "(never trained on) and report the gap to its own (leave-one-generator-out)")
     ap.add_argument("--reliability", help="write the reliability diagram (calibration) to this PNG")
     ap.add_argument("--ood", type=int, default=30,
                     help="items per out-of-domain group for the detection ROC AUC (0: skip)")
@@ -443,7 +489,25 @@ def _table(result: dict[str, Any]) -> str:
         auc = "n/a" if g["auc_distance"] is None else f"{g['auc_distance']:.3f}"
         lines.append(f"{'OOD':>18}: {name}: AUC {auc}, check AUC {g['auc_check']:.3f}, refused "
                      f"{g['refused']:.2f} ({g['refused_with_header']:.2f} with header)")
+    lines.extend(_transfer_lines(result))
     return "\n".join(lines)
+
+
+def _transfer_lines(result: dict[str, Any]) -> list[str]:
+    """The ``--independent`` figures and the leave-one-generator-out gap, as table lines."""
+    other, gap = result.get("independent_generator"), result.get("transfer")
+    if not other or not gap:
+        return []
+    rv = other.get("reader_view") or {}
+    lines = [f"{'independent':>18}: n {other['n']}, accuracy {other['accuracy']:.3f}, ROC AUC "
+             f"{other['roc_auc']:.3f}, confident wrong without a notice "
+             f"{rv.get('confident_wrong_unflagged', float('nan')):.3f}"]
+    lines += [f"{'independent':>18}: {m} pointing {v['independent']:.2f} (own {v['own']:.2f})"
+              for m, v in gap["pointing"].items()]
+    verdict = "" if "met" not in gap else f"; aim ({gap['aim']}) {'met' if gap['met'] else 'NOT met'}"
+    lines.append(f"{'transfer gap':>18}: accuracy {gap['accuracy_gap']:.3f}, ROC AUC "
+                 f"{gap['roc_auc_gap']:.3f}{verdict}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
