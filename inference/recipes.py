@@ -83,7 +83,9 @@ def explain_settings(task: str, size: int) -> dict[str, Any]:
 INTENDED_USE = {
     "tumour": "Flags axial brain MR slices that may contain a tumour (homogeneous, ring-enhancing, "
               "cystic or infiltrative, any MR contrast), for teaching and triage research.",
-    "contrast": "Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of a brain slice in any plane.",
+    "contrast": ("Names the MR contrast (T1, T1 post-contrast, T2, T2-FLAIR) of an axial brain slice. "
+                 "Trained on all three planes, but sagittal and coronal slices are refused: on a real "
+                 "sagittal T1 series it called only half the slices T1."),
     "knee": "Scores a knee MR exam (sagittal, coronal, axial) for abnormality, ACL tear and meniscal tear.",
     "ct-lesion": "Flags axial abdominal CT slices that may contain a hypodense liver lesion.",
 }
