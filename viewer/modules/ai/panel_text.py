@@ -85,6 +85,12 @@ def look_text(metrics: Mapping[str, Any]) -> str:
     return _own_and_independent(metrics, "sensitivity_by_look", _looks, "Lesions found, by appearance")
 
 
+def _sample_size(block: Mapping[str, Any]) -> str:
+    """", n 400" from a metrics block's ``n``; "" when it has none."""
+    n = block.get("n")
+    return f", n {n}" if isinstance(n, int) else ""
+
+
 def transfer_text(metrics: Mapping[str, Any]) -> str:
     """"On an independent phantom generator (never trained on, n 300): accuracy 0.733, ROC AUC
     0.924, confident wrong calls without a notice 4.3 %" from the manifest's
@@ -101,9 +107,8 @@ def transfer_text(metrics: Mapping[str, Any]) -> str:
         parts.append(f"confident wrong calls without a notice {100 * wrong:.1f} %")
     if not parts:
         return ""
-    n = other.get("n")
-    size = f", n {n}" if isinstance(n, int) else ""
-    return f"On an independent phantom generator (never trained on{size}): " + ", ".join(parts)
+    return (f"On an independent phantom generator (never trained on{_sample_size(other)}): "
+            + ", ".join(parts))
 
 
 def domain_text(card: ModelCard) -> str:
@@ -122,11 +127,10 @@ def domain_text(card: ModelCard) -> str:
 def _own_phantoms(metrics: Mapping[str, Any]) -> str:
     """" (held-out phantoms, varied-faint generator, n 400)" from the manifest's
     ``metrics.generator`` and ``n``; "" when the manifest does not say."""
-    gen, n = metrics.get("generator"), metrics.get("n")
+    gen = metrics.get("generator")
     if not isinstance(gen, str) or not gen:
         return ""
-    size = f", n {n}" if isinstance(n, int) else ""
-    return f" (held-out phantoms, {gen} generator{size})"
+    return f" (held-out phantoms, {gen} generator{_sample_size(metrics)})"
 
 
 def card_html(card: ModelCard) -> str:
